@@ -1,0 +1,54 @@
+#ifndef SMARTCANARY_CONTROLLER_CONTROLLER_H_
+#define SMARTCANARY_CONTROLLER_CONTROLLER_H_
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "controller/kube/kube_client.h"
+#include "controller/reconciler.h"
+#include "controller/work_queue.h"
+
+namespace smartcanary {
+
+// Lists and watches CanaryRollouts and reconciles each changed or due one.
+// The watch resumes from its last resourceVersion and re-lists when the API
+// server says that version is gone (410). A failing rollout is retried with
+// its own backoff and never holds up another.
+class Controller {
+ public:
+  Controller(const kube::KubeClient& client, Reconciler& reconciler, std::string ns);
+  ~Controller();
+
+  void Start();
+  void Stop();
+  // Reconcile this rollout now (after a command changed its status).
+  void Trigger(const std::string& ns, const std::string& name);
+
+  uint64_t reconciles() const { return reconciles_.load(); }
+  uint64_t reconcile_errors() const { return reconcile_errors_.load(); }
+
+ private:
+  void WatchLoop();
+  void WorkLoop();
+  // Lists every rollout, queues each, and returns the list's resourceVersion.
+  absl::StatusOr<std::string> ListAndQueue();
+  void Sleep(absl::Duration duration);
+
+  const kube::KubeClient& client_;
+  Reconciler& reconciler_;
+  std::string namespace_;
+  WorkQueue queue_;
+  std::atomic<bool> stopping_{false};
+  std::thread watcher_;
+  std::thread worker_;
+  std::map<std::string, int> failures_;  // worker thread only
+  std::atomic<uint64_t> reconciles_{0};
+  std::atomic<uint64_t> reconcile_errors_{0};
+};
+
+}  // namespace smartcanary
+
+#endif  // SMARTCANARY_CONTROLLER_CONTROLLER_H_

@@ -1,0 +1,40 @@
+#ifndef SMARTCANARY_CONTROLLER_ISTIO_ISTIO_ROUTER_H_
+#define SMARTCANARY_CONTROLLER_ISTIO_ISTIO_ROUTER_H_
+
+#include <functional>
+#include <string>
+
+#include "controller/kube/kube_client.h"
+#include "controller/rollout_spec.h"
+#include "controller/traffic_router.h"
+#include "nlohmann/json.hpp"
+
+namespace smartcanary::istio {
+
+// Routes with an Istio VirtualService (weights) and either DestinationRule
+// subsets (subset-level) or two Services (host-level).
+class IstioRouter : public TrafficRouter {
+ public:
+  IstioRouter(const kube::KubeClient& client, std::string ns, TrafficRouting routing);
+
+  absl::Status Verify() override;
+  absl::Status SelectCanary(const std::map<std::string, std::string>& labels) override;
+  absl::Status SetCanaryWeight(int canary_weight) override;
+  absl::StatusOr<int> GetCanaryWeight() override;
+  absl::Status PromoteStable(const std::map<std::string, std::string>& labels) override;
+
+ private:
+  using PatchBuilder = std::function<absl::StatusOr<nlohmann::json>(const nlohmann::json&)>;
+  // Read, build a resourceVersion-guarded patch, apply; on conflict read the
+  // new version and rebuild only this rollout's change.
+  absl::Status PatchWithRetry(const std::string& path, const PatchBuilder& build);
+  absl::Status SetSelectorLabels(bool canary, const std::map<std::string, std::string>& labels);
+
+  const kube::KubeClient& client_;
+  std::string namespace_;
+  TrafficRouting routing_;
+};
+
+}  // namespace smartcanary::istio
+
+#endif  // SMARTCANARY_CONTROLLER_ISTIO_ISTIO_ROUTER_H_

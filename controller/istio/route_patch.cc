@@ -1,0 +1,186 @@
+#include "controller/istio/route_patch.h"
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace smartcanary::istio {
+namespace {
+
+using nlohmann::json;
+
+std::string ObjectName(const json& object) {
+  const json& meta = object.value("metadata", json::object());
+  return absl::StrCat(object.value("kind", "object"), " ",
+                      meta.value("namespace", ""), "/", meta.value("name", ""));
+}
+
+// Setting resourceVersion in a patch makes it a precondition: the API server
+// answers 409 Conflict if the object changed since it was read. (A JSON-Patch
+// `test` op fails with an opaque 422 instead.)
+json ResourceVersionGuard(const json& object) {
+  return {{"op", "replace"},
+          {"path", "/metadata/resourceVersion"},
+          {"value", object["metadata"].value("resourceVersion", "")}};
+}
+
+// RFC 6901: '~' and '/' inside a key must be escaped in a patch path.
+std::string EscapePointer(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+struct OwnedRoute {
+  size_t http_index;
+  size_t stable_index;
+  size_t canary_index;
+  std::string name;
+};
+
+bool IsDestination(const json& destination, const TrafficRouting& routing,
+                   bool canary) {
+  if (routing.subset_level()) {
+    return destination.value("subset", "") ==
+           (canary ? routing.canary_subset : routing.stable_subset);
+  }
+  const std::string& service = canary ? routing.canary_service : routing.stable_service;
+  const std::string host = destination.value("host", "");
+  return host == service || absl::StartsWith(host, service + ".");
+}
+
+std::string DestinationName(const TrafficRouting& routing, bool canary) {
+  if (routing.subset_level()) {
+    return absl::StrCat("subset \"", canary ? routing.canary_subset : routing.stable_subset,
+                        "\"");
+  }
+  return absl::StrCat("host \"", canary ? routing.canary_service : routing.stable_service,
+                      "\"");
+}
+
+absl::StatusOr<std::vector<OwnedRoute>> FindOwnedRoutes(const json& vs,
+                                                        const TrafficRouting& routing) {
+  const std::string name = ObjectName(vs);
+  const json& http = vs.value("spec", json::object()).value("http", json::array());
+  if (!http.is_array() || http.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(name, " has no spec.http routes"));
+  }
+  std::vector<size_t> indexes;
+  if (routing.routes.empty()) {
+    if (http.size() != 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          name, " has ", http.size(),
+          " http routes; name the ones this rollout manages in "
+          "spec.trafficRouting.istio.virtualService.routes"));
+    }
+    indexes.push_back(0);
+  } else {
+    for (const std::string& route : routing.routes) {
+      size_t i = 0;
+      while (i < http.size() && http[i].value("name", "") != route) ++i;
+      if (i == http.size()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(name, " has no http route named \"", route, "\""));
+      }
+      indexes.push_back(i);
+    }
+  }
+  std::vector<OwnedRoute> owned;
+  for (size_t i : indexes) {
+    const json& destinations = http[i].value("route", json::array());
+    OwnedRoute route{i, destinations.size(), destinations.size(),
+                     http[i].value("name", absl::StrCat("#", i))};
+    for (size_t j = 0; j < destinations.size(); ++j) {
+      const json& destination = destinations[j].value("destination", json::object());
+      if (IsDestination(destination, routing, false)) route.stable_index = j;
+      if (IsDestination(destination, routing, true)) route.canary_index = j;
+    }
+    for (bool canary : {false, true}) {
+      if ((canary ? route.canary_index : route.stable_index) == destinations.size()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(name, " http route \"", route.name,
+                         "\" has no destination with ", DestinationName(routing, canary)));
+      }
+    }
+    owned.push_back(route);
+  }
+  return owned;
+}
+
+absl::StatusOr<json> LabelsPatch(const json& object, const std::string& path,
+                                 const json& current,
+                                 const std::map<std::string, std::string>& labels) {
+  json ops = json::array();
+  if (!current.is_object()) {
+    ops.push_back({{"op", "add"}, {"path", path}, {"value", labels}});
+  } else {
+    for (const auto& [key, value] : labels) {
+      if (current.value(key, "") == value) continue;
+      ops.push_back({{"op", current.contains(key) ? "replace" : "add"},
+                     {"path", absl::StrCat(path, "/", EscapePointer(key))},
+                     {"value", value}});
+    }
+  }
+  if (!ops.empty()) ops.insert(ops.begin(), ResourceVersionGuard(object));
+  return ops;
+}
+
+}  // namespace
+
+absl::StatusOr<json> VirtualServiceWeightPatch(const json& vs,
+                                               const TrafficRouting& routing,
+                                               int canary_weight) {
+  auto owned = FindOwnedRoutes(vs, routing);
+  if (!owned.ok()) return owned.status();
+  json ops = json::array();
+  const json& http = vs["spec"]["http"];
+  for (const OwnedRoute& route : *owned) {
+    const json& destinations = http[route.http_index]["route"];
+    for (auto [index, weight] : {std::pair{route.stable_index, 100 - canary_weight},
+                                 std::pair{route.canary_index, canary_weight}}) {
+      const json& destination = destinations[index];
+      if (destination.contains("weight") && destination["weight"] == weight) continue;
+      ops.push_back({{"op", destination.contains("weight") ? "replace" : "add"},
+                     {"path", absl::StrCat("/spec/http/", route.http_index, "/route/",
+                                           index, "/weight")},
+                     {"value", weight}});
+    }
+  }
+  if (!ops.empty()) ops.insert(ops.begin(), ResourceVersionGuard(vs));
+  return ops;
+}
+
+absl::StatusOr<int> VirtualServiceCanaryWeight(const json& vs,
+                                               const TrafficRouting& routing) {
+  auto owned = FindOwnedRoutes(vs, routing);
+  if (!owned.ok()) return owned.status();
+  const OwnedRoute& first = owned->front();
+  return vs["spec"]["http"][first.http_index]["route"][first.canary_index].value("weight",
+                                                                                 0);
+}
+
+absl::StatusOr<json> SubsetLabelsPatch(const json& dr, const std::string& subset,
+                                       const std::map<std::string, std::string>& labels) {
+  const json& subsets = dr.value("spec", json::object()).value("subsets", json::array());
+  for (size_t i = 0; i < subsets.size(); ++i) {
+    if (subsets[i].value("name", "") != subset) continue;
+    return LabelsPatch(dr, absl::StrCat("/spec/subsets/", i, "/labels"),
+                       subsets[i].value("labels", json()), labels);
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(ObjectName(dr), " has no subset named \"", subset, "\""));
+}
+
+absl::StatusOr<json> ServiceSelectorPatch(const json& service,
+                                          const std::map<std::string, std::string>& labels) {
+  const json& spec = service.value("spec", json::object());
+  return LabelsPatch(service, "/spec/selector", spec.value("selector", json()), labels);
+}
+
+}  // namespace smartcanary::istio

@@ -1,0 +1,30 @@
+#ifndef SMARTCANARY_CONTROLLER_KUBE_KUBE_CONFIG_H_
+#define SMARTCANARY_CONTROLLER_KUBE_KUBE_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace smartcanary::kube {
+
+// How to reach and authenticate to one API server. PEM blobs, not paths, so
+// that kubeconfig `*-data` fields and files are handled the same way.
+struct KubeConfig {
+  std::string server;  // https://host:port
+  std::string ca_pem;  // empty: the system trust store
+  std::string token;
+  std::string client_cert_pem;
+  std::string client_key_pem;
+  std::string default_namespace = "default";
+};
+
+// The current context of a kubeconfig file.
+absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path);
+
+// The pod's service account (KUBERNETES_SERVICE_HOST/PORT, token and CA under
+// /var/run/secrets/kubernetes.io/serviceaccount).
+absl::StatusOr<KubeConfig> LoadInClusterConfig();
+
+}  // namespace smartcanary::kube
+
+#endif  // SMARTCANARY_CONTROLLER_KUBE_KUBE_CONFIG_H_

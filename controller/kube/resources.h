@@ -1,0 +1,33 @@
+#ifndef SMARTCANARY_CONTROLLER_KUBE_RESOURCES_H_
+#define SMARTCANARY_CONTROLLER_KUBE_RESOURCES_H_
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+// REST paths of the kinds canaryd reads and writes.
+namespace smartcanary::kube {
+
+struct Resource {
+  const char* group_version_path;  // "/apis/<group>/<version>" or "/api/v1"
+  const char* plural;
+
+  std::string Collection(const std::string& ns) const {
+    if (ns.empty()) return absl::StrCat(group_version_path, "/", plural);
+    return absl::StrCat(group_version_path, "/namespaces/", ns, "/", plural);
+  }
+  std::string Item(const std::string& ns, const std::string& name) const {
+    return absl::StrCat(Collection(ns), "/", name);
+  }
+};
+
+inline constexpr Resource kCanaryRollouts{"/apis/smartcanary.dev/v1alpha1", "canaryrollouts"};
+inline constexpr Resource kVirtualServices{"/apis/networking.istio.io/v1", "virtualservices"};
+inline constexpr Resource kDestinationRules{"/apis/networking.istio.io/v1", "destinationrules"};
+inline constexpr Resource kServices{"/api/v1", "services"};
+
+inline constexpr char kCanaryRolloutApiVersion[] = "smartcanary.dev/v1alpha1";
+
+}  // namespace smartcanary::kube
+
+#endif  // SMARTCANARY_CONTROLLER_KUBE_RESOURCES_H_

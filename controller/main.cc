@@ -1,0 +1,127 @@
+// canaryd: the rollout daemon. Reconciles CanaryRollouts against Istio
+// routing, serves the gRPC RolloutService, and /healthz + /metrics over HTTP.
+#include <curl/curl.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "common/flag_names.h"
+#include "controller/controller.h"
+#include "controller/http/http_server.h"
+#include "controller/istio/istio_router.h"
+#include "controller/kube/kube_config.h"
+#include "controller/reconciler.h"
+#include "controller/rollout_service.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, kubeconfig, "",
+          "kubeconfig file; empty: $KUBECONFIG, else the in-cluster service account");
+ABSL_FLAG(std::string, namespace, "", "namespace to watch; empty: all namespaces");
+ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9090", "address of the gRPC RolloutService");
+ABSL_FLAG(std::string, http_listen, "0.0.0.0:8080", "address of /healthz and /metrics");
+ABSL_FLAG(std::string, log_format, "text", "text (for people) or json (for clusters)");
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void ConfigureLogging(const std::string& format) {
+  auto logger = spdlog::stderr_color_mt("canaryd");
+  spdlog::set_default_logger(logger);
+  if (format == "json") {
+    spdlog::set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
+        spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  }
+}
+
+absl::StatusOr<smartcanary::kube::KubeConfig> LoadConfig() {
+  std::string path = absl::GetFlag(FLAGS_kubeconfig);
+  if (path.empty() && std::getenv("KUBECONFIG") != nullptr) path = std::getenv("KUBECONFIG");
+  if (!path.empty()) return smartcanary::kube::LoadKubeconfig(path);
+  return smartcanary::kube::LoadInClusterConfig();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
+  std::vector<char*> absl_argv = smartcanary::ArgvOf(args);
+  absl::ParseCommandLine(static_cast<int>(args.size()), absl_argv.data());
+  ConfigureLogging(absl::GetFlag(FLAGS_log_format));
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  auto config = LoadConfig();
+  if (!config.ok()) {
+    spdlog::error("{}", config.status().ToString());
+    return 2;
+  }
+  const std::string watch_namespace = absl::GetFlag(FLAGS_namespace);
+  smartcanary::kube::KubeClient client(*config);
+  smartcanary::Reconciler reconciler(client, [&client](const smartcanary::CanaryRollout& r) {
+    return std::make_unique<smartcanary::istio::IstioRouter>(client, r.namespace_name,
+                                                             r.spec.traffic_routing);
+  });
+  smartcanary::Controller controller(client, reconciler, watch_namespace);
+  smartcanary::RolloutServiceImpl service(
+      client, reconciler,
+      [&controller](const std::string& ns, const std::string& name) {
+        controller.Trigger(ns, name);
+      },
+      watch_namespace.empty() ? config->default_namespace : watch_namespace);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_listen), grpc::InsecureServerCredentials(),
+                           &grpc_port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || grpc_port == 0) {
+    spdlog::error("--grpc-listen {}: cannot listen", absl::GetFlag(FLAGS_grpc_listen));
+    return 2;
+  }
+
+  smartcanary::http::HttpServer http;
+  http.Handle("/healthz", [] { return smartcanary::http::Response{200, "text/plain", "ok\n"}; });
+  http.Handle("/metrics", [&controller] {
+    return smartcanary::http::Response{
+        200, "text/plain; version=0.0.4",
+        absl::StrCat("# HELP canaryd_reconciles_total Reconcile passes run.\n",
+                     "# TYPE canaryd_reconciles_total counter\n",
+                     "canaryd_reconciles_total ", controller.reconciles(), "\n",
+                     "# HELP canaryd_reconcile_errors_total Reconcile passes that failed.\n",
+                     "# TYPE canaryd_reconcile_errors_total counter\n",
+                     "canaryd_reconcile_errors_total ", controller.reconcile_errors(), "\n")};
+  });
+  auto http_port = http.Start(absl::GetFlag(FLAGS_http_listen));
+  if (!http_port.ok()) {
+    spdlog::error("{}", http_port.status().ToString());
+    return 2;
+  }
+
+  controller.Start();
+  spdlog::info("canaryd up: api {} namespace {} grpc :{} http :{}", config->server,
+               watch_namespace.empty() ? "(all)" : watch_namespace, grpc_port, *http_port);
+
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  while (!g_stop) absl::SleepFor(absl::Milliseconds(200));
+  spdlog::info("canaryd stopping");
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  controller.Stop();
+  http.Stop();
+  curl_global_cleanup();
+  return 0;
+}

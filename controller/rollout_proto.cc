@@ -1,0 +1,113 @@
+#include "controller/rollout_proto.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace smartcanary {
+
+v1::RolloutSpec SpecToProto(const RolloutSpec& spec) {
+  v1::RolloutSpec out;
+  const TrafficRouting& tr = spec.traffic_routing;
+  v1::TrafficRouting* routing = out.mutable_traffic_routing();
+  routing->set_virtual_service(tr.virtual_service);
+  for (const std::string& route : tr.routes) routing->add_routes(route);
+  routing->set_destination_rule(tr.destination_rule);
+  routing->set_stable_subset(tr.stable_subset);
+  routing->set_canary_subset(tr.canary_subset);
+  routing->set_stable_service(tr.stable_service);
+  routing->set_canary_service(tr.canary_service);
+  for (const auto& [key, value] : spec.canary_labels) (*out.mutable_canary_labels())[key] = value;
+  for (const Step& step : spec.steps) {
+    v1::Step* proto = out.add_steps();
+    if (step.kind == Step::Kind::kSetWeight) {
+      proto->set_set_weight(step.weight);
+    } else {
+      proto->mutable_pause()->set_duration_seconds(
+          step.pause_duration ? absl::ToInt64Seconds(*step.pause_duration) : 0);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<RolloutSpec> SpecFromProto(const v1::RolloutSpec& proto) {
+  RolloutSpec spec;
+  const v1::TrafficRouting& routing = proto.traffic_routing();
+  TrafficRouting& tr = spec.traffic_routing;
+  tr.virtual_service = routing.virtual_service();
+  tr.routes.assign(routing.routes().begin(), routing.routes().end());
+  tr.destination_rule = routing.destination_rule();
+  tr.stable_subset = routing.stable_subset();
+  tr.canary_subset = routing.canary_subset();
+  tr.stable_service = routing.stable_service();
+  tr.canary_service = routing.canary_service();
+  spec.canary_labels.insert(proto.canary_labels().begin(), proto.canary_labels().end());
+  for (int i = 0; i < proto.steps_size(); ++i) {
+    const v1::Step& step = proto.steps(i);
+    Step out;
+    switch (step.kind_case()) {
+      case v1::Step::kSetWeight:
+        out.kind = Step::Kind::kSetWeight;
+        out.weight = step.set_weight();
+        break;
+      case v1::Step::kPause:
+        out.kind = Step::Kind::kPause;
+        if (step.pause().duration_seconds() < 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("spec.steps[", i, "].pause.duration: must not be negative"));
+        }
+        if (step.pause().duration_seconds() > 0) {
+          out.pause_duration = absl::Seconds(step.pause().duration_seconds());
+        }
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("spec.steps[", i, "]: must set one of setWeight, pause"));
+    }
+    spec.steps.push_back(out);
+  }
+  if (auto status = ValidateRolloutSpec(spec); !status.ok()) return status;
+  return spec;
+}
+
+v1::Rollout RolloutToProto(const CanaryRollout& rollout) {
+  using google::protobuf::util::TimeUtil;
+  v1::Rollout out;
+  out.set_namespace_(rollout.namespace_name);
+  out.set_name(rollout.name);
+  *out.mutable_spec() = SpecToProto(rollout.spec);
+  const RolloutStatus& status = rollout.status;
+  const bool started = status.observed_generation == rollout.generation;
+  switch (status.phase) {
+    case Phase::kProgressing:
+      out.set_phase(v1::PROGRESSING);
+      break;
+    case Phase::kPaused:
+      out.set_phase(v1::PAUSED);
+      break;
+    case Phase::kHealthy:
+      out.set_phase(v1::HEALTHY);
+      break;
+    case Phase::kDegraded:
+      out.set_phase(v1::DEGRADED);
+      break;
+  }
+  if (!started) out.set_phase(v1::PROGRESSING);
+  out.set_current_step_index(started ? status.current_step_index : 0);
+  out.set_total_steps(static_cast<int>(rollout.spec.steps.size()));
+  out.set_canary_weight(status.canary_weight);
+  out.set_stable_weight(100 - status.canary_weight);
+  out.set_message(started ? status.message : "new spec accepted; waiting for canaryd");
+  if (status.pause_started_at) {
+    *out.mutable_pause_started_at() =
+        TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(*status.pause_started_at));
+  }
+  out.set_paused_by_user(status.paused_by_user);
+  out.set_generation(rollout.generation);
+  out.set_observed_generation(status.observed_generation);
+  google::protobuf::Timestamp created;
+  if (TimeUtil::FromString(rollout.creation_timestamp, &created)) *out.mutable_created_at() = created;
+  return out;
+}
+
+}  // namespace smartcanary

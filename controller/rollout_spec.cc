@@ -1,0 +1,298 @@
+#include "controller/rollout_spec.h"
+
+#include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace smartcanary {
+namespace {
+
+using nlohmann::json;
+
+absl::Status FieldError(const std::string& path, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
+}
+
+absl::Status RejectUnknownFields(const json& object, const std::string& path,
+                                 const std::set<std::string>& known) {
+  for (const auto& [key, value] : object.items()) {
+    if (!known.count(key)) {
+      return FieldError(
+          absl::StrCat(path, ".", key),
+          absl::StrCat("unknown field (expected one of: ",
+                       absl::StrJoin(known, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const json*> RequireObject(const json& parent,
+                                          const std::string& key,
+                                          const std::string& path) {
+  auto it = parent.find(key);
+  if (it == parent.end()) return FieldError(path, "is required");
+  if (!it->is_object()) return FieldError(path, "must be an object");
+  return &*it;
+}
+
+absl::StatusOr<std::string> OptionalString(const json& parent,
+                                           const std::string& key,
+                                           const std::string& path) {
+  auto it = parent.find(key);
+  if (it == parent.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return FieldError(path, "must be a string");
+  return it->get<std::string>();
+}
+
+absl::StatusOr<Step> ParseStep(const json& item, const std::string& path) {
+  if (!item.is_object() || item.size() != 1) {
+    return FieldError(path,
+                      "must be an object with exactly one of setWeight, pause");
+  }
+  Step step;
+  const auto& [kind, value] = *item.items().begin();
+  if (kind == "setWeight") {
+    if (!value.is_number_integer()) {
+      return FieldError(path + ".setWeight", "must be an integer");
+    }
+    step.kind = Step::Kind::kSetWeight;
+    step.weight = value.get<int>();
+    return step;
+  }
+  if (kind == "pause") {
+    if (!value.is_object()) return FieldError(path + ".pause", "must be an object");
+    if (auto status = RejectUnknownFields(value, path + ".pause", {"duration"});
+        !status.ok()) {
+      return status;
+    }
+    step.kind = Step::Kind::kPause;
+    if (value.contains("duration")) {
+      auto duration = ParseStepDuration(value["duration"]);
+      if (!duration.ok()) {
+        return FieldError(path + ".pause.duration",
+                          std::string(duration.status().message()));
+      }
+      step.pause_duration = *duration;
+    }
+    return step;
+  }
+  return FieldError(path + "." + kind,
+                    "unknown step type (supported: setWeight, pause)");
+}
+
+absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
+  auto routing = RequireObject(spec, "trafficRouting", "spec.trafficRouting");
+  if (!routing.ok()) return routing.status();
+  if (auto s = RejectUnknownFields(**routing, "spec.trafficRouting", {"istio"});
+      !s.ok()) {
+    return s;
+  }
+  auto istio =
+      RequireObject(**routing, "istio", "spec.trafficRouting.istio");
+  if (!istio.ok()) return istio.status();
+  const std::string istio_path = "spec.trafficRouting.istio";
+  if (auto s = RejectUnknownFields(**istio, istio_path,
+                                   {"virtualService", "destinationRule"});
+      !s.ok()) {
+    return s;
+  }
+  auto vs = RequireObject(**istio, "virtualService",
+                          istio_path + ".virtualService");
+  if (!vs.ok()) return vs.status();
+  const std::string vs_path = istio_path + ".virtualService";
+  if (auto s = RejectUnknownFields(**vs, vs_path, {"name", "routes"}); !s.ok()) {
+    return s;
+  }
+  TrafficRouting& tr = out.traffic_routing;
+  auto name = OptionalString(**vs, "name", vs_path + ".name");
+  if (!name.ok()) return name.status();
+  tr.virtual_service = *name;
+  if (auto routes = (*vs)->find("routes"); routes != (*vs)->end()) {
+    if (!routes->is_array()) {
+      return FieldError(vs_path + ".routes", "must be a list of route names");
+    }
+    for (size_t i = 0; i < routes->size(); ++i) {
+      if (!(*routes)[i].is_string() || (*routes)[i].get<std::string>().empty()) {
+        return FieldError(absl::StrCat(vs_path, ".routes[", i, "]"),
+                          "must be a non-empty route name");
+      }
+      tr.routes.push_back((*routes)[i].get<std::string>());
+    }
+  }
+  if (auto dr = istio.value()->find("destinationRule");
+      dr != istio.value()->end()) {
+    const std::string dr_path = istio_path + ".destinationRule";
+    if (!dr->is_object()) return FieldError(dr_path, "must be an object");
+    if (auto s = RejectUnknownFields(
+            *dr, dr_path, {"name", "stableSubsetName", "canarySubsetName"});
+        !s.ok()) {
+      return s;
+    }
+    for (auto [key, field] :
+         {std::pair{"name", &tr.destination_rule},
+          std::pair{"stableSubsetName", &tr.stable_subset},
+          std::pair{"canarySubsetName", &tr.canary_subset}}) {
+      auto value = OptionalString(*dr, key, dr_path + "." + key);
+      if (!value.ok()) return value.status();
+      *field = *value;
+    }
+  }
+  for (auto [key, field] :
+       {std::pair{"stableService", &tr.stable_service},
+        std::pair{"canaryService", &tr.canary_service}}) {
+    auto value = OptionalString(spec, key, std::string("spec.") + key);
+    if (!value.ok()) return value.status();
+    *field = *value;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<absl::Duration> ParseStepDuration(const json& value) {
+  if (value.is_number_integer()) {
+    if (value.get<int64_t>() < 0) return absl::InvalidArgumentError("must not be negative");
+    return absl::Seconds(value.get<int64_t>());
+  }
+  if (!value.is_string()) {
+    return absl::InvalidArgumentError(
+        "must be a duration such as \"30s\", \"10m\" or \"1h\"");
+  }
+  std::string text = value.get<std::string>();
+  int64_t seconds_only = 0;
+  if (absl::SimpleAtoi(text, &seconds_only) && seconds_only >= 0) {
+    return absl::Seconds(seconds_only);
+  }
+  absl::Duration duration;
+  if (!absl::ParseDuration(text, &duration) || duration < absl::ZeroDuration() ||
+      duration == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\" is not a duration such as \"30s\", \"10m\" or \"1h\""));
+  }
+  return duration;
+}
+
+std::string FormatStepDuration(absl::Duration duration) {
+  return absl::FormatDuration(duration);
+}
+
+absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
+  const TrafficRouting& tr = spec.traffic_routing;
+  const std::string istio = "spec.trafficRouting.istio";
+  if (tr.virtual_service.empty()) {
+    return FieldError(istio + ".virtualService.name", "is required");
+  }
+  const bool subset = !tr.destination_rule.empty() || !tr.stable_subset.empty() ||
+                      !tr.canary_subset.empty();
+  const bool host = !tr.stable_service.empty() || !tr.canary_service.empty();
+  if (subset && host) {
+    return FieldError("spec",
+                      "choose subset-level routing (trafficRouting.istio."
+                      "destinationRule) or host-level routing (stableService/"
+                      "canaryService), not both");
+  }
+  if (!subset && !host) {
+    return FieldError("spec.trafficRouting.istio.destinationRule",
+                      "is required unless spec.stableService and "
+                      "spec.canaryService are set");
+  }
+  if (subset) {
+    const std::string dr = istio + ".destinationRule";
+    if (tr.destination_rule.empty()) return FieldError(dr + ".name", "is required");
+    if (tr.stable_subset.empty()) return FieldError(dr + ".stableSubsetName", "is required");
+    if (tr.canary_subset.empty()) return FieldError(dr + ".canarySubsetName", "is required");
+    if (tr.stable_subset == tr.canary_subset) {
+      return FieldError(dr + ".canarySubsetName", "must differ from stableSubsetName");
+    }
+    if (spec.canary_labels.empty()) {
+      return FieldError("spec.canaryLabels",
+                        "is required for subset-level routing (the pod labels "
+                        "of the version being rolled out, e.g. {version: v2})");
+    }
+  } else {
+    if (tr.stable_service.empty()) return FieldError("spec.stableService", "is required");
+    if (tr.canary_service.empty()) return FieldError("spec.canaryService", "is required");
+    if (tr.stable_service == tr.canary_service) {
+      return FieldError("spec.canaryService", "must differ from spec.stableService");
+    }
+  }
+  if (spec.steps.empty()) return FieldError("spec.steps", "must list at least one step");
+  for (size_t i = 0; i < spec.steps.size(); ++i) {
+    const Step& step = spec.steps[i];
+    if (step.kind == Step::Kind::kSetWeight && (step.weight < 0 || step.weight > 100)) {
+      return FieldError(absl::StrCat("spec.steps[", i, "].setWeight"),
+                        absl::StrCat("must be between 0 and 100, got ", step.weight));
+    }
+  }
+  for (const auto& [key, value] : spec.canary_labels) {
+    if (key.empty() || value.empty()) {
+      return FieldError("spec.canaryLabels", "label keys and values must not be empty");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
+  if (!spec.is_object()) return FieldError("spec", "must be an object");
+  if (auto s = RejectUnknownFields(
+          spec, "spec",
+          {"trafficRouting", "canaryLabels", "steps", "stableService", "canaryService"});
+      !s.ok()) {
+    return s;
+  }
+  RolloutSpec out;
+  if (auto s = ParseTrafficRouting(spec, out); !s.ok()) return s;
+  if (auto labels = spec.find("canaryLabels"); labels != spec.end()) {
+    if (!labels->is_object()) return FieldError("spec.canaryLabels", "must be a map of labels");
+    for (const auto& [key, value] : labels->items()) {
+      if (!value.is_string()) {
+        return FieldError("spec.canaryLabels." + key, "must be a string");
+      }
+      out.canary_labels[key] = value.get<std::string>();
+    }
+  }
+  auto steps = spec.find("steps");
+  if (steps == spec.end()) return FieldError("spec.steps", "is required");
+  if (!steps->is_array()) return FieldError("spec.steps", "must be a list");
+  for (size_t i = 0; i < steps->size(); ++i) {
+    auto step = ParseStep((*steps)[i], absl::StrCat("spec.steps[", i, "]"));
+    if (!step.ok()) return step.status();
+    out.steps.push_back(*step);
+  }
+  if (auto s = ValidateRolloutSpec(out); !s.ok()) return s;
+  return out;
+}
+
+json RolloutSpecToJson(const RolloutSpec& spec) {
+  const TrafficRouting& tr = spec.traffic_routing;
+  json vs = {{"name", tr.virtual_service}};
+  if (!tr.routes.empty()) vs["routes"] = tr.routes;
+  json istio = {{"virtualService", vs}};
+  if (tr.subset_level()) {
+    istio["destinationRule"] = {{"name", tr.destination_rule},
+                                {"stableSubsetName", tr.stable_subset},
+                                {"canarySubsetName", tr.canary_subset}};
+  }
+  json out = {{"trafficRouting", {{"istio", istio}}}};
+  if (!tr.stable_service.empty()) out["stableService"] = tr.stable_service;
+  if (!tr.canary_service.empty()) out["canaryService"] = tr.canary_service;
+  if (!spec.canary_labels.empty()) out["canaryLabels"] = spec.canary_labels;
+  json steps = json::array();
+  for (const Step& step : spec.steps) {
+    if (step.kind == Step::Kind::kSetWeight) {
+      steps.push_back({{"setWeight", step.weight}});
+    } else if (step.pause_duration) {
+      steps.push_back(
+          {{"pause", {{"duration", FormatStepDuration(*step.pause_duration)}}}});
+    } else {
+      steps.push_back({{"pause", json::object()}});
+    }
+  }
+  out["steps"] = steps;
+  return out;
+}
+
+}  // namespace smartcanary

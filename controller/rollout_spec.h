@@ -1,0 +1,69 @@
+#ifndef SMARTCANARY_CONTROLLER_ROLLOUT_SPEC_H_
+#define SMARTCANARY_CONTROLLER_ROLLOUT_SPEC_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
+namespace smartcanary {
+
+// One entry of spec.steps, in Argo Rollouts' vocabulary.
+struct Step {
+  enum class Kind { kSetWeight, kPause };
+  Kind kind = Kind::kSetWeight;
+  int weight = 0;  // kSetWeight: the canary's share, 0..100.
+  // kPause: how long; nullopt means until promoted (`pause: {}`).
+  std::optional<absl::Duration> pause_duration;
+
+  bool operator==(const Step&) const = default;
+};
+
+struct TrafficRouting {
+  std::string virtual_service;
+  // The VirtualService http routes this rollout owns; empty means the only
+  // route the VirtualService has.
+  std::vector<std::string> routes;
+  // Subset-level: DestinationRule with a stable and a canary subset.
+  std::string destination_rule;
+  std::string stable_subset;
+  std::string canary_subset;
+  // Host-level: two Services.
+  std::string stable_service;
+  std::string canary_service;
+
+  bool subset_level() const { return !destination_rule.empty(); }
+  bool operator==(const TrafficRouting&) const = default;
+};
+
+struct RolloutSpec {
+  TrafficRouting traffic_routing;
+  std::map<std::string, std::string> canary_labels;
+  std::vector<Step> steps;
+
+  bool operator==(const RolloutSpec&) const = default;
+};
+
+// Reads a CanaryRollout `spec` object. Every error names the field path
+// (e.g. "spec.steps[2].setWeight") and what is wrong with it; unknown fields
+// are errors, so a typo never silently becomes a default.
+absl::StatusOr<RolloutSpec> ParseRolloutSpec(const nlohmann::json& spec);
+
+// Checks what the parser cannot see from one field alone: routing mode
+// completeness and step values. ParseRolloutSpec calls it; proto-built specs
+// call it directly.
+absl::Status ValidateRolloutSpec(const RolloutSpec& spec);
+
+nlohmann::json RolloutSpecToJson(const RolloutSpec& spec);
+
+// "30s", "10m", "1h30m" or a bare number of seconds, as Argo accepts.
+absl::StatusOr<absl::Duration> ParseStepDuration(const nlohmann::json& value);
+std::string FormatStepDuration(absl::Duration duration);
+
+}  // namespace smartcanary
+
+#endif  // SMARTCANARY_CONTROLLER_ROLLOUT_SPEC_H_

@@ -1,0 +1,44 @@
+#ifndef SMARTCANARY_CONTROLLER_ROLLOUT_STATUS_H_
+#define SMARTCANARY_CONTROLLER_ROLLOUT_STATUS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
+namespace smartcanary {
+
+enum class Phase { kProgressing, kPaused, kHealthy, kDegraded };
+
+const char* PhaseName(Phase phase);
+std::optional<Phase> PhaseFromName(const std::string& name);
+
+// CanaryRollout.status: the only place rollout state lives, so that a
+// restarted canaryd continues from exactly here.
+struct RolloutStatus {
+  Phase phase = Phase::kProgressing;
+  int current_step_index = 0;
+  // The canary's share that the last executed setWeight asked for; traffic
+  // is driven to this value (0 once Healthy or Degraded).
+  int canary_weight = 0;
+  std::string message;
+  // When the current pause step began; kept across restarts so a timed
+  // pause is measured from here, not from the restart.
+  std::optional<absl::Time> pause_started_at;
+  bool paused_by_user = false;
+  // The spec generation this status describes; a different metadata
+  // generation means a new rollout.
+  int64_t observed_generation = 0;
+
+  bool operator==(const RolloutStatus&) const = default;
+};
+
+absl::StatusOr<RolloutStatus> ParseRolloutStatus(const nlohmann::json& status);
+nlohmann::json RolloutStatusToJson(const RolloutStatus& status);
+
+}  // namespace smartcanary
+
+#endif  // SMARTCANARY_CONTROLLER_ROLLOUT_STATUS_H_
