@@ -1,0 +1,94 @@
+#include "cli/args.h"
+
+#include <map>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace smartcanary::cli {
+
+const char kUsage[] = R"(canaryctl: drive Smart Canary rollouts over gRPC.
+
+Usage: canaryctl COMMAND [NAME] [flags]
+
+Commands:
+  start -f FILE          create a rollout or update its spec (a CanaryRollout YAML)
+  get NAME               status and steps as a tree (-o json for scripts)
+  list                   every rollout in the namespace (-o json for scripts)
+  watch NAME             print the rollout on every change until it completes
+  promote NAME [--full]  end the current pause (--full: skip all remaining steps)
+  abort NAME             return all traffic to stable at once (phase Degraded)
+  retry NAME             restart a Degraded rollout from step 1
+  pause NAME             hold the rollout where it is
+  resume NAME            release a hold made by pause
+  status NAME [--timeout 60s]
+                         wait for the end: exit 0 Healthy, 1 Degraded, 2 timeout
+
+Flags:
+  --server ADDR          canaryd's gRPC address (env SMARTCANARY_SERVER; default localhost:9090)
+  -n, --namespace NS     namespace (default "default")
+  -o, --output json      machine-readable output for get and list
+  -f, --filename FILE    manifest for start ("-" reads standard input)
+)";
+
+absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
+                               const std::string& server_default) {
+  Args args;
+  args.server = server_default;
+  std::map<std::string, std::string*> valued = {
+      {"--server", &args.server},   {"-n", &args.namespace_name}, {"--namespace", &args.namespace_name},
+      {"-o", &args.output},         {"--output", &args.output},   {"-f", &args.file},
+      {"--filename", &args.file}};
+  std::string timeout_text;
+  valued["--timeout"] = &timeout_text;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      args.help = true;
+      continue;
+    }
+    if (arg == "--full") {
+      args.full = true;
+      continue;
+    }
+    if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
+      std::string value;
+      const size_t equals = arg.find('=');
+      const bool inline_value = equals != std::string::npos;
+      if (inline_value) {
+        value = arg.substr(equals + 1);
+        arg = arg.substr(0, equals);
+      }
+      auto flag = valued.find(arg);
+      if (flag == valued.end()) {
+        return absl::InvalidArgumentError(absl::StrCat("unknown flag ", arg));
+      }
+      if (!inline_value) {
+        if (i + 1 >= argv.size()) {
+          return absl::InvalidArgumentError(absl::StrCat("flag ", arg, " needs a value"));
+        }
+        value = argv[++i];
+      }
+      *flag->second = value;
+      continue;
+    }
+    if (args.command.empty()) {
+      args.command = arg;
+    } else {
+      args.positional.push_back(arg);
+    }
+  }
+  if (!args.output.empty() && args.output != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("-o: unsupported output \"", args.output, "\" (supported: json)"));
+  }
+  if (!timeout_text.empty() &&
+      (!absl::ParseDuration(timeout_text, &args.timeout) || args.timeout <= absl::ZeroDuration())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--timeout: \"", timeout_text, "\" is not a duration such as 60s or 5m"));
+  }
+  if (args.namespace_name.empty()) return absl::InvalidArgumentError("-n: must not be empty");
+  return args;
+}
+
+}  // namespace smartcanary::cli

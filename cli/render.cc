@@ -1,0 +1,138 @@
+#include "cli/render.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+
+namespace smartcanary::cli {
+namespace {
+
+using nlohmann::json;
+
+const char* PhaseIcon(v1::Phase phase) {
+  switch (phase) {
+    case v1::HEALTHY:
+      return "✔";
+    case v1::DEGRADED:
+      return "✖";
+    case v1::PAUSED:
+      return "॥";
+    default:
+      return "◌";
+  }
+}
+
+std::string StepText(const v1::Step& step) {
+  if (step.has_pause()) {
+    if (step.pause().duration_seconds() > 0) {
+      return absl::StrCat("pause ", absl::FormatDuration(absl::Seconds(step.pause().duration_seconds())));
+    }
+    return "pause (until promoted)";
+  }
+  return absl::StrCat("setWeight ", step.set_weight());
+}
+
+// The icon of step `index` given where the rollout stands.
+const char* StepIcon(const v1::Rollout& rollout, int index) {
+  const int current = rollout.current_step_index();
+  if (rollout.phase() == v1::HEALTHY || index < current) return "✔";
+  if (index > current) return "◷";
+  if (rollout.phase() == v1::DEGRADED) return "✖";
+  if (rollout.phase() == v1::PAUSED) return "॥";
+  return "◌";
+}
+
+std::string Routing(const v1::RolloutSpec& spec) {
+  const v1::TrafficRouting& tr = spec.traffic_routing();
+  if (!tr.destination_rule().empty()) {
+    return absl::StrCat("Istio subset-level: VirtualService ", tr.virtual_service(),
+                        ", DestinationRule ", tr.destination_rule(), " (",
+                        tr.stable_subset(), "/", tr.canary_subset(), ")");
+  }
+  return absl::StrCat("Istio host-level: VirtualService ", tr.virtual_service(), ", services ",
+                      tr.stable_service(), "/", tr.canary_service());
+}
+
+}  // namespace
+
+const char* PhaseText(v1::Phase phase) {
+  switch (phase) {
+    case v1::HEALTHY:
+      return "Healthy";
+    case v1::DEGRADED:
+      return "Degraded";
+    case v1::PAUSED:
+      return "Paused";
+    default:
+      return "Progressing";
+  }
+}
+
+std::string RenderRolloutTree(const v1::Rollout& rollout) {
+  std::string out;
+  const int total = rollout.total_steps();
+  const int shown_step = std::min(rollout.current_step_index() + 1, total);
+  absl::StrAppendFormat(&out, "Name:          %s\n", rollout.name());
+  absl::StrAppendFormat(&out, "Namespace:     %s\n", rollout.namespace_());
+  absl::StrAppendFormat(&out, "Status:        %s %s%s\n", PhaseIcon(rollout.phase()),
+                        PhaseText(rollout.phase()),
+                        rollout.paused_by_user() ? " (paused by user)" : "");
+  absl::StrAppendFormat(&out, "Message:       %s\n", rollout.message());
+  absl::StrAppendFormat(&out, "Routing:       %s\n", Routing(rollout.spec()));
+  absl::StrAppendFormat(&out, "Step:          %d/%d\n",
+                        rollout.phase() == v1::HEALTHY ? total : shown_step, total);
+  absl::StrAppendFormat(&out, "Weights:       stable %d / canary %d\n", rollout.stable_weight(),
+                        rollout.canary_weight());
+  absl::StrAppendFormat(&out, "\n%-34s %-14s %s\n", "NAME", "KIND", "STATUS");
+  absl::StrAppendFormat(&out, "⟳ %-32s %-14s %s %s\n", rollout.name(), "CanaryRollout",
+                        PhaseIcon(rollout.phase()), PhaseText(rollout.phase()));
+  for (int i = 0; i < total; ++i) {
+    const bool last = i == total - 1;
+    absl::StrAppendFormat(&out, "%s%s %d. %s\n", last ? "└──" : "├──", StepIcon(rollout, i),
+                          i + 1, StepText(rollout.spec().steps(i)));
+  }
+  return out;
+}
+
+std::string RenderRolloutTable(const v1::ListRolloutsResponse& list) {
+  std::string out = absl::StrFormat("%-16s %-28s %-14s %-6s %-14s %s\n", "NAMESPACE", "NAME",
+                                    "STATUS", "STEP", "STABLE/CANARY", "MESSAGE");
+  for (const v1::Rollout& rollout : list.rollouts()) {
+    absl::StrAppendFormat(
+        &out, "%-16s %-28s %s %-12s %-6s %-14s %s\n", rollout.namespace_(), rollout.name(),
+        PhaseIcon(rollout.phase()), PhaseText(rollout.phase()),
+        absl::StrCat(std::min(rollout.current_step_index() + 1, rollout.total_steps()), "/",
+                     rollout.total_steps()),
+        absl::StrCat(rollout.stable_weight(), "/", rollout.canary_weight()), rollout.message());
+  }
+  return out;
+}
+
+json RolloutToJson(const v1::Rollout& rollout) {
+  json steps = json::array();
+  for (const v1::Step& step : rollout.spec().steps()) {
+    if (step.has_pause()) {
+      json pause = json::object();
+      if (step.pause().duration_seconds() > 0) {
+        pause["durationSeconds"] = step.pause().duration_seconds();
+      }
+      steps.push_back({{"pause", pause}});
+    } else {
+      steps.push_back({{"setWeight", step.set_weight()}});
+    }
+  }
+  return {{"name", rollout.name()},
+          {"namespace", rollout.namespace_()},
+          {"phase", PhaseText(rollout.phase())},
+          {"currentStepIndex", rollout.current_step_index()},
+          {"totalSteps", rollout.total_steps()},
+          {"canaryWeight", rollout.canary_weight()},
+          {"stableWeight", rollout.stable_weight()},
+          {"message", rollout.message()},
+          {"pausedByUser", rollout.paused_by_user()},
+          {"generation", rollout.generation()},
+          {"observedGeneration", rollout.observed_generation()},
+          {"steps", steps}};
+}
+
+}  // namespace smartcanary::cli
