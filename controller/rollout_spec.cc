@@ -53,7 +53,8 @@ absl::StatusOr<Step> ParseStep(const json& item, const std::string& path) {
                       "must be an object with exactly one of setWeight, pause");
   }
   Step step;
-  const auto& [kind, value] = *item.items().begin();
+  const std::string kind = item.begin().key();
+  const json& value = item.begin().value();
   if (kind == "setWeight") {
     if (!value.is_number_integer()) {
       return FieldError(path + ".setWeight", "must be an integer");

@@ -1,0 +1,89 @@
+#ifndef SMARTCANARY_TESTS_INTEGRATION_CLUSTER_FIXTURE_H_
+#define SMARTCANARY_TESTS_INTEGRATION_CLUSTER_FIXTURE_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "controller/kube/kube_client.h"
+#include "nlohmann/json.hpp"
+#include "smartcanary/v1/rollout.grpc.pb.h"
+
+// Helpers for tests that run against the real local control plane started by
+// scripts/local-cluster.sh (KUBECONFIG) and the real canaryd binary.
+namespace smartcanary::testing {
+
+// The API server from $KUBECONFIG; fails the test if it is not set.
+kube::KubeClient& Kube();
+
+// A namespace of the test's own, deleted at the end.
+class TestNamespace {
+ public:
+  TestNamespace();
+  ~TestNamespace();
+  const std::string& name() const { return name_; }
+  // Creates objects from YAML text (one document each, `---` separated).
+  void Apply(const std::string& yaml) const;
+
+ private:
+  std::string name_;
+};
+
+// A canaryd process watching one namespace; kill -9 and restart at will.
+class CanarydProcess {
+ public:
+  explicit CanarydProcess(std::string ns);
+  ~CanarydProcess();
+  void Start();
+  void Kill9();
+  std::string address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  std::unique_ptr<v1::RolloutService::Stub> Stub() const;
+
+ private:
+  std::string namespace_;
+  int grpc_port_;
+  int http_port_;
+  pid_t pid_ = -1;
+};
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+// Runs the real canaryctl binary.
+CommandResult Canaryctl(const std::string& server, const std::vector<std::string>& args);
+
+// Polls `done` until true or `timeout`; returns whether it became true.
+bool WaitFor(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(60));
+
+// Records every distinct canary weight a VirtualService route shows, in
+// order, through a Kubernetes watch.
+class WeightRecorder {
+ public:
+  WeightRecorder(std::string ns, std::string virtual_service, int route_index = 0,
+                 int canary_destination = 1);
+  ~WeightRecorder();
+  std::vector<int> weights() const;
+
+ private:
+  std::string ns_, name_;
+  int route_, canary_;
+  mutable std::mutex mu_;
+  std::vector<int> weights_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+std::string RunfilePath(const std::string& target_path);
+
+}  // namespace smartcanary::testing
+
+#endif  // SMARTCANARY_TESTS_INTEGRATION_CLUSTER_FIXTURE_H_
