@@ -1,0 +1,135 @@
+#include "analysis/analyzer_service.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "analysis/condition.h"
+#include "analysis/measurement.h"
+#include "analysis/prometheus_client.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace smartcanary::analysis {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// A metric with its args substituted and conditions parsed.
+struct ResolvedMetric {
+  std::string query;
+  std::optional<Condition> success;
+  std::optional<Condition> failure;
+};
+
+absl::StatusOr<ResolvedMetric> Resolve(const v1::Metric& metric,
+                                       const std::map<std::string, std::string>& args) {
+  auto fail = [&](const std::string& field, const absl::Status& status) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metric \"", metric.name(), "\" ", field, ": ", status.message()));
+  };
+  if (metric.name().empty()) return absl::InvalidArgumentError("metrics[].name: is required");
+  if (!metric.has_prometheus() || metric.prometheus().query().empty()) {
+    return fail("provider.prometheus.query", absl::InvalidArgumentError("is required"));
+  }
+  if (metric.prometheus().address().empty()) {
+    return fail("provider.prometheus.address", absl::InvalidArgumentError("is required"));
+  }
+  ResolvedMetric out;
+  auto query = SubstituteArgs(metric.prometheus().query(), args);
+  if (!query.ok()) return fail("provider.prometheus.query", query.status());
+  out.query = *query;
+  if (metric.success_condition().empty() && metric.failure_condition().empty()) {
+    return fail("successCondition",
+                absl::InvalidArgumentError("give a successCondition or a failureCondition"));
+  }
+  for (auto [field, text, slot] :
+       {std::tuple{"successCondition", &metric.success_condition(), &out.success},
+        std::tuple{"failureCondition", &metric.failure_condition(), &out.failure}}) {
+    if (text->empty()) continue;
+    auto substituted = SubstituteArgs(*text, args);
+    if (!substituted.ok()) return fail(field, substituted.status());
+    auto condition = Condition::Parse(*substituted);
+    if (!condition.ok()) return fail(field, condition.status());
+    *slot = *condition;
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ArgsOf(const v1::AnalyzeRequest& request) {
+  std::map<std::string, std::string> args;
+  for (const v1::Arg& arg : request.args()) args[arg.name()] = arg.value();
+  return args;
+}
+
+PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider) {
+  PrometheusOptions options;
+  options.address = provider.address();
+  if (provider.timeout_seconds() > 0) options.timeout = absl::Seconds(provider.timeout_seconds());
+  options.headers.insert(provider.headers().begin(), provider.headers().end());
+  options.bearer_token_file = provider.bearer_token_file();
+  options.basic_auth_user = provider.basic_auth_user();
+  options.basic_auth_password_file = provider.basic_auth_password_file();
+  options.ca_file = provider.ca_file();
+  return options;
+}
+
+v1::MeasurementPhase ToProto(MeasurementPhase phase) {
+  switch (phase) {
+    case MeasurementPhase::kSuccessful:
+      return v1::SUCCESSFUL;
+    case MeasurementPhase::kFailed:
+      return v1::FAILED;
+    case MeasurementPhase::kInconclusive:
+      return v1::INCONCLUSIVE;
+    case MeasurementPhase::kError:
+      return v1::ERROR;
+  }
+  return v1::ERROR;
+}
+
+}  // namespace
+
+absl::Status ValidateMetrics(const v1::AnalyzeRequest& request) {
+  const auto args = ArgsOf(request);
+  for (const v1::Metric& metric : request.metrics()) {
+    if (auto resolved = Resolve(metric, args); !resolved.ok()) return resolved.status();
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status AnalyzerService::Validate(grpc::ServerContext*, const v1::AnalyzeRequest* request,
+                                       v1::ValidateResponse*) {
+  absl::Status status = ValidateMetrics(*request);
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+grpc::Status AnalyzerService::Analyze(grpc::ServerContext*, const v1::AnalyzeRequest* request,
+                                      v1::AnalyzeResponse* response) {
+  const auto args = ArgsOf(*request);
+  for (const v1::Metric& metric : request->metrics()) {
+    v1::Measurement* out = response->add_measurements();
+    out->set_metric(metric.name());
+    *out->mutable_started_at() = TimeUtil::GetCurrentTime();
+    Verdict verdict;
+    auto resolved = Resolve(metric, args);
+    if (!resolved.ok()) {
+      verdict = {MeasurementPhase::kError, {}, std::string(resolved.status().message())};
+    } else {
+      PrometheusClient prometheus(OptionsOf(metric.prometheus()));
+      auto samples = prometheus.Query(resolved->query);
+      absl::StatusOr<std::vector<double>> values = samples.status();
+      if (samples.ok()) {
+        values = std::vector<double>();
+        for (const Sample& sample : *samples) values->push_back(sample.value);
+      }
+      verdict = Judge(resolved->success, resolved->failure, values);
+    }
+    out->set_phase(ToProto(verdict.phase));
+    for (double value : verdict.values) out->add_values(value);
+    out->set_message(verdict.message);
+    *out->mutable_finished_at() = TimeUtil::GetCurrentTime();
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace smartcanary::analysis

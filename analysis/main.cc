@@ -1,0 +1,35 @@
+// canary-analyzer: the stateless gRPC AnalysisService.
+#include <curl/curl.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "analysis/analyzer_service.h"
+#include "common/flag_names.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9091", "address of the gRPC AnalysisService");
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
+  std::vector<char*> absl_argv = smartcanary::ArgvOf(args);
+  absl::ParseCommandLine(static_cast<int>(args.size()), absl_argv.data());
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  smartcanary::analysis::AnalyzerService service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_listen), grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    spdlog::error("--grpc-listen {}: cannot listen", absl::GetFlag(FLAGS_grpc_listen));
+    return 2;
+  }
+  spdlog::info("canary-analyzer listening on :{}", port);
+  server->Wait();
+  return 0;
+}
