@@ -27,8 +27,9 @@ absl::Duration Backoff(int failures) {
 
 }  // namespace
 
-Controller::Controller(const kube::KubeClient& client, Reconciler& reconciler, std::string ns)
-    : client_(client), reconciler_(reconciler), namespace_(std::move(ns)) {}
+Controller::Controller(const kube::KubeClient& client, Reconciler& reconciler, std::string ns,
+                       Metrics& metrics)
+    : client_(client), reconciler_(reconciler), namespace_(std::move(ns)), metrics_(metrics) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -110,13 +111,13 @@ void Controller::WorkLoop() {
     std::vector<std::string> parts = absl::StrSplit(*key, absl::MaxSplits('/', 1));
     if (parts.size() != 2) continue;
     auto requeue = reconciler_.Reconcile(parts[0], parts[1], absl::Now());
-    ++reconciles_;
+    metrics_.Count("canaryd_reconciles_total");
     if (requeue.ok()) {
       failures_.erase(*key);
       queue_.Add(*key, *requeue);
       continue;
     }
-    ++reconcile_errors_;
+    metrics_.Count("canaryd_reconcile_errors_total");
     const int failures = ++failures_[*key];
     // A conflict means someone else wrote first: re-read at once.
     const absl::Duration delay =

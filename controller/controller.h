@@ -8,6 +8,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "controller/kube/kube_client.h"
+#include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/work_queue.h"
 
@@ -19,16 +20,14 @@ namespace smartcanary {
 // its own backoff and never holds up another.
 class Controller {
  public:
-  Controller(const kube::KubeClient& client, Reconciler& reconciler, std::string ns);
+  Controller(const kube::KubeClient& client, Reconciler& reconciler, std::string ns,
+             Metrics& metrics);
   ~Controller();
 
   void Start();
   void Stop();
   // Reconcile this rollout now (after a command changed its status).
   void Trigger(const std::string& ns, const std::string& name);
-
-  uint64_t reconciles() const { return reconciles_.load(); }
-  uint64_t reconcile_errors() const { return reconcile_errors_.load(); }
 
  private:
   void WatchLoop();
@@ -45,8 +44,7 @@ class Controller {
   std::thread watcher_;
   std::thread worker_;
   std::map<std::string, int> failures_;  // worker thread only
-  std::atomic<uint64_t> reconciles_{0};
-  std::atomic<uint64_t> reconcile_errors_{0};
+  Metrics& metrics_;
 };
 
 }  // namespace smartcanary

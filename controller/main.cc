@@ -13,7 +13,10 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "common/flag_names.h"
+#include "controller/analysis/analyzer_client.h"
 #include "controller/controller.h"
+#include "controller/grafana/annotator.h"
+#include "controller/metrics.h"
 #include "controller/http/http_server.h"
 #include "controller/istio/istio_router.h"
 #include "controller/kube/kube_config.h"
@@ -28,6 +31,10 @@ ABSL_FLAG(std::string, namespace, "", "namespace to watch; empty: all namespaces
 ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9090", "address of the gRPC RolloutService");
 ABSL_FLAG(std::string, http_listen, "0.0.0.0:8080", "address of /healthz and /metrics");
 ABSL_FLAG(std::string, log_format, "text", "text (for people) or json (for clusters)");
+ABSL_FLAG(std::string, analyzer, "localhost:9091", "canary-analyzer's gRPC address");
+ABSL_FLAG(std::string, grafana_url, "", "Grafana base URL for annotations; empty: none");
+ABSL_FLAG(std::string, grafana_token_file, "", "file holding a Grafana service account token");
+ABSL_FLAG(std::string, grafana_dashboard_uid, "", "annotate this dashboard only; empty: all");
 
 namespace {
 
@@ -68,11 +75,23 @@ int main(int argc, char** argv) {
   }
   const std::string watch_namespace = absl::GetFlag(FLAGS_namespace);
   smartcanary::kube::KubeClient client(*config);
-  smartcanary::Reconciler reconciler(client, [&client](const smartcanary::CanaryRollout& r) {
-    return std::make_unique<smartcanary::istio::IstioRouter>(client, r.namespace_name,
-                                                             r.spec.traffic_routing);
-  });
-  smartcanary::Controller controller(client, reconciler, watch_namespace);
+  smartcanary::Metrics metrics;
+  smartcanary::GrpcAnalyzer analyzer(absl::GetFlag(FLAGS_analyzer));
+  std::unique_ptr<smartcanary::grafana::Annotator> annotator;
+  if (!absl::GetFlag(FLAGS_grafana_url).empty()) {
+    annotator = std::make_unique<smartcanary::grafana::Annotator>(
+        smartcanary::grafana::AnnotatorOptions{absl::GetFlag(FLAGS_grafana_url),
+                                               absl::GetFlag(FLAGS_grafana_token_file),
+                                               absl::GetFlag(FLAGS_grafana_dashboard_uid)},
+        metrics);
+  }
+  smartcanary::Reconciler reconciler(
+      client, {[&client](const smartcanary::CanaryRollout& r) {
+                 return std::make_unique<smartcanary::istio::IstioRouter>(client, r.namespace_name,
+                                                                          r.spec.traffic_routing);
+               },
+               &analyzer, annotator.get(), &metrics});
+  smartcanary::Controller controller(client, reconciler, watch_namespace, metrics);
   smartcanary::RolloutServiceImpl service(
       client, reconciler,
       [&controller](const std::string& ns, const std::string& name) {
@@ -95,15 +114,8 @@ int main(int argc, char** argv) {
 
   smartcanary::http::HttpServer http;
   http.Handle("/healthz", [] { return smartcanary::http::Response{200, "text/plain", "ok\n"}; });
-  http.Handle("/metrics", [&controller] {
-    return smartcanary::http::Response{
-        200, "text/plain; version=0.0.4",
-        absl::StrCat("# HELP canaryd_reconciles_total Reconcile passes run.\n",
-                     "# TYPE canaryd_reconciles_total counter\n",
-                     "canaryd_reconciles_total ", controller.reconciles(), "\n",
-                     "# HELP canaryd_reconcile_errors_total Reconcile passes that failed.\n",
-                     "# TYPE canaryd_reconcile_errors_total counter\n",
-                     "canaryd_reconcile_errors_total ", controller.reconcile_errors(), "\n")};
+  http.Handle("/metrics", [&metrics] {
+    return smartcanary::http::Response{200, "text/plain; version=0.0.4", metrics.Render()};
   });
   auto http_port = http.Start(absl::GetFlag(FLAGS_http_listen));
   if (!http_port.ok()) {
@@ -122,6 +134,7 @@ int main(int argc, char** argv) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   controller.Stop();
   http.Stop();
+  annotator.reset();
   curl_global_cleanup();
   return 0;
 }

@@ -5,6 +5,59 @@
 #include "google/protobuf/util/time_util.h"
 
 namespace smartcanary {
+namespace {
+
+void RefToProto(const AnalysisRef& ref, v1::AnalysisStep* out) {
+  for (const TemplateRef& t : ref.templates) {
+    v1::TemplateRef* proto = out->add_templates();
+    proto->set_template_name(t.name);
+    proto->set_cluster_scope(t.cluster_scope);
+  }
+  for (const AnalysisArg& arg : ref.args) {
+    v1::Arg* proto = out->add_args();
+    proto->set_name(arg.name);
+    proto->set_value(arg.value.value_or(""));
+  }
+}
+
+absl::StatusOr<AnalysisRef> RefFromProto(const v1::AnalysisStep& proto, const std::string& path) {
+  AnalysisRef ref;
+  if (proto.templates().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".templates: must list at least one template"));
+  }
+  for (int i = 0; i < proto.templates_size(); ++i) {
+    if (proto.templates(i).template_name().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".templates[", i, "].templateName: is required"));
+    }
+    ref.templates.push_back({proto.templates(i).template_name(), proto.templates(i).cluster_scope()});
+  }
+  for (const v1::Arg& arg : proto.args()) ref.args.push_back({arg.name(), arg.value()});
+  return ref;
+}
+
+v1::AnalysisRunStatus RunToProto(const std::string& name, const AnalysisRun& run) {
+  v1::AnalysisRunStatus out;
+  out.set_name(name);
+  out.set_phase(RunPhaseName(run.phase));
+  out.set_message(run.message);
+  for (const MetricRun& metric : run.metrics) {
+    v1::MetricStatus* m = out.add_metrics();
+    m->set_name(metric.name);
+    m->set_phase(RunPhaseName(metric.phase));
+    m->set_successful(metric.successful);
+    m->set_failed(metric.failed);
+    m->set_inconclusive(metric.inconclusive);
+    m->set_error(metric.errors);
+    if (!metric.recent.empty()) {
+      m->set_last_message(metric.recent.back().message);
+      for (double v : metric.recent.back().values) m->add_last_values(v);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 v1::RolloutSpec SpecToProto(const RolloutSpec& spec) {
   v1::RolloutSpec out;
@@ -22,10 +75,16 @@ v1::RolloutSpec SpecToProto(const RolloutSpec& spec) {
     v1::Step* proto = out.add_steps();
     if (step.kind == Step::Kind::kSetWeight) {
       proto->set_set_weight(step.weight);
+    } else if (step.kind == Step::Kind::kAnalysis) {
+      RefToProto(step.analysis, proto->mutable_analysis());
     } else {
       proto->mutable_pause()->set_duration_seconds(
           step.pause_duration ? absl::ToInt64Seconds(*step.pause_duration) : 0);
     }
+  }
+  if (spec.background_analysis) {
+    RefToProto(spec.background_analysis->analysis, out.mutable_analysis()->mutable_analysis());
+    out.mutable_analysis()->set_starting_step(spec.background_analysis->starting_step);
   }
   return out;
 }
@@ -60,11 +119,23 @@ absl::StatusOr<RolloutSpec> SpecFromProto(const v1::RolloutSpec& proto) {
           out.pause_duration = absl::Seconds(step.pause().duration_seconds());
         }
         break;
+      case v1::Step::kAnalysis: {
+        auto ref = RefFromProto(step.analysis(), absl::StrCat("spec.steps[", i, "].analysis"));
+        if (!ref.ok()) return ref.status();
+        out.kind = Step::Kind::kAnalysis;
+        out.analysis = *ref;
+        break;
+      }
       default:
         return absl::InvalidArgumentError(
-            absl::StrCat("spec.steps[", i, "]: must set one of setWeight, pause"));
+            absl::StrCat("spec.steps[", i, "]: must set one of setWeight, pause, analysis"));
     }
     spec.steps.push_back(out);
+  }
+  if (proto.has_analysis()) {
+    auto ref = RefFromProto(proto.analysis().analysis(), "spec.analysis");
+    if (!ref.ok()) return ref.status();
+    spec.background_analysis = BackgroundAnalysis{*ref, proto.analysis().starting_step()};
   }
   if (auto status = ValidateRolloutSpec(spec); !status.ok()) return status;
   return spec;
@@ -107,6 +178,13 @@ v1::Rollout RolloutToProto(const CanaryRollout& rollout) {
   out.set_observed_generation(status.observed_generation);
   google::protobuf::Timestamp created;
   if (TimeUtil::FromString(rollout.creation_timestamp, &created)) *out.mutable_created_at() = created;
+  if (started && status.step_run) {
+    *out.add_analysis_runs() =
+        RunToProto(absl::StrCat("step ", status.step_run->step_index + 1), *status.step_run);
+  }
+  if (started && status.background_run) {
+    *out.add_analysis_runs() = RunToProto("background", *status.background_run);
+  }
   return out;
 }
 

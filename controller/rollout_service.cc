@@ -44,6 +44,11 @@ grpc::Status RolloutServiceImpl::StartRollout(grpc::ServerContext*,
   auto spec = SpecFromProto(request->spec());
   if (!spec.ok()) return ToGrpc(spec.status());
   const std::string ns = NamespaceOf(request->namespace_());
+  // Templates are checked now, so a typo in a condition is refused here
+  // instead of being discovered mid-rollout.
+  if (auto valid = reconciler_.templates().ValidateSpec(ns, *spec); !valid.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(valid.message()));
+  }
   const std::string path = kube::kCanaryRollouts.Item(ns, request->name());
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
     auto existing = client_.Get(path);
@@ -171,7 +176,7 @@ grpc::Status RolloutServiceImpl::RunCommand(const v1::RolloutRef& ref, Command c
     }
     auto next = ApplyCommand(rollout->spec, rollout->status, command);
     if (!next.ok()) return ToGrpc(next.status());
-    auto written = reconciler_.WriteStatus(*rollout, *next);
+    auto written = reconciler_.WriteStatus(*rollout, *next, command);
     if (absl::IsAborted(written.status())) continue;
     if (!written.ok()) return ToGrpc(written.status());
     spdlog::info("{}/{}: {}: {}", ns, ref.name(), CommandName(command), next->message);

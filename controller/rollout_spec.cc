@@ -50,7 +50,7 @@ absl::StatusOr<std::string> OptionalString(const json& parent,
 absl::StatusOr<Step> ParseStep(const json& item, const std::string& path) {
   if (!item.is_object() || item.size() != 1) {
     return FieldError(path,
-                      "must be an object with exactly one of setWeight, pause");
+                      "must be an object with exactly one of setWeight, pause, analysis");
   }
   Step step;
   const std::string kind = item.begin().key();
@@ -80,8 +80,18 @@ absl::StatusOr<Step> ParseStep(const json& item, const std::string& path) {
     }
     return step;
   }
+  if (kind == "analysis") {
+    auto ref = ParseAnalysisRef(value, path + ".analysis");
+    if (!ref.ok()) return ref.status();
+    if (value.contains("startingStep")) {
+      return FieldError(path + ".analysis.startingStep", "only the background spec.analysis has one");
+    }
+    step.kind = Step::Kind::kAnalysis;
+    step.analysis = *ref;
+    return step;
+  }
   return FieldError(path + "." + kind,
-                    "unknown step type (supported: setWeight, pause)");
+                    "unknown step type (supported: setWeight, pause, analysis)");
 }
 
 absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
@@ -228,6 +238,13 @@ absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
                         absl::StrCat("must be between 0 and 100, got ", step.weight));
     }
   }
+  if (spec.background_analysis &&
+      (spec.background_analysis->starting_step < 0 ||
+       spec.background_analysis->starting_step >= static_cast<int>(spec.steps.size()))) {
+    return FieldError("spec.analysis.startingStep",
+                      absl::StrCat("must be a step index from 0 to ", spec.steps.size() - 1, ", got ",
+                                   spec.background_analysis->starting_step));
+  }
   for (const auto& [key, value] : spec.canary_labels) {
     if (key.empty() || value.empty()) {
       return FieldError("spec.canaryLabels", "label keys and values must not be empty");
@@ -240,7 +257,7 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
   if (!spec.is_object()) return FieldError("spec", "must be an object");
   if (auto s = RejectUnknownFields(
           spec, "spec",
-          {"trafficRouting", "canaryLabels", "steps", "stableService", "canaryService"});
+          {"trafficRouting", "canaryLabels", "steps", "stableService", "canaryService", "analysis"});
       !s.ok()) {
     return s;
   }
@@ -262,6 +279,15 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
     auto step = ParseStep((*steps)[i], absl::StrCat("spec.steps[", i, "]"));
     if (!step.ok()) return step.status();
     out.steps.push_back(*step);
+  }
+  if (auto background = spec.find("analysis"); background != spec.end()) {
+    auto ref = ParseAnalysisRef(*background, "spec.analysis");
+    if (!ref.ok()) return ref.status();
+    const json& starting = background->value("startingStep", json(0));
+    if (!starting.is_number_integer()) {
+      return FieldError("spec.analysis.startingStep", "must be a step index");
+    }
+    out.background_analysis = BackgroundAnalysis{*ref, starting.get<int>()};
   }
   if (auto s = ValidateRolloutSpec(out); !s.ok()) return s;
   return out;
@@ -285,6 +311,8 @@ json RolloutSpecToJson(const RolloutSpec& spec) {
   for (const Step& step : spec.steps) {
     if (step.kind == Step::Kind::kSetWeight) {
       steps.push_back({{"setWeight", step.weight}});
+    } else if (step.kind == Step::Kind::kAnalysis) {
+      steps.push_back({{"analysis", AnalysisRefToJson(step.analysis)}});
     } else if (step.pause_duration) {
       steps.push_back(
           {{"pause", {{"duration", FormatStepDuration(*step.pause_duration)}}}});
@@ -293,6 +321,11 @@ json RolloutSpecToJson(const RolloutSpec& spec) {
     }
   }
   out["steps"] = steps;
+  if (spec.background_analysis) {
+    json background = AnalysisRefToJson(spec.background_analysis->analysis);
+    background["startingStep"] = spec.background_analysis->starting_step;
+    out["analysis"] = background;
+  }
   return out;
 }
 

@@ -8,17 +8,20 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/analysis/analysis_spec.h"
 #include "nlohmann/json.hpp"
 
 namespace smartcanary {
 
 // One entry of spec.steps, in Argo Rollouts' vocabulary.
 struct Step {
-  enum class Kind { kSetWeight, kPause };
+  enum class Kind { kSetWeight, kPause, kAnalysis };
   Kind kind = Kind::kSetWeight;
   int weight = 0;  // kSetWeight: the canary's share, 0..100.
   // kPause: how long; nullopt means until promoted (`pause: {}`).
   std::optional<absl::Duration> pause_duration;
+  // kAnalysis: blocks the rollout until these templates' metrics complete.
+  AnalysisRef analysis;
 
   bool operator==(const Step&) const = default;
 };
@@ -44,6 +47,9 @@ struct RolloutSpec {
   TrafficRouting traffic_routing;
   std::map<std::string, std::string> canary_labels;
   std::vector<Step> steps;
+  // Runs from steps[starting_step] until the rollout completes; a failure
+  // rolls back at once.
+  std::optional<BackgroundAnalysis> background_analysis;
 
   bool operator==(const RolloutSpec&) const = default;
 };

@@ -56,6 +56,20 @@ absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
       }
       out.pause_started_at = when;
     }
+    for (const char* key : {"stepAnalysis", "backgroundAnalysis"}) {
+      if (!status.contains(key)) continue;
+      auto run = AnalysisRunFromJson(status[key]);
+      if (!run.ok()) return run.status();
+      (std::string(key) == "stepAnalysis" ? out.step_run : out.background_run) = *run;
+    }
+    for (const json& change : status.value("weightHistory", json::array())) {
+      absl::Time at;
+      std::string error;
+      if (!absl::ParseTime(absl::RFC3339_full, change.value("at", ""), &at, &error)) {
+        return absl::InvalidArgumentError("status.weightHistory[].at: " + error);
+      }
+      out.weight_history.push_back({at, change.value("canaryWeight", 0)});
+    }
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("status: ", e.what()));
   }
@@ -73,6 +87,17 @@ json RolloutStatusToJson(const RolloutStatus& status) {
   if (status.pause_started_at) {
     out["pauseStartTime"] =
         absl::FormatTime(absl::RFC3339_full, *status.pause_started_at, absl::UTCTimeZone());
+  }
+  if (status.step_run) out["stepAnalysis"] = AnalysisRunToJson(*status.step_run);
+  if (status.background_run) out["backgroundAnalysis"] = AnalysisRunToJson(*status.background_run);
+  if (!status.weight_history.empty()) {
+    json history = json::array();
+    for (const WeightChange& change : status.weight_history) {
+      history.push_back(
+          {{"at", absl::FormatTime(absl::RFC3339_full, change.at, absl::UTCTimeZone())},
+           {"canaryWeight", change.canary_weight}});
+    }
+    out["weightHistory"] = history;
   }
   return out;
 }

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/analysis/analysis_run.h"
 #include "nlohmann/json.hpp"
 
 namespace smartcanary {
@@ -15,6 +17,16 @@ enum class Phase { kProgressing, kPaused, kHealthy, kDegraded };
 
 const char* PhaseName(Phase phase);
 std::optional<Phase> PhaseFromName(const std::string& name);
+
+struct WeightChange {
+  absl::Time at;
+  int canary_weight = 0;
+  bool operator==(const WeightChange&) const = default;
+};
+
+// Enough history for the longest rollouts' share timeline; older entries
+// are folded away.
+inline constexpr size_t kKeptWeightChanges = 64;
 
 // CanaryRollout.status: the only place rollout state lives, so that a
 // restarted canaryd continues from exactly here.
@@ -32,6 +44,12 @@ struct RolloutStatus {
   // The spec generation this status describes; a different metadata
   // generation means a new rollout.
   int64_t observed_generation = 0;
+  // The current (or last) analysis step's run, and the background run.
+  std::optional<AnalysisRun> step_run;
+  std::optional<AnalysisRun> background_run;
+  // When the canary's share changed, from the rollout's start: the traffic
+  // shares that comparative analysis needs.
+  std::vector<WeightChange> weight_history;
 
   bool operator==(const RolloutStatus&) const = default;
 };

@@ -2,6 +2,8 @@
 #define SMARTCANARY_CONTROLLER_STATE_MACHINE_H_
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -23,13 +25,29 @@ struct Decision {
   bool select_canary_labels = false;
   // The rollout completes: the stable subset takes the canary's labels.
   bool promote_stable_labels = false;
+  // Take these measurements now, record them in `next`'s runs (Record) and
+  // decide again; nothing else in this decision is to be applied.
+  std::vector<std::string> measure_step;
+  std::vector<std::string> measure_background;
   // When to decide again if nothing changes; InfiniteDuration: wait for an
   // event (promote, spec change).
   absl::Duration requeue_after = absl::InfiniteDuration();
+
+  bool wants_measurements() const { return !measure_step.empty() || !measure_background.empty(); }
 };
 
-Decision Decide(const RolloutSpec& spec, int64_t generation,
-                const RolloutStatus& status, absl::Time now);
+// The metrics of the analyses that apply now, resolved from their templates
+// by the caller (reading templates is I/O).
+struct ActiveAnalysis {
+  std::vector<MetricSpec> step;        // the current step's, if it is an analysis step
+  std::vector<MetricSpec> background;  // spec.analysis's, once its startingStep is reached
+};
+
+// Whether the background analysis applies at this status.
+bool BackgroundActive(const RolloutSpec& spec, const RolloutStatus& status);
+
+Decision Decide(const RolloutSpec& spec, int64_t generation, const RolloutStatus& status,
+                absl::Time now, const ActiveAnalysis& analysis = {});
 
 enum class Command { kPromote, kPromoteFull, kAbort, kRetry, kPause, kResume };
 

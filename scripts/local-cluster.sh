@@ -110,11 +110,12 @@ export KUBECONFIG=$dir/kubeconfig
 export PATH=$bin:\$PATH
 ENV
   local kubectl="$bin/kubectl --kubeconfig $dir/kubeconfig"
-  $kubectl apply --server-side -f "$cache/istio-crds.yaml" >/dev/null
+  $kubectl apply --server-side -f "$cache/istio-crds.yaml" 2> >(grep -v "unrecognized format" >&2) >/dev/null
   $kubectl apply --server-side -f "$root/manifests/crds/" >/dev/null
   $kubectl wait --for condition=established --timeout=60s \
     crd/virtualservices.networking.istio.io crd/destinationrules.networking.istio.io \
-    crd/canaryrollouts.smartcanary.dev >/dev/null
+    crd/canaryrollouts.smartcanary.dev crd/canaryanalysistemplates.smartcanary.dev \
+    crd/clustercanaryanalysistemplates.smartcanary.dev >/dev/null
   log "up: https://127.0.0.1:$api_port (etcd 127.0.0.1:$etcd_port); KUBECONFIG=$dir/kubeconfig"
 }
 

@@ -48,7 +48,7 @@ TEST(RolloutSpecTest, ErrorsNameTheField) {
 
   spec = ValidSpec();
   spec["steps"][1] = {{"setCanaryScale", {{"replicas", 1}}}};
-  EXPECT_EQ(ErrorOf(spec), "spec.steps[1].setCanaryScale: unknown step type (supported: setWeight, pause)");
+  EXPECT_EQ(ErrorOf(spec), "spec.steps[1].setCanaryScale: unknown step type (supported: setWeight, pause, analysis)");
 
   spec = ValidSpec();
   spec["steps"][3]["pause"]["duration"] = "soon";
@@ -76,6 +76,26 @@ TEST(RolloutSpecTest, ErrorsNameTheField) {
   spec = ValidSpec();
   spec["stableService"] = "a";
   EXPECT_NE(ErrorOf(spec).find("not both"), std::string::npos);
+}
+
+TEST(RolloutSpecTest, AnalysisStepsAndBackgroundAnalysisRoundTrip) {
+  json spec = ValidSpec();
+  spec["steps"][1] = json::parse(R"({"analysis": {"templates": [{"templateName": "success-rate",
+      "clusterScope": true}], "args": [{"name": "service-name", "value": "rpc-server"}]}})");
+  spec["analysis"] = json::parse(R"({"templates": [{"templateName": "errors"}], "startingStep": 2})");
+  auto parsed = ParseRolloutSpec(spec);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->steps[1].kind, Step::Kind::kAnalysis);
+  EXPECT_TRUE(parsed->steps[1].analysis.templates[0].cluster_scope);
+  EXPECT_EQ(parsed->background_analysis->starting_step, 2);
+  EXPECT_EQ(*ParseRolloutSpec(RolloutSpecToJson(*parsed)), *parsed);
+  EXPECT_EQ(*SpecFromProto(SpecToProto(*parsed)), *parsed);
+
+  spec["analysis"]["startingStep"] = 9;
+  EXPECT_EQ(ErrorOf(spec), "spec.analysis.startingStep: must be a step index from 0 to 4, got 9");
+  spec = ValidSpec();
+  spec["steps"][1] = json::parse(R"({"analysis": {"templates": []}})");
+  EXPECT_EQ(ErrorOf(spec), "spec.steps[1].analysis.templates: must list at least one template");
 }
 
 TEST(RolloutSpecTest, HostLevelNeedsBothServices) {
