@@ -16,6 +16,7 @@ using google::protobuf::util::TimeUtil;
 
 // A metric with its args substituted and conditions parsed.
 struct ResolvedMetric {
+  std::string address;
   std::string query;
   std::optional<Condition> success;
   std::optional<Condition> failure;
@@ -35,6 +36,9 @@ absl::StatusOr<ResolvedMetric> Resolve(const v1::Metric& metric,
     return fail("provider.prometheus.address", absl::InvalidArgumentError("is required"));
   }
   ResolvedMetric out;
+  auto address = SubstituteArgs(metric.prometheus().address(), args);
+  if (!address.ok()) return fail("provider.prometheus.address", address.status());
+  out.address = *address;
   auto query = SubstituteArgs(metric.prometheus().query(), args);
   if (!query.ok()) return fail("provider.prometheus.query", query.status());
   out.query = *query;
@@ -115,14 +119,17 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext*, const v1::AnalyzeReq
     if (!resolved.ok()) {
       verdict = {MeasurementPhase::kError, {}, std::string(resolved.status().message())};
     } else {
-      PrometheusClient prometheus(OptionsOf(metric.prometheus()));
+      PrometheusOptions options = OptionsOf(metric.prometheus());
+      options.address = resolved->address;
+      PrometheusClient prometheus(options);
       auto samples = prometheus.Query(resolved->query);
-      absl::StatusOr<std::vector<double>> values = samples.status();
       if (samples.ok()) {
-        values = std::vector<double>();
-        for (const Sample& sample : *samples) values->push_back(sample.value);
+        std::vector<double> values;
+        for (const Sample& sample : *samples) values.push_back(sample.value);
+        verdict = Judge(resolved->success, resolved->failure, values);
+      } else {
+        verdict = Judge(resolved->success, resolved->failure, samples.status());
       }
-      verdict = Judge(resolved->success, resolved->failure, values);
     }
     out->set_phase(ToProto(verdict.phase));
     for (double value : verdict.values) out->add_values(value);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 
 namespace smartcanary::cli {
@@ -23,6 +24,11 @@ const char* PhaseIcon(v1::Phase phase) {
 }
 
 std::string StepText(const v1::Step& step) {
+  if (step.has_analysis()) {
+    std::vector<std::string> names;
+    for (const v1::TemplateRef& t : step.analysis().templates()) names.push_back(t.template_name());
+    return absl::StrCat("analysis ", absl::StrJoin(names, ", "));
+  }
   if (step.has_pause()) {
     if (step.pause().duration_seconds() > 0) {
       return absl::StrCat("pause ", absl::FormatDuration(absl::Seconds(step.pause().duration_seconds())));
@@ -42,6 +48,14 @@ const char* StepIcon(const v1::Rollout& rollout, int index) {
   return "◌";
 }
 
+const char* RunIcon(const std::string& phase) {
+  if (phase == "Successful") return "✔";
+  if (phase == "Failed") return "✖";
+  if (phase == "Inconclusive") return "?";
+  if (phase == "Error") return "⚠";
+  return "◌";
+}
+
 std::string Routing(const v1::RolloutSpec& spec) {
   const v1::TrafficRouting& tr = spec.traffic_routing();
   if (!tr.destination_rule().empty()) {
@@ -51,6 +65,25 @@ std::string Routing(const v1::RolloutSpec& spec) {
   }
   return absl::StrCat("Istio host-level: VirtualService ", tr.virtual_service(), ", services ",
                       tr.stable_service(), "/", tr.canary_service());
+}
+
+json AnalysisJson(const v1::Rollout& rollout) {
+  json runs = json::array();
+  for (const v1::AnalysisRunStatus& run : rollout.analysis_runs()) {
+    json metrics = json::array();
+    for (const v1::MetricStatus& m : run.metrics()) {
+      metrics.push_back({{"name", m.name()},
+                         {"phase", m.phase()},
+                         {"successful", m.successful()},
+                         {"failed", m.failed()},
+                         {"inconclusive", m.inconclusive()},
+                         {"error", m.error()},
+                         {"lastMessage", m.last_message()}});
+    }
+    runs.push_back({{"name", run.name()}, {"phase", run.phase()}, {"message", run.message()},
+                    {"metrics", metrics}});
+  }
+  return runs;
 }
 
 }  // namespace
@@ -87,9 +120,23 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
   absl::StrAppendFormat(&out, "⟳ %-32s %-14s %s %s\n", rollout.name(), "CanaryRollout",
                         PhaseIcon(rollout.phase()), PhaseText(rollout.phase()));
   for (int i = 0; i < total; ++i) {
-    const bool last = i == total - 1;
+    const bool last = i == total - 1 && rollout.analysis_runs().empty();
     absl::StrAppendFormat(&out, "%s%s %d. %s\n", last ? "└──" : "├──", StepIcon(rollout, i),
                           i + 1, StepText(rollout.spec().steps(i)));
+  }
+  for (int r = 0; r < rollout.analysis_runs_size(); ++r) {
+    const v1::AnalysisRunStatus& run = rollout.analysis_runs(r);
+    const bool last_run = r == rollout.analysis_runs_size() - 1;
+    absl::StrAppendFormat(&out, "%sα %s analysis  %s %s\n", last_run ? "└──" : "├──", run.name(),
+                          RunIcon(run.phase()), run.phase());
+    for (int m = 0; m < run.metrics_size(); ++m) {
+      const v1::MetricStatus& metric = run.metrics(m);
+      absl::StrAppendFormat(&out, "%s%s%s %-22s ✔ %d  ✖ %d  ? %d  ⚠ %d  %s\n",
+                            last_run ? "   " : "│  ", m == run.metrics_size() - 1 ? "└──" : "├──",
+                            RunIcon(metric.phase()), metric.name(), metric.successful(),
+                            metric.failed(), metric.inconclusive(), metric.error(),
+                            metric.last_message().substr(0, 100));
+    }
   }
   return out;
 }
@@ -111,7 +158,11 @@ std::string RenderRolloutTable(const v1::ListRolloutsResponse& list) {
 json RolloutToJson(const v1::Rollout& rollout) {
   json steps = json::array();
   for (const v1::Step& step : rollout.spec().steps()) {
-    if (step.has_pause()) {
+    if (step.has_analysis()) {
+      json templates = json::array();
+      for (const v1::TemplateRef& t : step.analysis().templates()) templates.push_back(t.template_name());
+      steps.push_back({{"analysis", {{"templates", templates}}}});
+    } else if (step.has_pause()) {
       json pause = json::object();
       if (step.pause().duration_seconds() > 0) {
         pause["durationSeconds"] = step.pause().duration_seconds();
@@ -132,7 +183,8 @@ json RolloutToJson(const v1::Rollout& rollout) {
           {"pausedByUser", rollout.paused_by_user()},
           {"generation", rollout.generation()},
           {"observedGeneration", rollout.observed_generation()},
-          {"steps", steps}};
+          {"steps", steps},
+          {"analysis", AnalysisJson(rollout)}};
 }
 
 }  // namespace smartcanary::cli

@@ -210,7 +210,19 @@ Decision Decide(const RolloutSpec& spec, int64_t generation, const RolloutStatus
     return decision;
   }
   const int index = status.current_step_index;
-  if (index >= static_cast<int>(spec.steps.size())) return Complete(spec, status, now);
+  if (index >= static_cast<int>(spec.steps.size())) {
+    if (status.background_run && Conclude(*status.background_run).phase != RunPhase::kSuccessful) {
+      Decision decision = Hold(status, absl::InfiniteDuration());
+      decision.next.phase = Phase::kPaused;
+      decision.next.paused_by_user = true;
+      decision.next.background_run = Conclude(*status.background_run);
+      decision.next.message = absl::StrCat("not completing: background analysis ",
+                                           decision.next.background_run->message,
+                                           "; resume to measure again, or abort");
+      return decision;
+    }
+    return Complete(spec, status, now);
+  }
   const Step& step = spec.steps[index];
   Decision decision;
   switch (step.kind) {

@@ -10,14 +10,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}; dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 up|down DIR" >&2; exit 2; }
 log() { echo "[local-cluster] $*" >&2; }
-
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 20000))
-    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || { echo "$port"; return; }
-  done
-}
+# shellcheck source=lib.sh
+. "$root/scripts/lib.sh"
 
 stop() {
   for name in kube-apiserver etcd; do

@@ -22,8 +22,19 @@ RunPhase MetricPhase(const MetricSpec& spec, const MetricRun& run) {
   if (run.failed > spec.failure_limit) return RunPhase::kFailed;
   if (run.consecutive_errors > spec.consecutive_error_limit) return RunPhase::kError;
   if (run.inconclusive > spec.inconclusive_limit) return RunPhase::kInconclusive;
+  // Errors say nothing about the canary, so they never complete a metric:
+  // an analyzer that is down cannot let a rollout advance.
   const int planned = spec.planned_measurements();
-  if (planned > 0 && run.measured >= planned) return RunPhase::kSuccessful;
+  const int judged = run.successful + run.failed + run.inconclusive;
+  if (planned > 0 && judged >= planned) {
+    // Failures within failureLimit are already accounted for; the latest
+    // verdict decides between success and no evidence.
+    for (auto it = run.recent.rbegin(); it != run.recent.rend(); ++it) {
+      if (it->phase == MeasurementPhase::kError) continue;
+      return it->phase == MeasurementPhase::kInconclusive ? RunPhase::kInconclusive
+                                                          : RunPhase::kSuccessful;
+    }
+  }
   return RunPhase::kRunning;
 }
 
@@ -122,7 +133,7 @@ AnalysisRun StartRun(int step_index, const std::vector<MetricSpec>& metrics, abs
     metric.name = spec.name;
     run.metrics.push_back(metric);
   }
-  run.message = "analysis started";
+  run.message = "waiting for the first measurement";
   return run;
 }
 
@@ -195,10 +206,17 @@ AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run, const 
 }
 
 AnalysisRun Conclude(AnalysisRun run) {
-  if (run.phase == RunPhase::kRunning) {
-    run.phase = RunPhase::kSuccessful;
-    run.message = "no metric failed while the rollout ran";
+  if (run.phase != RunPhase::kRunning) return run;
+  for (const MetricRun& m : run.metrics) {
+    if (m.successful == 0) {
+      run.phase = RunPhase::kInconclusive;
+      run.message = absl::StrCat("metric \"", m.name, "\" never measured a success (✔0 ✖", m.failed,
+                                 " ?", m.inconclusive, " ⚠", m.errors, ")");
+      return run;
+    }
   }
+  run.phase = RunPhase::kSuccessful;
+  run.message = "no metric failed while the rollout ran";
   return run;
 }
 

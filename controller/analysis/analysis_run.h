@@ -68,7 +68,8 @@ AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run,
                    const std::string& metric, const MeasurementRecord& measurement);
 
 // The rollout finished its steps while a background run was still running:
-// nothing failed, so it succeeded.
+// Successful if every metric measured at least one success, Inconclusive
+// otherwise (no evidence is not a pass).
 AnalysisRun Conclude(AnalysisRun run);
 
 nlohmann::json AnalysisRunToJson(const AnalysisRun& run);

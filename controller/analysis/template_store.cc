@@ -16,6 +16,10 @@ absl::Status CheckMetric(const MetricSpec& metric, const std::map<std::string, s
     return absl::InvalidArgumentError(absl::StrCat(where, " metric \"", metric.name, "\" ", field,
                                                    ": ", status.message()));
   };
+  if (auto address = analysis::SubstituteArgs(metric.query.prometheus().address(), args);
+      !address.ok()) {
+    return fail("provider.prometheus.address", address.status());
+  }
   if (auto query = analysis::SubstituteArgs(metric.query.prometheus().query(), args); !query.ok()) {
     return fail("provider.prometheus.query", query.status());
   }

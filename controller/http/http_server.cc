@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -20,10 +21,12 @@ const char* Reason(int code) {
   switch (code) {
     case 200:
       return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
     case 404:
       return "Not Found";
-    case 405:
-      return "Method Not Allowed";
     default:
       return "Error";
   }
@@ -90,21 +93,41 @@ void HttpServer::Serve() {
 void HttpServer::Answer(int connection) {
   timeval timeout{2, 0};
   setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  std::string request;
-  char buffer[2048];
-  while (request.find("\r\n\r\n") == std::string::npos && request.size() < 16384) {
+  std::string raw;
+  char buffer[4096];
+  size_t header_end;
+  while ((header_end = raw.find("\r\n\r\n")) == std::string::npos) {
+    if (raw.size() > 65536) return;
     const ssize_t got = recv(connection, buffer, sizeof(buffer), 0);
     if (got <= 0) return;
-    request.append(buffer, got);
+    raw.append(buffer, got);
   }
-  std::vector<std::string> line = absl::StrSplit(request.substr(0, request.find("\r\n")), ' ');
-  Response response{404, "text/plain; charset=utf-8", "not found\n"};
-  if (line.size() >= 2 && line[0] != "GET") {
-    response = {405, "text/plain; charset=utf-8", "only GET\n"};
-  } else if (line.size() >= 2) {
-    const std::string path = line[1].substr(0, line[1].find('?'));
-    if (auto handler = handlers_.find(path); handler != handlers_.end()) {
-      response = handler->second();
+  std::vector<std::string> lines = absl::StrSplit(raw.substr(0, header_end), "\r\n");
+  std::vector<std::string> first = absl::StrSplit(lines[0], ' ');
+  Response response{400, "text/plain; charset=utf-8", "bad request\n"};
+  if (first.size() >= 2) {
+    Request request;
+    request.method = first[0];
+    request.path = first[1].substr(0, first[1].find('?'));
+    for (size_t i = 1; i < lines.size(); ++i) {
+      const size_t colon = lines[i].find(':');
+      if (colon == std::string::npos) continue;
+      request.headers[absl::AsciiStrToLower(lines[i].substr(0, colon))] =
+          std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
+    }
+    size_t length = 0;
+    if (auto it = request.headers.find("content-length"); it != request.headers.end()) {
+      (void)absl::SimpleAtoi(it->second, &length);
+    }
+    request.body = raw.substr(header_end + 4);
+    while (request.body.size() < length && request.body.size() < (1u << 20)) {
+      const ssize_t got = recv(connection, buffer, sizeof(buffer), 0);
+      if (got <= 0) return;
+      request.body.append(buffer, got);
+    }
+    response = {404, "text/plain; charset=utf-8", "not found\n"};
+    if (auto handler = handlers_.find(request.path); handler != handlers_.end()) {
+      response = handler->second(request);
     }
   }
   const std::string reply =

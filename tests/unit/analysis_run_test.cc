@@ -57,6 +57,25 @@ TEST(AnalysisRunTest, FailureLimitCountsTotalNotConsecutiveFailures) {
       << run.message;
 }
 
+TEST(AnalysisRunTest, ErrorsNeverCompleteAMetric) {
+  std::vector<MetricSpec> specs = {Metric("m", absl::Seconds(5), 2, 0, 0, /*errors=*/4)};
+  AnalysisRun run = StartRun(0, specs, kT0);
+  for (int i = 0; i < 4; ++i) run = Record(specs, run, "m", M(MeasurementPhase::kError, kT0));
+  EXPECT_EQ(run.phase, RunPhase::kRunning) << "4 errors reach count 2 but prove nothing";
+  run = Record(specs, run, "m", M(MeasurementPhase::kError, kT0));
+  EXPECT_EQ(run.phase, RunPhase::kError);
+  EXPECT_EQ(Conclude(StartRun(-1, specs, kT0)).phase, RunPhase::kInconclusive)
+      << "a background run with no success does not conclude as a pass";
+}
+
+TEST(AnalysisRunTest, AtCountTheLatestVerdictDecides) {
+  std::vector<MetricSpec> specs = {Metric("m", absl::Seconds(5), 2, 0, /*inconclusive=*/1)};
+  AnalysisRun run = StartRun(0, specs, kT0);
+  run = Record(specs, run, "m", M(MeasurementPhase::kSuccessful, kT0));
+  run = Record(specs, run, "m", M(MeasurementPhase::kInconclusive, kT0));
+  EXPECT_EQ(run.phase, RunPhase::kInconclusive);
+}
+
 TEST(AnalysisRunTest, ConsecutiveErrorsResetOnAnyOtherPhase) {
   std::vector<MetricSpec> specs = {Metric("m", absl::Seconds(5), 0, 0, 0, /*errors=*/2)};
   AnalysisRun run = StartRun(-1, specs, kT0);

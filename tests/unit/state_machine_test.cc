@@ -9,9 +9,9 @@ namespace {
 
 const absl::Time kStart = absl::FromUnixSeconds(1'800'000'000);
 
-Step Weight(int w) { return Step{Step::Kind::kSetWeight, w, std::nullopt}; }
-Step PauseFor(absl::Duration d) { return Step{Step::Kind::kPause, 0, d}; }
-Step PauseUntilPromoted() { return Step{Step::Kind::kPause, 0, std::nullopt}; }
+Step Weight(int w) { return Step{Step::Kind::kSetWeight, w, std::nullopt, {}}; }
+Step PauseFor(absl::Duration d) { return Step{Step::Kind::kPause, 0, d, {}}; }
+Step PauseUntilPromoted() { return Step{Step::Kind::kPause, 0, std::nullopt, {}}; }
 
 // The article's plan: 20, pause until promoted, 50, pause 30s, 100.
 RolloutSpec ArticleSpec(bool subset_level = true) {

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The local demo: on a real kube-apiserver + etcd with Istio's CRDs, Debian's
+# Prometheus, canary-analyzer, canaryd, and stand-ins for Envoy and Grafana
+# (neither can run here), roll out a good v2 to Healthy through analysis,
+# then a bad v3 (5% gRPC errors) that is rolled back automatically.
+# Exits non-zero if either outcome differs.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH=/usr/local/go/bin:$PATH
+# shellcheck source=lib.sh
+. "$root/scripts/lib.sh"
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step() { printf '   %s\n' "$*"; }
+
+say "setting up (packages, control-plane binaries, build)"
+scripts/setup.sh
+scripts/build-fixtures.sh >/dev/null
+bazel build -c opt //controller:canaryd //analysis:canary-analyzer //cli:canaryctl \
+  //examples/rpc-server //tests/fixtures/mesh_standin:mesh-standin \
+  //tests/fixtures/grafana_contract:grafana-contract 2>&1 | grep -E '^(ERROR|FAILED)' >&2 || true
+bin=$(bazel info -c opt bazel-bin 2>/dev/null)
+for b in controller/canaryd analysis/canary-analyzer cli/canaryctl examples/rpc-server/rpc-server; do
+  [ -x "$bin/$b" ] || { echo "build failed: $b" >&2; exit 1; }
+done
+
+work=${DEMO_DIR:-/tmp/smartcanary-demo}
+rm -rf "$work"; mkdir -p "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  scripts/local-cluster.sh down "$work/cluster" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+start() {  # start NAME COMMAND...: runs in the background, logs to $work/NAME.log
+  local name=$1; shift
+  "$@" > "$work/$name.log" 2>&1 &
+  pids+=($!)
+}
+
+say "starting a real control plane (kube-apiserver + etcd, Istio CRDs)"
+scripts/local-cluster.sh up "$work/cluster"
+export KUBECONFIG=$work/cluster/kubeconfig
+kubectl="$HOME/.cache/smartcanary/bin/kubectl"
+[ -n "${SMARTCANARY_CACHE:-}" ] && kubectl="$SMARTCANARY_CACHE/bin/kubectl"
+
+v1=$(free_port); v2=$(free_port); v3=$(free_port)
+grafana=$(free_port); analyzer=$(free_port); grpc=$(free_port); http=$(free_port)
+mesh=$(free_port); prom=$(free_port)
+
+say "starting rpc-server v1 (stable), v2 (good), v3 (bad: 5% UNAVAILABLE)"
+start rpc-v1 "$bin/examples/rpc-server/rpc-server" --listen "127.0.0.1:$v1" --version v1
+start rpc-v2 "$bin/examples/rpc-server/rpc-server" --listen "127.0.0.1:$v2" --version v2
+start rpc-v3 "$bin/examples/rpc-server/rpc-server" --listen "127.0.0.1:$v3" --version v3 --error-fraction 0.05
+
+say "starting the Grafana contract server, canary-analyzer and canaryd"
+echo demo-token > "$work/grafana-token"
+start grafana "$bin/tests/fixtures/grafana_contract/grafana-contract" --listen "127.0.0.1:$grafana" \
+  --token demo-token --record "$work/annotations.jsonl"
+start analyzer "$bin/analysis/canary-analyzer" --grpc-listen "127.0.0.1:$analyzer"
+start canaryd "$bin/controller/canaryd" --grpc-listen "127.0.0.1:$grpc" --http-listen "127.0.0.1:$http" \
+  --analyzer "127.0.0.1:$analyzer" --grafana-url "http://127.0.0.1:$grafana" \
+  --grafana-token-file "$work/grafana-token"
+wait_http "http://127.0.0.1:$http/healthz"
+export SMARTCANARY_SERVER=127.0.0.1:$grpc
+canaryctl="$bin/cli/canaryctl"
+
+say "applying the article's VirtualService, DestinationRule and analysis templates"
+$kubectl apply -f manifests/examples/rpc-server/virtualservice.yaml \
+  -f manifests/examples/rpc-server/destinationrule.yaml \
+  -f manifests/examples/rpc-server/canary-success-rate.yaml | sed 's/^/   /'
+
+say "starting the mesh stand-in (50 req/s split by the VirtualService) and Prometheus"
+start mesh "$bin/tests/fixtures/mesh_standin/mesh-standin" --kubeconfig "$KUBECONFIG" \
+  --backends "v1=127.0.0.1:$v1,v2=127.0.0.1:$v2,v3=127.0.0.1:$v3" --rps 50 --listen "127.0.0.1:$mesh"
+cat > "$work/prometheus.yml" <<YML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: mesh
+  static_configs: [{targets: ["127.0.0.1:$mesh"]}]
+- job_name: canaryd
+  static_configs: [{targets: ["127.0.0.1:$http"]}]
+YML
+start prometheus prometheus --config.file "$work/prometheus.yml" --storage.tsdb.path "$work/prometheus-data" \
+  --web.listen-address "127.0.0.1:$prom"
+wait_http "http://127.0.0.1:$prom/-/ready"
+step "Prometheus on 127.0.0.1:$prom scraping every 1s"
+
+rollout() {  # rollout VERSION: the CanaryRollout for that version
+  cat <<YML
+apiVersion: smartcanary.dev/v1alpha1
+kind: CanaryRollout
+metadata: {name: rpc-server, namespace: default}
+spec:
+  canaryLabels: {version: $1}
+  trafficRouting:
+    istio:
+      virtualService: {name: rpc-server, routes: [primary]}
+      destinationRule: {name: rpc-server, stableSubsetName: stable, canarySubsetName: canary}
+  analysis:
+    startingStep: 1
+    templates: [{templateName: canary-success-rate, clusterScope: true}]
+    args:
+    - {name: prometheus, value: "http://127.0.0.1:$prom"}
+    - {name: service, value: rpc-server}
+    - {name: canary-version, value: $1}
+  steps:
+  - setWeight: 20
+  - analysis:
+      templates: [{templateName: canary-success-rate, clusterScope: true}]
+      args:
+      - {name: prometheus, value: "http://127.0.0.1:$prom"}
+      - {name: service, value: rpc-server}
+      - {name: canary-version, value: $1}
+  - setWeight: 50
+  - pause: {duration: 15s}
+  - setWeight: 100
+  - pause: {duration: 10s}
+YML
+}
+
+# Seconds from the rollout's first non-zero canary weight to its last change
+# (the rollback to 0), from the weight timeline canaryd records.
+rollback_seconds() {
+  $kubectl get canaryrollout rpc-server -o json | python3 -c '
+import json, sys, datetime
+h = json.load(sys.stdin)["status"]["weightHistory"]
+t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+first = next(x for x in h if x["canaryWeight"] > 0)
+print(f"{(t(h[-1][\"at\"]) - t(first[\"at\"])).total_seconds():.1f}")' 2>/dev/null || echo "?"
+}
+
+demo_start=$SECONDS
+say "rollout 1: v2 (a good version) — 20% → analysis → 50% → pause → 100% → promoted"
+rollout v2 > "$work/rollout-v2.yaml"
+$canaryctl start -f "$work/rollout-v2.yaml"
+set +e
+$canaryctl status rpc-server --timeout 300s | sed 's/^/   /'
+good=${PIPESTATUS[0]}
+set -e
+$canaryctl get rpc-server | sed 's/^/   /'
+
+say "rollout 2: v3 (5% of calls fail) — must be rolled back automatically"
+rollout v3 > "$work/rollout-v3.yaml"
+$canaryctl start -f "$work/rollout-v3.yaml"
+set +e
+$canaryctl status rpc-server --timeout 300s | sed 's/^/   /'
+bad=${PIPESTATUS[0]}
+set -e
+$canaryctl get rpc-server | sed 's/^/   /'
+weights=$($kubectl get virtualservice rpc-server -o jsonpath='{.spec.http[0].route[*].weight}')
+rollback=$(rollback_seconds)
+
+say "Grafana annotations received (by the contract server)"
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    a = json.loads(line)
+    print("   " + a["tags"][-1].ljust(12) + a["text"][:110])' "$work/annotations.jsonl" | tail -n 12
+
+say "summary"
+ok=0
+if [ "$good" -eq 0 ]; then step "✔ v2 promoted: Healthy"; else step "✖ v2 did not reach Healthy (exit $good)"; ok=1; fi
+if [ "$bad" -eq 1 ]; then step "✔ v3 rolled back automatically: Degraded"; else step "✖ v3 was not rolled back (exit $bad)"; ok=1; fi
+if [ "$weights" = "100 0" ]; then step "✔ VirtualService reads stable 100 / canary 0"; else step "✖ VirtualService weights: $weights"; ok=1; fi
+step "v3 was rolled back ${rollback}s after it first took traffic"
+step "demo wall time: $((SECONDS - demo_start))s for both rollouts; logs in $work"
+exit $ok
