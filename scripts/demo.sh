@@ -123,12 +123,11 @@ YML
 # Seconds from the rollout's first non-zero canary weight to its last change
 # (the rollback to 0), from the weight timeline canaryd records.
 rollback_seconds() {
-  $kubectl get canaryrollout rpc-server -o json | python3 -c '
-import json, sys, datetime
-h = json.load(sys.stdin)["status"]["weightHistory"]
-t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
-first = next(x for x in h if x["canaryWeight"] > 0)
-print(f"{(t(h[-1][\"at\"]) - t(first[\"at\"])).total_seconds():.1f}")' 2>/dev/null || echo "?"
+  $kubectl get canaryrollout rpc-server -o json | jq -r '
+    .status.weightHistory as $h
+    | ($h | map(select(.canaryWeight > 0)) | first | .at) as $first
+    | def secs: sub("\\.[0-9]+"; "") | sub("\\+00:00$"; "Z") | fromdateiso8601;
+      ($h | last | .at | secs) - ($first | secs)'
 }
 
 demo_start=$SECONDS
@@ -153,11 +152,7 @@ weights=$($kubectl get virtualservice rpc-server -o jsonpath='{.spec.http[0].rou
 rollback=$(rollback_seconds)
 
 say "Grafana annotations received (by the contract server)"
-python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    a = json.loads(line)
-    print("   " + a["tags"][-1].ljust(12) + a["text"][:110])' "$work/annotations.jsonl" | tail -n 12
+jq -r '"   \(.tags[-1] | . + " " * (12 - length)) \(.text[:110])"' "$work/annotations.jsonl" | tail -n 12
 
 say "summary"
 ok=0
