@@ -22,33 +22,41 @@ struct ResolvedMetric {
   std::optional<Condition> failure;
 };
 
-absl::StatusOr<ResolvedMetric> Resolve(const v1::Metric& metric,
-                                       const std::map<std::string, std::string>& args) {
+absl::StatusOr<ResolvedMetric> Resolve(
+    const v1::Metric& metric, const std::map<std::string, std::string>& args) {
   auto fail = [&](const std::string& field, const absl::Status& status) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metric \"", metric.name(), "\" ", field, ": ", status.message()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metric \"", metric.name(), "\" ", field, ": ", status.message()));
   };
-  if (metric.name().empty()) return absl::InvalidArgumentError("metrics[].name: is required");
+  if (metric.name().empty())
+    return absl::InvalidArgumentError("metrics[].name: is required");
   if (!metric.has_prometheus() || metric.prometheus().query().empty()) {
-    return fail("provider.prometheus.query", absl::InvalidArgumentError("is required"));
+    return fail("provider.prometheus.query",
+                absl::InvalidArgumentError("is required"));
   }
   if (metric.prometheus().address().empty()) {
-    return fail("provider.prometheus.address", absl::InvalidArgumentError("is required"));
+    return fail("provider.prometheus.address",
+                absl::InvalidArgumentError("is required"));
   }
   ResolvedMetric out;
   auto address = SubstituteArgs(metric.prometheus().address(), args);
-  if (!address.ok()) return fail("provider.prometheus.address", address.status());
+  if (!address.ok())
+    return fail("provider.prometheus.address", address.status());
   out.address = *address;
   auto query = SubstituteArgs(metric.prometheus().query(), args);
   if (!query.ok()) return fail("provider.prometheus.query", query.status());
   out.query = *query;
-  if (metric.success_condition().empty() && metric.failure_condition().empty()) {
+  if (metric.success_condition().empty() &&
+      metric.failure_condition().empty()) {
     return fail("successCondition",
-                absl::InvalidArgumentError("give a successCondition or a failureCondition"));
+                absl::InvalidArgumentError(
+                    "give a successCondition or a failureCondition"));
   }
   for (auto [field, text, slot] :
-       {std::tuple{"successCondition", &metric.success_condition(), &out.success},
-        std::tuple{"failureCondition", &metric.failure_condition(), &out.failure}}) {
+       {std::tuple{"successCondition", &metric.success_condition(),
+                   &out.success},
+        std::tuple{"failureCondition", &metric.failure_condition(),
+                   &out.failure}}) {
     if (text->empty()) continue;
     auto substituted = SubstituteArgs(*text, args);
     if (!substituted.ok()) return fail(field, substituted.status());
@@ -68,7 +76,8 @@ std::map<std::string, std::string> ArgsOf(const v1::AnalyzeRequest& request) {
 PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider) {
   PrometheusOptions options;
   options.address = provider.address();
-  if (provider.timeout_seconds() > 0) options.timeout = absl::Seconds(provider.timeout_seconds());
+  if (provider.timeout_seconds() > 0)
+    options.timeout = absl::Seconds(provider.timeout_seconds());
   options.headers.insert(provider.headers().begin(), provider.headers().end());
   options.bearer_token_file = provider.bearer_token_file();
   options.basic_auth_user = provider.basic_auth_user();
@@ -96,18 +105,22 @@ v1::MeasurementPhase ToProto(MeasurementPhase phase) {
 absl::Status ValidateMetrics(const v1::AnalyzeRequest& request) {
   const auto args = ArgsOf(request);
   for (const v1::Metric& metric : request.metrics()) {
-    if (auto resolved = Resolve(metric, args); !resolved.ok()) return resolved.status();
+    if (auto resolved = Resolve(metric, args); !resolved.ok())
+      return resolved.status();
   }
   return absl::OkStatus();
 }
 
-grpc::Status AnalyzerService::Validate(grpc::ServerContext*, const v1::AnalyzeRequest* request,
+grpc::Status AnalyzerService::Validate(grpc::ServerContext*,
+                                       const v1::AnalyzeRequest* request,
                                        v1::ValidateResponse*) {
   absl::Status status = ValidateMetrics(*request);
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
 }
 
-grpc::Status AnalyzerService::Analyze(grpc::ServerContext*, const v1::AnalyzeRequest* request,
+grpc::Status AnalyzerService::Analyze(grpc::ServerContext*,
+                                      const v1::AnalyzeRequest* request,
                                       v1::AnalyzeResponse* response) {
   const auto args = ArgsOf(*request);
   for (const v1::Metric& metric : request->metrics()) {
@@ -117,7 +130,9 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext*, const v1::AnalyzeReq
     Verdict verdict;
     auto resolved = Resolve(metric, args);
     if (!resolved.ok()) {
-      verdict = {MeasurementPhase::kError, {}, std::string(resolved.status().message())};
+      verdict = {MeasurementPhase::kError,
+                 {},
+                 std::string(resolved.status().message())};
     } else {
       PrometheusOptions options = OptionsOf(metric.prometheus());
       options.address = resolved->address;

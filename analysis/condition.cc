@@ -27,7 +27,9 @@ namespace {
 using Node = Condition::Node;
 using NodePtr = std::shared_ptr<const Node>;
 
-NodePtr Make(Node node) { return std::make_shared<const Node>(std::move(node)); }
+NodePtr Make(Node node) {
+  return std::make_shared<const Node>(std::move(node));
+}
 
 // Recursive descent over the grammar, lowest precedence first.
 class Parser {
@@ -49,7 +51,9 @@ class Parser {
   }
 
   void SkipSpace() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    while (pos_ < text_.size() &&
+           std::isspace(static_cast<unsigned char>(text_[pos_])))
+      ++pos_;
   }
 
   bool Accept(const std::string& token) {
@@ -59,8 +63,9 @@ class Parser {
     return true;
   }
 
-  absl::StatusOr<NodePtr> ParseBinary(const std::vector<std::string>& ops,
-                                      absl::StatusOr<NodePtr> (Parser::*next)()) {
+  absl::StatusOr<NodePtr> ParseBinary(
+      const std::vector<std::string>& ops,
+      absl::StatusOr<NodePtr> (Parser::*next)()) {
     auto left = (this->*next)();
     if (!left.ok()) return left;
     while (true) {
@@ -69,7 +74,8 @@ class Parser {
         // "<" must not swallow "<=", "=" alone is not an operator.
         SkipSpace();
         if (text_.compare(pos_, op.size(), op) == 0 &&
-            !((op == "<" || op == ">") && pos_ + 1 < text_.size() && text_[pos_ + 1] == '=')) {
+            !((op == "<" || op == ">") && pos_ + 1 < text_.size() &&
+              text_[pos_ + 1] == '=')) {
           matched = op;
           break;
         }
@@ -82,18 +88,27 @@ class Parser {
     }
   }
 
-  absl::StatusOr<NodePtr> ParseOr() { return ParseBinary({"||"}, &Parser::ParseAnd); }
-  absl::StatusOr<NodePtr> ParseAnd() { return ParseBinary({"&&"}, &Parser::ParseCompare); }
+  absl::StatusOr<NodePtr> ParseOr() {
+    return ParseBinary({"||"}, &Parser::ParseAnd);
+  }
+  absl::StatusOr<NodePtr> ParseAnd() {
+    return ParseBinary({"&&"}, &Parser::ParseCompare);
+  }
   absl::StatusOr<NodePtr> ParseCompare() {
     return ParseBinary({"==", "!=", "<=", ">=", "<", ">"}, &Parser::ParseSum);
   }
-  absl::StatusOr<NodePtr> ParseSum() { return ParseBinary({"+", "-"}, &Parser::ParseProduct); }
-  absl::StatusOr<NodePtr> ParseProduct() { return ParseBinary({"*", "/"}, &Parser::ParseUnary); }
+  absl::StatusOr<NodePtr> ParseSum() {
+    return ParseBinary({"+", "-"}, &Parser::ParseProduct);
+  }
+  absl::StatusOr<NodePtr> ParseProduct() {
+    return ParseBinary({"*", "/"}, &Parser::ParseUnary);
+  }
 
   absl::StatusOr<NodePtr> ParseUnary() {
     SkipSpace();
     if (pos_ < text_.size() && (text_[pos_] == '!' || text_[pos_] == '-') &&
-        !(text_[pos_] == '!' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '=')) {
+        !(text_[pos_] == '!' && pos_ + 1 < text_.size() &&
+          text_[pos_ + 1] == '=')) {
       const std::string op(1, text_[pos_++]);
       auto operand = ParseUnary();
       if (!operand.ok()) return operand;
@@ -135,11 +150,13 @@ class Parser {
     if (std::isalpha(static_cast<unsigned char>(c))) {
       const size_t start = pos_;
       while (pos_ < text_.size() &&
-             (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_')) {
+             (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
+              text_[pos_] == '_')) {
         ++pos_;
       }
       const std::string word = text_.substr(start, pos_ - start);
-      if (word == "result") return Make({Node::Kind::kResult, 0, false, "", {}});
+      if (word == "result")
+        return Make({Node::Kind::kResult, 0, false, "", {}});
       if (word == "true" || word == "false") {
         return Make({Node::Kind::kBool, 0, word == "true", "", {}});
       }
@@ -148,18 +165,22 @@ class Parser {
       auto function = kFunctions.find(word);
       if (function == kFunctions.end()) {
         pos_ = start;
-        return Error(absl::StrCat("unknown name \"", word,
-                                  "\" (known: result, true, false, isNaN, isInf, len, default)"));
+        return Error(absl::StrCat(
+            "unknown name \"", word,
+            "\" (known: result, true, false, isNaN, isInf, len, default)"));
       }
       if (!Accept("(")) return Error(absl::StrCat("expected '(' after ", word));
       Node call{Node::Kind::kCall, 0, false, word, {}};
       for (size_t i = 0; i < function->second; ++i) {
-        if (i > 0 && !Accept(",")) return Error(absl::StrCat(word, "() takes ", function->second, " arguments"));
+        if (i > 0 && !Accept(","))
+          return Error(
+              absl::StrCat(word, "() takes ", function->second, " arguments"));
         auto argument = ParseOr();
         if (!argument.ok()) return argument;
         call.children.push_back(*argument);
       }
-      if (!Accept(")")) return Error(absl::StrCat("expected ')' to close ", word, "("));
+      if (!Accept(")"))
+        return Error(absl::StrCat("expected ')' to close ", word, "("));
       return Make(std::move(call));
     }
     return Error(absl::StrCat("unexpected '", std::string(1, c), "'"));
@@ -169,11 +190,14 @@ class Parser {
   size_t pos_ = 0;
 };
 
-absl::Status TypeError(const std::string& what) { return absl::InvalidArgumentError(what); }
+absl::Status TypeError(const std::string& what) {
+  return absl::InvalidArgumentError(what);
+}
 
 absl::StatusOr<double> AsNumber(const Value& value, const std::string& where) {
   if (const double* number = std::get_if<double>(&value)) return *number;
-  if (const auto* list = std::get_if<std::vector<double>>(&value); list && list->size() == 1) {
+  if (const auto* list = std::get_if<std::vector<double>>(&value);
+      list && list->size() == 1) {
     return list->front();
   }
   if (const auto* list = std::get_if<std::vector<double>>(&value)) {
@@ -188,7 +212,8 @@ absl::StatusOr<bool> AsBool(const Value& value, const std::string& where) {
   return TypeError(absl::StrCat(where, ": expected true/false, got a number"));
 }
 
-absl::StatusOr<Value> Eval(const Node& node, const std::vector<double>& result) {
+absl::StatusOr<Value> Eval(const Node& node,
+                           const std::vector<double>& result) {
   switch (node.kind) {
     case Node::Kind::kNumber:
       return Value(node.number);
@@ -205,8 +230,10 @@ absl::StatusOr<Value> Eval(const Node& node, const std::vector<double>& result) 
       if (values == nullptr) return TypeError("only result can be indexed");
       auto i = AsNumber(*index, "index");
       if (!i.ok()) return i.status();
-      if (*i < 0 || *i != std::floor(*i) || *i >= static_cast<double>(values->size())) {
-        return TypeError(absl::StrCat("result[", *i, "]: result has ", values->size(), " values"));
+      if (*i < 0 || *i != std::floor(*i) ||
+          *i >= static_cast<double>(values->size())) {
+        return TypeError(absl::StrCat("result[", *i, "]: result has ",
+                                      values->size(), " values"));
       }
       return Value((*values)[static_cast<size_t>(*i)]);
     }
@@ -259,9 +286,11 @@ absl::StatusOr<Value> Eval(const Node& node, const std::vector<double>& result) 
       }
       auto right = Eval(*node.children[1], result);
       if (!right.ok()) return right;
-      if ((node.op == "==" || node.op == "!=") && std::holds_alternative<bool>(*left) &&
+      if ((node.op == "==" || node.op == "!=") &&
+          std::holds_alternative<bool>(*left) &&
           std::holds_alternative<bool>(*right)) {
-        return Value((std::get<bool>(*left) == std::get<bool>(*right)) == (node.op == "=="));
+        return Value((std::get<bool>(*left) == std::get<bool>(*right)) ==
+                     (node.op == "=="));
       }
       auto l = AsNumber(*left, node.op);
       if (!l.ok()) return l.status();
@@ -296,23 +325,25 @@ absl::StatusOr<Condition> Condition::Parse(const std::string& text) {
   Condition condition;
   condition.text_ = text;
   condition.root_ = *root;
-  // A condition must be true/false on a one-value result; catches `result[0] + 1`.
+  // A condition must be true/false on a one-value result; catches `result[0] +
+  // 1`.
   auto probe = Eval(*condition.root_, {1.0});
   if (probe.ok() && !std::holds_alternative<bool>(*probe)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", text, "\" gives a number, not true/false (add a comparison)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\" gives a number, not true/false (add a comparison)"));
   }
   return condition;
 }
 
-absl::StatusOr<bool> Condition::Evaluate(const std::vector<double>& result) const {
+absl::StatusOr<bool> Condition::Evaluate(
+    const std::vector<double>& result) const {
   auto value = Eval(*root_, result);
   if (!value.ok()) return value.status();
   return AsBool(*value, text_);
 }
 
-absl::StatusOr<std::string> SubstituteArgs(const std::string& text,
-                                           const std::map<std::string, std::string>& args) {
+absl::StatusOr<std::string> SubstituteArgs(
+    const std::string& text, const std::map<std::string, std::string>& args) {
   std::string out;
   size_t pos = 0;
   while (true) {
@@ -321,7 +352,8 @@ absl::StatusOr<std::string> SubstituteArgs(const std::string& text,
     const size_t close = text.find("}}", open);
     if (close == std::string::npos) break;
     out += text.substr(pos, open - pos);
-    std::string key(absl::StripAsciiWhitespace(text.substr(open + 2, close - open - 2)));
+    std::string key(
+        absl::StripAsciiWhitespace(text.substr(open + 2, close - open - 2)));
     if (key.rfind("args.", 0) != 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("{{", key, "}}: only {{args.NAME}} can be substituted"));
@@ -329,8 +361,8 @@ absl::StatusOr<std::string> SubstituteArgs(const std::string& text,
     key = key.substr(5);
     auto value = args.find(key);
     if (value == args.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("{{args.", key, "}}: no argument named \"",
-                                                     key, "\" was given"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "{{args.", key, "}}: no argument named \"", key, "\" was given"));
     }
     out += value->second;
     pos = close + 2;

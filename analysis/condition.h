@@ -11,8 +11,9 @@
 namespace smartcanary::analysis {
 
 // A success or failure condition in the Argo Rollouts expression language
-// people already write: `result[0] >= 0.95`, `len(result) == 0 || isNaN(result[0])`.
-// Supported: `result`, `result[i]`, numbers, true/false, + - * /,
+// people already write: `result[0] >= 0.95`, `len(result) == 0 ||
+// isNaN(result[0])`. Supported: `result`, `result[i]`, numbers, true/false, + -
+// * /,
 // == != < <= > >=, && || !, parentheses, isNaN(), isInf(), len(), default().
 // As in Argo, any comparison with NaN is false.
 class Condition {
@@ -36,8 +37,8 @@ class Condition {
 
 // Replaces every {{args.NAME}} (spaces allowed inside the braces). An
 // unknown NAME is INVALID_ARGUMENT naming it.
-absl::StatusOr<std::string> SubstituteArgs(const std::string& text,
-                                           const std::map<std::string, std::string>& args);
+absl::StatusOr<std::string> SubstituteArgs(
+    const std::string& text, const std::map<std::string, std::string>& args);
 
 }  // namespace smartcanary::analysis
 

@@ -10,7 +10,8 @@
 #include "common/flag_names.h"
 #include "spdlog/spdlog.h"
 
-ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9091", "address of the gRPC AnalysisService");
+ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9091",
+          "address of the gRPC AnalysisService");
 
 int main(int argc, char** argv) {
   std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
@@ -22,11 +23,13 @@ int main(int argc, char** argv) {
   smartcanary::analysis::AnalyzerService service;
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_listen), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_listen),
+                           grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
-    spdlog::error("--grpc-listen {}: cannot listen", absl::GetFlag(FLAGS_grpc_listen));
+    spdlog::error("--grpc-listen {}: cannot listen",
+                  absl::GetFlag(FLAGS_grpc_listen));
     return 2;
   }
   spdlog::info("canary-analyzer listening on :{}", port);

@@ -27,7 +27,8 @@ struct Verdict {
 // is Error. With only a success condition, false is Failed; with only a
 // failure condition, true is Failed; with both, neither true is
 // Inconclusive. Pure: the query's outcome in, the verdict out.
-Verdict Judge(const std::optional<Condition>& success, const std::optional<Condition>& failure,
+Verdict Judge(const std::optional<Condition>& success,
+              const std::optional<Condition>& failure,
               const absl::StatusOr<std::vector<double>>& values);
 
 }  // namespace smartcanary::analysis

@@ -41,15 +41,19 @@ class PrometheusClient {
 
   // /api/v1/query. A scalar result is one unlabelled sample; an empty
   // vector is an empty list (no data, not an error).
-  absl::StatusOr<std::vector<Sample>> Query(const std::string& promql,
-                                            std::optional<absl::Time> at = std::nullopt) const;
+  absl::StatusOr<std::vector<Sample>> Query(
+      const std::string& promql,
+      std::optional<absl::Time> at = std::nullopt) const;
   // /api/v1/query_range.
-  absl::StatusOr<std::vector<Series>> QueryRange(const std::string& promql, absl::Time start,
-                                                 absl::Time end, absl::Duration step) const;
+  absl::StatusOr<std::vector<Series>> QueryRange(const std::string& promql,
+                                                 absl::Time start,
+                                                 absl::Time end,
+                                                 absl::Duration step) const;
 
  private:
-  absl::StatusOr<std::string> Get(const std::string& path,
-                                  const std::vector<std::pair<std::string, std::string>>& params) const;
+  absl::StatusOr<std::string> Get(
+      const std::string& path,
+      const std::vector<std::pair<std::string, std::string>>& params) const;
 
   PrometheusOptions options_;
 };

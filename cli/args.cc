@@ -36,8 +36,12 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
   Args args;
   args.server = server_default;
   std::map<std::string, std::string*> valued = {
-      {"--server", &args.server},   {"-n", &args.namespace_name}, {"--namespace", &args.namespace_name},
-      {"-o", &args.output},         {"--output", &args.output},   {"-f", &args.file},
+      {"--server", &args.server},
+      {"-n", &args.namespace_name},
+      {"--namespace", &args.namespace_name},
+      {"-o", &args.output},
+      {"--output", &args.output},
+      {"-f", &args.file},
       {"--filename", &args.file}};
   std::string timeout_text;
   valued["--timeout"] = &timeout_text;
@@ -65,7 +69,8 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
       }
       if (!inline_value) {
         if (i + 1 >= argv.size()) {
-          return absl::InvalidArgumentError(absl::StrCat("flag ", arg, " needs a value"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("flag ", arg, " needs a value"));
         }
         value = argv[++i];
       }
@@ -79,15 +84,18 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
     }
   }
   if (!args.output.empty() && args.output != "json") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("-o: unsupported output \"", args.output, "\" (supported: json)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "-o: unsupported output \"", args.output, "\" (supported: json)"));
   }
   if (!timeout_text.empty() &&
-      (!absl::ParseDuration(timeout_text, &args.timeout) || args.timeout <= absl::ZeroDuration())) {
+      (!absl::ParseDuration(timeout_text, &args.timeout) ||
+       args.timeout <= absl::ZeroDuration())) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--timeout: \"", timeout_text, "\" is not a duration such as 60s or 5m"));
+        absl::StrCat("--timeout: \"", timeout_text,
+                     "\" is not a duration such as 60s or 5m"));
   }
-  if (args.namespace_name.empty()) return absl::InvalidArgumentError("-n: must not be empty");
+  if (args.namespace_name.empty())
+    return absl::InvalidArgumentError("-n: must not be empty");
   return args;
 }
 

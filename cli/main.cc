@@ -52,15 +52,16 @@ class Cli {
  public:
   explicit Cli(const Args& args)
       : args_(args),
-        stub_(v1::RolloutService::NewStub(
-            grpc::CreateChannel(args.server, grpc::InsecureChannelCredentials()))) {}
+        stub_(v1::RolloutService::NewStub(grpc::CreateChannel(
+            args.server, grpc::InsecureChannelCredentials()))) {}
 
   int Run() {
     const std::string& command = args_.command;
     if (command == "start") return Start();
     if (command == "list") return List();
     if (args_.positional.size() != 1) {
-      return Fail(absl::StrCat(command, ": needs exactly one rollout NAME"), kExitUsage);
+      return Fail(absl::StrCat(command, ": needs exactly one rollout NAME"),
+                  kExitUsage);
     }
     if (command == "get") return Get();
     if (command == "watch") return Watch();
@@ -82,7 +83,8 @@ class Cli {
         {"resume", &v1::RolloutService::Stub::Resume}};
     auto method = commands.find(command);
     if (method == commands.end()) {
-      return Fail(absl::StrCat("unknown command \"", command, "\"\n\n", kUsage), kExitUsage);
+      return Fail(absl::StrCat("unknown command \"", command, "\"\n\n", kUsage),
+                  kExitUsage);
     }
     const v1::RolloutRef ref = Ref();
     return Command([&](grpc::ClientContext* c, v1::Rollout* out) {
@@ -98,9 +100,11 @@ class Cli {
     return ref;
   }
 
-  void Deadline(grpc::ClientContext& context, absl::Duration after = absl::Seconds(30)) {
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::milliseconds(absl::ToInt64Milliseconds(after)));
+  void Deadline(grpc::ClientContext& context,
+                absl::Duration after = absl::Seconds(30)) {
+    context.set_deadline(
+        std::chrono::system_clock::now() +
+        std::chrono::milliseconds(absl::ToInt64Milliseconds(after)));
   }
 
   void Print(const v1::Rollout& rollout) {
@@ -118,20 +122,23 @@ class Cli {
     v1::Rollout rollout;
     grpc::Status status = call(&context, &rollout);
     if (!status.ok()) return FailRpc(status);
-    std::cout << args_.command << ": " << rollout.namespace_() << "/" << rollout.name() << ": "
-              << rollout.message() << "\n";
+    std::cout << args_.command << ": " << rollout.namespace_() << "/"
+              << rollout.name() << ": " << rollout.message() << "\n";
     return 0;
   }
 
   int Start() {
-    if (args_.file.empty()) return Fail("start: -f FILE is required", kExitUsage);
+    if (args_.file.empty())
+      return Fail("start: -f FILE is required", kExitUsage);
     auto text = ReadInput(args_.file);
     if (!text.ok()) return Fail(std::string(text.status().message()));
     auto manifest = ParseManifest(*text);
-    if (!manifest.ok()) return Fail(absl::StrCat(args_.file, ": ", manifest.status().message()));
+    if (!manifest.ok())
+      return Fail(absl::StrCat(args_.file, ": ", manifest.status().message()));
     v1::StartRolloutRequest request;
-    request.set_namespace_(manifest->namespace_name.empty() ? args_.namespace_name
-                                                            : manifest->namespace_name);
+    request.set_namespace_(manifest->namespace_name.empty()
+                               ? args_.namespace_name
+                               : manifest->namespace_name);
     request.set_name(manifest->name);
     *request.mutable_spec() = SpecToProto(manifest->spec);
     grpc::ClientContext context;
@@ -139,8 +146,9 @@ class Cli {
     v1::Rollout rollout;
     grpc::Status status = stub_->StartRollout(&context, request, &rollout);
     if (!status.ok()) return FailRpc(status);
-    std::cout << "canaryrollout " << rollout.namespace_() << "/" << rollout.name()
-              << " accepted (generation " << rollout.generation() << ")\n";
+    std::cout << "canaryrollout " << rollout.namespace_() << "/"
+              << rollout.name() << " accepted (generation "
+              << rollout.generation() << ")\n";
     return 0;
   }
 
@@ -164,7 +172,8 @@ class Cli {
     if (!status.ok()) return FailRpc(status);
     if (args_.output == "json") {
       nlohmann::json items = nlohmann::json::array();
-      for (const v1::Rollout& rollout : list.rollouts()) items.push_back(RolloutToJson(rollout));
+      for (const v1::Rollout& rollout : list.rollouts())
+        items.push_back(RolloutToJson(rollout));
       std::cout << nlohmann::json{{"items", items}}.dump(2) << "\n";
     } else {
       std::cout << RenderRolloutTable(list);
@@ -177,11 +186,14 @@ class Cli {
     auto reader = stub_->WatchRollout(&context, Ref());
     v1::RolloutEvent event;
     while (reader->Read(&event)) {
-      std::cout << "\033[2J\033[H" << RenderRolloutTree(event.rollout()) << std::flush;
+      std::cout << "\033[2J\033[H" << RenderRolloutTree(event.rollout())
+                << std::flush;
       if (event.type() == "DELETED") break;
     }
     grpc::Status status = reader->Finish();
-    return status.ok() || status.error_code() == grpc::StatusCode::CANCELLED ? 0 : FailRpc(status);
+    return status.ok() || status.error_code() == grpc::StatusCode::CANCELLED
+               ? 0
+               : FailRpc(status);
   }
 
   int Status() {
@@ -193,16 +205,21 @@ class Cli {
     while (reader->Read(&event)) {
       const v1::Rollout& rollout = event.rollout();
       if (rollout.message() != last_message) {
-        std::cout << PhaseText(rollout.phase()) << ": " << rollout.message() << "\n" << std::flush;
+        std::cout << PhaseText(rollout.phase()) << ": " << rollout.message()
+                  << "\n"
+                  << std::flush;
         last_message = rollout.message();
       }
-      const bool current = rollout.observed_generation() == rollout.generation();
+      const bool current =
+          rollout.observed_generation() == rollout.generation();
       if (current && rollout.phase() == v1::HEALTHY) return 0;
-      if (current && rollout.phase() == v1::DEGRADED) return kExitStatusDegraded;
+      if (current && rollout.phase() == v1::DEGRADED)
+        return kExitStatusDegraded;
     }
     grpc::Status status = reader->Finish();
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      std::cerr << "timed out after " << absl::FormatDuration(args_.timeout) << "\n";
+      std::cerr << "timed out after " << absl::FormatDuration(args_.timeout)
+                << "\n";
       return kExitStatusTimeout;
     }
     if (!status.ok()) FailRpc(status);
@@ -221,7 +238,9 @@ int main(int argc, char** argv) {
   const char* env_server = std::getenv("SMARTCANARY_SERVER");
   auto args = ParseArgs(std::vector<std::string>(argv + 1, argv + argc),
                         env_server != nullptr ? env_server : "localhost:9090");
-  if (!args.ok()) return Fail(absl::StrCat(args.status().message(), " (see canaryctl --help)"), 2);
+  if (!args.ok())
+    return Fail(
+        absl::StrCat(args.status().message(), " (see canaryctl --help)"), 2);
   if (args->help || args->command.empty()) {
     std::cout << kUsage;
     return args->help ? 0 : 2;

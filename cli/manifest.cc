@@ -18,13 +18,15 @@ json ScalarToJson(const YAML::Node& node) {
   if (node.Tag() == "!") return text;  // quoted: always a string
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
-  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
+  if (text.empty() || text == "~" || text == "null" || text == "Null" ||
+      text == "NULL") {
     return nullptr;
   }
   int64_t integer;
   if (absl::SimpleAtoi(text, &integer)) return integer;
   double number;
-  if (text.find_first_of(".eE") != std::string::npos && absl::SimpleAtod(text, &number)) {
+  if (text.find_first_of(".eE") != std::string::npos &&
+      absl::SimpleAtod(text, &number)) {
     return number;
   }
   return text;
@@ -34,7 +36,8 @@ json NodeToJson(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       json out = json::object();
-      for (const auto& item : node) out[item.first.as<std::string>()] = NodeToJson(item.second);
+      for (const auto& item : node)
+        out[item.first.as<std::string>()] = NodeToJson(item.second);
       return out;
     }
     case YAML::NodeType::Sequence: {
@@ -64,17 +67,19 @@ absl::StatusOr<json> YamlToJson(const std::string& yaml_text) {
     }
     return NodeToJson(non_empty.front());
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not valid YAML: ", e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not valid YAML: ", e.what()));
   }
 }
 
 absl::StatusOr<Manifest> ParseManifest(const std::string& yaml_text) {
   auto document = YamlToJson(yaml_text);
   if (!document.ok()) return document.status();
-  if (!document->is_object()) return absl::InvalidArgumentError("the document must be a map");
+  if (!document->is_object())
+    return absl::InvalidArgumentError("the document must be a map");
   for (const auto& [key, value] : document->items()) {
-    static const std::set<std::string> kKnown = {"apiVersion", "kind", "metadata", "spec",
-                                                 "status"};
+    static const std::set<std::string> kKnown = {"apiVersion", "kind",
+                                                 "metadata", "spec", "status"};
     if (!kKnown.count(key)) {
       return absl::InvalidArgumentError(absl::StrCat(key, ": unknown field"));
     }
@@ -82,19 +87,22 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& yaml_text) {
   if (document->value("apiVersion", "") != kube::kCanaryRolloutApiVersion) {
     return absl::InvalidArgumentError(absl::StrCat(
         "apiVersion: must be ", kube::kCanaryRolloutApiVersion, ", got ",
-        document->contains("apiVersion") ? (*document)["apiVersion"].dump() : "nothing"));
+        document->contains("apiVersion") ? (*document)["apiVersion"].dump()
+                                         : "nothing"));
   }
   if (document->value("kind", "") != "CanaryRollout") {
     return absl::InvalidArgumentError("kind: must be CanaryRollout");
   }
   Manifest manifest;
   const json& metadata = document->value("metadata", json::object());
-  if (!metadata.is_object() || !metadata.contains("name") || !metadata["name"].is_string() ||
+  if (!metadata.is_object() || !metadata.contains("name") ||
+      !metadata["name"].is_string() ||
       metadata["name"].get<std::string>().empty()) {
     return absl::InvalidArgumentError("metadata.name: is required");
   }
   manifest.name = metadata["name"];
-  if (metadata.contains("namespace")) manifest.namespace_name = metadata.value("namespace", "");
+  if (metadata.contains("namespace"))
+    manifest.namespace_name = metadata.value("namespace", "");
   auto spec = ParseRolloutSpec(document->value("spec", json()));
   if (!spec.ok()) return spec.status();
   manifest.spec = *spec;

@@ -26,12 +26,15 @@ const char* PhaseIcon(v1::Phase phase) {
 std::string StepText(const v1::Step& step) {
   if (step.has_analysis()) {
     std::vector<std::string> names;
-    for (const v1::TemplateRef& t : step.analysis().templates()) names.push_back(t.template_name());
+    for (const v1::TemplateRef& t : step.analysis().templates())
+      names.push_back(t.template_name());
     return absl::StrCat("analysis ", absl::StrJoin(names, ", "));
   }
   if (step.has_pause()) {
     if (step.pause().duration_seconds() > 0) {
-      return absl::StrCat("pause ", absl::FormatDuration(absl::Seconds(step.pause().duration_seconds())));
+      return absl::StrCat(
+          "pause ",
+          absl::FormatDuration(absl::Seconds(step.pause().duration_seconds())));
     }
     return "pause (until promoted)";
   }
@@ -59,12 +62,14 @@ const char* RunIcon(const std::string& phase) {
 std::string Routing(const v1::RolloutSpec& spec) {
   const v1::TrafficRouting& tr = spec.traffic_routing();
   if (!tr.destination_rule().empty()) {
-    return absl::StrCat("Istio subset-level: VirtualService ", tr.virtual_service(),
-                        ", DestinationRule ", tr.destination_rule(), " (",
-                        tr.stable_subset(), "/", tr.canary_subset(), ")");
+    return absl::StrCat("Istio subset-level: VirtualService ",
+                        tr.virtual_service(), ", DestinationRule ",
+                        tr.destination_rule(), " (", tr.stable_subset(), "/",
+                        tr.canary_subset(), ")");
   }
-  return absl::StrCat("Istio host-level: VirtualService ", tr.virtual_service(), ", services ",
-                      tr.stable_service(), "/", tr.canary_service());
+  return absl::StrCat("Istio host-level: VirtualService ", tr.virtual_service(),
+                      ", services ", tr.stable_service(), "/",
+                      tr.canary_service());
 }
 
 json AnalysisJson(const v1::Rollout& rollout) {
@@ -80,7 +85,9 @@ json AnalysisJson(const v1::Rollout& rollout) {
                          {"error", m.error()},
                          {"lastMessage", m.last_message()}});
     }
-    runs.push_back({{"name", run.name()}, {"phase", run.phase()}, {"message", run.message()},
+    runs.push_back({{"name", run.name()},
+                    {"phase", run.phase()},
+                    {"message", run.message()},
                     {"metrics", metrics}});
   }
   return runs;
@@ -107,50 +114,58 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
   const int shown_step = std::min(rollout.current_step_index() + 1, total);
   absl::StrAppendFormat(&out, "Name:          %s\n", rollout.name());
   absl::StrAppendFormat(&out, "Namespace:     %s\n", rollout.namespace_());
-  absl::StrAppendFormat(&out, "Status:        %s %s%s\n", PhaseIcon(rollout.phase()),
-                        PhaseText(rollout.phase()),
+  absl::StrAppendFormat(&out, "Status:        %s %s%s\n",
+                        PhaseIcon(rollout.phase()), PhaseText(rollout.phase()),
                         rollout.paused_by_user() ? " (paused by user)" : "");
   absl::StrAppendFormat(&out, "Message:       %s\n", rollout.message());
   absl::StrAppendFormat(&out, "Routing:       %s\n", Routing(rollout.spec()));
   absl::StrAppendFormat(&out, "Step:          %d/%d\n",
-                        rollout.phase() == v1::HEALTHY ? total : shown_step, total);
-  absl::StrAppendFormat(&out, "Weights:       stable %d / canary %d\n", rollout.stable_weight(),
-                        rollout.canary_weight());
+                        rollout.phase() == v1::HEALTHY ? total : shown_step,
+                        total);
+  absl::StrAppendFormat(&out, "Weights:       stable %d / canary %d\n",
+                        rollout.stable_weight(), rollout.canary_weight());
   absl::StrAppendFormat(&out, "\n%-34s %-14s %s\n", "NAME", "KIND", "STATUS");
-  absl::StrAppendFormat(&out, "⟳ %-32s %-14s %s %s\n", rollout.name(), "CanaryRollout",
-                        PhaseIcon(rollout.phase()), PhaseText(rollout.phase()));
+  absl::StrAppendFormat(&out, "⟳ %-32s %-14s %s %s\n", rollout.name(),
+                        "CanaryRollout", PhaseIcon(rollout.phase()),
+                        PhaseText(rollout.phase()));
   for (int i = 0; i < total; ++i) {
     const bool last = i == total - 1 && rollout.analysis_runs().empty();
-    absl::StrAppendFormat(&out, "%s%s %d. %s\n", last ? "└──" : "├──", StepIcon(rollout, i),
-                          i + 1, StepText(rollout.spec().steps(i)));
+    absl::StrAppendFormat(&out, "%s%s %d. %s\n", last ? "└──" : "├──",
+                          StepIcon(rollout, i), i + 1,
+                          StepText(rollout.spec().steps(i)));
   }
   for (int r = 0; r < rollout.analysis_runs_size(); ++r) {
     const v1::AnalysisRunStatus& run = rollout.analysis_runs(r);
     const bool last_run = r == rollout.analysis_runs_size() - 1;
-    absl::StrAppendFormat(&out, "%sα %s analysis  %s %s\n", last_run ? "└──" : "├──", run.name(),
+    absl::StrAppendFormat(&out, "%sα %s analysis  %s %s\n",
+                          last_run ? "└──" : "├──", run.name(),
                           RunIcon(run.phase()), run.phase());
     for (int m = 0; m < run.metrics_size(); ++m) {
       const v1::MetricStatus& metric = run.metrics(m);
-      absl::StrAppendFormat(&out, "%s%s%s %-22s ✔ %d  ✖ %d  ? %d  ⚠ %d  %s\n",
-                            last_run ? "   " : "│  ", m == run.metrics_size() - 1 ? "└──" : "├──",
-                            RunIcon(metric.phase()), metric.name(), metric.successful(),
-                            metric.failed(), metric.inconclusive(), metric.error(),
-                            metric.last_message().substr(0, 100));
+      absl::StrAppendFormat(
+          &out, "%s%s%s %-22s ✔ %d  ✖ %d  ? %d  ⚠ %d  %s\n",
+          last_run ? "   " : "│  ", m == run.metrics_size() - 1 ? "└──" : "├──",
+          RunIcon(metric.phase()), metric.name(), metric.successful(),
+          metric.failed(), metric.inconclusive(), metric.error(),
+          metric.last_message().substr(0, 100));
     }
   }
   return out;
 }
 
 std::string RenderRolloutTable(const v1::ListRolloutsResponse& list) {
-  std::string out = absl::StrFormat("%-16s %-28s %-14s %-6s %-14s %s\n", "NAMESPACE", "NAME",
-                                    "STATUS", "STEP", "STABLE/CANARY", "MESSAGE");
+  std::string out =
+      absl::StrFormat("%-16s %-28s %-14s %-6s %-14s %s\n", "NAMESPACE", "NAME",
+                      "STATUS", "STEP", "STABLE/CANARY", "MESSAGE");
   for (const v1::Rollout& rollout : list.rollouts()) {
     absl::StrAppendFormat(
-        &out, "%-16s %-28s %s %-12s %-6s %-14s %s\n", rollout.namespace_(), rollout.name(),
-        PhaseIcon(rollout.phase()), PhaseText(rollout.phase()),
-        absl::StrCat(std::min(rollout.current_step_index() + 1, rollout.total_steps()), "/",
-                     rollout.total_steps()),
-        absl::StrCat(rollout.stable_weight(), "/", rollout.canary_weight()), rollout.message());
+        &out, "%-16s %-28s %s %-12s %-6s %-14s %s\n", rollout.namespace_(),
+        rollout.name(), PhaseIcon(rollout.phase()), PhaseText(rollout.phase()),
+        absl::StrCat(
+            std::min(rollout.current_step_index() + 1, rollout.total_steps()),
+            "/", rollout.total_steps()),
+        absl::StrCat(rollout.stable_weight(), "/", rollout.canary_weight()),
+        rollout.message());
   }
   return out;
 }
@@ -160,7 +175,8 @@ json RolloutToJson(const v1::Rollout& rollout) {
   for (const v1::Step& step : rollout.spec().steps()) {
     if (step.has_analysis()) {
       json templates = json::array();
-      for (const v1::TemplateRef& t : step.analysis().templates()) templates.push_back(t.template_name());
+      for (const v1::TemplateRef& t : step.analysis().templates())
+        templates.push_back(t.template_name());
       steps.push_back({{"analysis", {{"templates", templates}}}});
     } else if (step.has_pause()) {
       json pause = json::object();

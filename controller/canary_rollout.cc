@@ -21,8 +21,9 @@ absl::StatusOr<CanaryRollout> CanaryRolloutFromJson(const json& object) {
   out.status = *status;
   auto spec = ParseRolloutSpec(object.value("spec", json()));
   if (!spec.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("CanaryRollout ", out.namespace_name, "/",
-                                                   out.name, ": ", spec.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("CanaryRollout ", out.namespace_name, "/", out.name, ": ",
+                     spec.status().message()));
   }
   out.spec = *spec;
   return out;

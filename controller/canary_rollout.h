@@ -24,10 +24,12 @@ struct CanaryRollout {
 
 // Reads an object; a spec the controller cannot execute is INVALID_ARGUMENT
 // naming the field (kubectl can store what the schema alone allows).
-absl::StatusOr<CanaryRollout> CanaryRolloutFromJson(const nlohmann::json& object);
+absl::StatusOr<CanaryRollout> CanaryRolloutFromJson(
+    const nlohmann::json& object);
 
 // The object to create for a new rollout.
-nlohmann::json NewCanaryRolloutJson(const std::string& ns, const std::string& name,
+nlohmann::json NewCanaryRolloutJson(const std::string& ns,
+                                    const std::string& name,
                                     const RolloutSpec& spec);
 
 }  // namespace smartcanary

@@ -22,14 +22,18 @@ std::string KeyOf(const json& object) {
 }
 
 absl::Duration Backoff(int failures) {
-  return std::min(absl::Milliseconds(250) * (1 << std::min(failures, 8)), absl::Seconds(30));
+  return std::min(absl::Milliseconds(250) * (1 << std::min(failures, 8)),
+                  absl::Seconds(30));
 }
 
 }  // namespace
 
-Controller::Controller(const kube::KubeClient& client, Reconciler& reconciler, std::string ns,
-                       Metrics& metrics)
-    : client_(client), reconciler_(reconciler), namespace_(std::move(ns)), metrics_(metrics) {}
+Controller::Controller(const kube::KubeClient& client, Reconciler& reconciler,
+                       std::string ns, Metrics& metrics)
+    : client_(client),
+      reconciler_(reconciler),
+      namespace_(std::move(ns)),
+      metrics_(metrics) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -51,13 +55,15 @@ void Controller::Trigger(const std::string& ns, const std::string& name) {
 
 void Controller::Sleep(absl::Duration duration) {
   const absl::Time until = absl::Now() + duration;
-  while (!stopping_ && absl::Now() < until) absl::SleepFor(absl::Milliseconds(100));
+  while (!stopping_ && absl::Now() < until)
+    absl::SleepFor(absl::Milliseconds(100));
 }
 
 absl::StatusOr<std::string> Controller::ListAndQueue() {
   auto list = client_.Get(kube::kCanaryRollouts.Collection(namespace_));
   if (!list.ok()) return list.status();
-  for (const json& item : list->value("items", json::array())) queue_.Add(KeyOf(item));
+  for (const json& item : list->value("items", json::array()))
+    queue_.Add(KeyOf(item));
   return (*list)["metadata"].value("resourceVersion", "");
 }
 
@@ -75,9 +81,11 @@ void Controller::WatchLoop() {
       resource_version = *listed;
     }
     bool gone = false;
-    const std::string path = absl::StrCat(
-        kube::kCanaryRollouts.Collection(namespace_), "?watch=1&allowWatchBookmarks=true",
-        "&timeoutSeconds=", kWatchTimeoutSeconds, "&resourceVersion=", resource_version);
+    const std::string path =
+        absl::StrCat(kube::kCanaryRollouts.Collection(namespace_),
+                     "?watch=1&allowWatchBookmarks=true",
+                     "&timeoutSeconds=", kWatchTimeoutSeconds,
+                     "&resourceVersion=", resource_version);
     absl::Status watched = client_.Watch(
         path,
         [&](const json& event) {
@@ -85,16 +93,19 @@ void Controller::WatchLoop() {
           const json& object = event.value("object", json::object());
           if (type == "ERROR") {
             gone = object.value("code", 0) == 410;
-            if (!gone) spdlog::warn("watch error: {}", object.value("message", ""));
+            if (!gone)
+              spdlog::warn("watch error: {}", object.value("message", ""));
             return false;
           }
-          resource_version = object["metadata"].value("resourceVersion", resource_version);
+          resource_version =
+              object["metadata"].value("resourceVersion", resource_version);
           if (type != "BOOKMARK") queue_.Add(KeyOf(object));
           return true;
         },
         [this] { return stopping_.load(); });
     if (gone || absl::IsOutOfRange(watched)) {
-      spdlog::info("watch resourceVersion {} expired; re-listing", resource_version);
+      spdlog::info("watch resourceVersion {} expired; re-listing",
+                   resource_version);
       resource_version.clear();
     } else if (!watched.ok()) {
       spdlog::warn("watching CanaryRollouts: {}", watched.ToString());
@@ -108,7 +119,8 @@ void Controller::WatchLoop() {
 
 void Controller::WorkLoop() {
   while (auto key = queue_.Next()) {
-    std::vector<std::string> parts = absl::StrSplit(*key, absl::MaxSplits('/', 1));
+    std::vector<std::string> parts =
+        absl::StrSplit(*key, absl::MaxSplits('/', 1));
     if (parts.size() != 2) continue;
     auto requeue = reconciler_.Reconcile(parts[0], parts[1], absl::Now());
     metrics_.Count("canaryd_reconciles_total");
@@ -120,10 +132,11 @@ void Controller::WorkLoop() {
     metrics_.Count("canaryd_reconcile_errors_total");
     const int failures = ++failures_[*key];
     // A conflict means someone else wrote first: re-read at once.
-    const absl::Duration delay =
-        absl::IsAborted(requeue.status()) ? absl::ZeroDuration() : Backoff(failures);
-    spdlog::warn("{}: reconcile failed (retry in {}): {}", *key, absl::FormatDuration(delay),
-                 requeue.status().ToString());
+    const absl::Duration delay = absl::IsAborted(requeue.status())
+                                     ? absl::ZeroDuration()
+                                     : Backoff(failures);
+    spdlog::warn("{}: reconcile failed (retry in {}): {}", *key,
+                 absl::FormatDuration(delay), requeue.status().ToString());
     queue_.Add(*key, delay);
   }
 }

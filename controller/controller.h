@@ -20,8 +20,8 @@ namespace smartcanary {
 // its own backoff and never holds up another.
 class Controller {
  public:
-  Controller(const kube::KubeClient& client, Reconciler& reconciler, std::string ns,
-             Metrics& metrics);
+  Controller(const kube::KubeClient& client, Reconciler& reconciler,
+             std::string ns, Metrics& metrics);
   ~Controller();
 
   void Start();

@@ -16,25 +16,34 @@
 #include "controller/analysis/analyzer_client.h"
 #include "controller/controller.h"
 #include "controller/grafana/annotator.h"
-#include "controller/metrics.h"
 #include "controller/http/http_server.h"
 #include "controller/istio/istio_router.h"
 #include "controller/kube/kube_config.h"
+#include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/rollout_service.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
-ABSL_FLAG(std::string, kubeconfig, "",
-          "kubeconfig file; empty: $KUBECONFIG, else the in-cluster service account");
-ABSL_FLAG(std::string, namespace, "", "namespace to watch; empty: all namespaces");
-ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9090", "address of the gRPC RolloutService");
-ABSL_FLAG(std::string, http_listen, "0.0.0.0:8080", "address of /healthz and /metrics");
-ABSL_FLAG(std::string, log_format, "text", "text (for people) or json (for clusters)");
-ABSL_FLAG(std::string, analyzer, "localhost:9091", "canary-analyzer's gRPC address");
-ABSL_FLAG(std::string, grafana_url, "", "Grafana base URL for annotations; empty: none");
-ABSL_FLAG(std::string, grafana_token_file, "", "file holding a Grafana service account token");
-ABSL_FLAG(std::string, grafana_dashboard_uid, "", "annotate this dashboard only; empty: all");
+ABSL_FLAG(
+    std::string, kubeconfig, "",
+    "kubeconfig file; empty: $KUBECONFIG, else the in-cluster service account");
+ABSL_FLAG(std::string, namespace, "",
+          "namespace to watch; empty: all namespaces");
+ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9090",
+          "address of the gRPC RolloutService");
+ABSL_FLAG(std::string, http_listen, "0.0.0.0:8080",
+          "address of /healthz and /metrics");
+ABSL_FLAG(std::string, log_format, "text",
+          "text (for people) or json (for clusters)");
+ABSL_FLAG(std::string, analyzer, "localhost:9091",
+          "canary-analyzer's gRPC address");
+ABSL_FLAG(std::string, grafana_url, "",
+          "Grafana base URL for annotations; empty: none");
+ABSL_FLAG(std::string, grafana_token_file, "",
+          "file holding a Grafana service account token");
+ABSL_FLAG(std::string, grafana_dashboard_uid, "",
+          "annotate this dashboard only; empty: all");
 
 namespace {
 
@@ -54,7 +63,8 @@ void ConfigureLogging(const std::string& format) {
 
 absl::StatusOr<smartcanary::kube::KubeConfig> LoadConfig() {
   std::string path = absl::GetFlag(FLAGS_kubeconfig);
-  if (path.empty() && std::getenv("KUBECONFIG") != nullptr) path = std::getenv("KUBECONFIG");
+  if (path.empty() && std::getenv("KUBECONFIG") != nullptr)
+    path = std::getenv("KUBECONFIG");
   if (!path.empty()) return smartcanary::kube::LoadKubeconfig(path);
   return smartcanary::kube::LoadInClusterConfig();
 }
@@ -80,18 +90,20 @@ int main(int argc, char** argv) {
   std::unique_ptr<smartcanary::grafana::Annotator> annotator;
   if (!absl::GetFlag(FLAGS_grafana_url).empty()) {
     annotator = std::make_unique<smartcanary::grafana::Annotator>(
-        smartcanary::grafana::AnnotatorOptions{absl::GetFlag(FLAGS_grafana_url),
-                                               absl::GetFlag(FLAGS_grafana_token_file),
-                                               absl::GetFlag(FLAGS_grafana_dashboard_uid)},
+        smartcanary::grafana::AnnotatorOptions{
+            absl::GetFlag(FLAGS_grafana_url),
+            absl::GetFlag(FLAGS_grafana_token_file),
+            absl::GetFlag(FLAGS_grafana_dashboard_uid)},
         metrics);
   }
   smartcanary::Reconciler reconciler(
       client, {[&client](const smartcanary::CanaryRollout& r) {
-                 return std::make_unique<smartcanary::istio::IstioRouter>(client, r.namespace_name,
-                                                                          r.spec.traffic_routing);
+                 return std::make_unique<smartcanary::istio::IstioRouter>(
+                     client, r.namespace_name, r.spec.traffic_routing);
                },
                &analyzer, annotator.get(), &metrics});
-  smartcanary::Controller controller(client, reconciler, watch_namespace, metrics);
+  smartcanary::Controller controller(client, reconciler, watch_namespace,
+                                     metrics);
   smartcanary::RolloutServiceImpl service(
       client, reconciler,
       [&controller](const std::string& ns, const std::string& name) {
@@ -103,19 +115,23 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_listen), grpc::InsecureServerCredentials(),
-                           &grpc_port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_listen),
+                           grpc::InsecureServerCredentials(), &grpc_port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {
-    spdlog::error("--grpc-listen {}: cannot listen", absl::GetFlag(FLAGS_grpc_listen));
+    spdlog::error("--grpc-listen {}: cannot listen",
+                  absl::GetFlag(FLAGS_grpc_listen));
     return 2;
   }
 
   smartcanary::http::HttpServer http;
-  http.Handle("/healthz", [] { return smartcanary::http::Response{200, "text/plain", "ok\n"}; });
+  http.Handle("/healthz", [] {
+    return smartcanary::http::Response{200, "text/plain", "ok\n"};
+  });
   http.Handle("/metrics", [&metrics] {
-    return smartcanary::http::Response{200, "text/plain; version=0.0.4", metrics.Render()};
+    return smartcanary::http::Response{200, "text/plain; version=0.0.4",
+                                       metrics.Render()};
   });
   auto http_port = http.Start(absl::GetFlag(FLAGS_http_listen));
   if (!http_port.ok()) {
@@ -124,8 +140,10 @@ int main(int argc, char** argv) {
   }
 
   controller.Start();
-  spdlog::info("canaryd up: api {} namespace {} grpc :{} http :{}", config->server,
-               watch_namespace.empty() ? "(all)" : watch_namespace, grpc_port, *http_port);
+  spdlog::info("canaryd up: api {} namespace {} grpc :{} http :{}",
+               config->server,
+               watch_namespace.empty() ? "(all)" : watch_namespace, grpc_port,
+               *http_port);
 
   std::signal(SIGTERM, [](int) { g_stop = true; });
   std::signal(SIGINT, [](int) { g_stop = true; });

@@ -13,9 +13,12 @@ struct Help {
 
 constexpr Help kHelp[] = {
     {"canaryd_reconciles_total", "counter", "Reconcile passes run."},
-    {"canaryd_reconcile_errors_total", "counter", "Reconcile passes that failed (retried)."},
-    {"canaryd_patch_errors_total", "counter", "Traffic routing writes that failed."},
-    {"canaryd_measurements_total", "counter", "Analysis measurements taken, by phase."},
+    {"canaryd_reconcile_errors_total", "counter",
+     "Reconcile passes that failed (retried)."},
+    {"canaryd_patch_errors_total", "counter",
+     "Traffic routing writes that failed."},
+    {"canaryd_measurements_total", "counter",
+     "Analysis measurements taken, by phase."},
     {"canaryd_annotations_total", "counter", "Grafana annotations posted."},
     {"canaryd_annotation_failures_total", "counter",
      "Grafana annotations given up after retries or dropped."},
@@ -23,12 +26,14 @@ constexpr Help kHelp[] = {
 
 }  // namespace
 
-void Metrics::Count(const std::string& counter, const std::string& labels, uint64_t by) {
+void Metrics::Count(const std::string& counter, const std::string& labels,
+                    uint64_t by) {
   absl::MutexLock lock(&mu_);
   counters_[counter][labels] += by;
 }
 
-uint64_t Metrics::Get(const std::string& counter, const std::string& labels) const {
+uint64_t Metrics::Get(const std::string& counter,
+                      const std::string& labels) const {
   absl::MutexLock lock(&mu_);
   auto it = counters_.find(counter);
   if (it == counters_.end()) return 0;
@@ -36,8 +41,8 @@ uint64_t Metrics::Get(const std::string& counter, const std::string& labels) con
   return value == it->second.end() ? 0 : value->second;
 }
 
-void Metrics::SetRollout(const std::string& ns, const std::string& name, const std::string& phase,
-                         int canary_weight) {
+void Metrics::SetRollout(const std::string& ns, const std::string& name,
+                         const std::string& phase, int canary_weight) {
   absl::MutexLock lock(&mu_);
   rollouts_[{ns, name}] = {phase, canary_weight};
 }
@@ -51,30 +56,36 @@ std::string Metrics::Render() const {
   absl::MutexLock lock(&mu_);
   std::string out;
   for (const Help& help : kHelp) {
-    absl::StrAppend(&out, "# HELP ", help.name, " ", help.help, "\n# TYPE ", help.name, " ",
-                    help.type, "\n");
+    absl::StrAppend(&out, "# HELP ", help.name, " ", help.help, "\n# TYPE ",
+                    help.name, " ", help.type, "\n");
     auto it = counters_.find(help.name);
     if (it == counters_.end() || it->second.empty()) {
       absl::StrAppend(&out, help.name, " 0\n");
       continue;
     }
     for (const auto& [labels, value] : it->second) {
-      absl::StrAppend(&out, help.name, labels.empty() ? "" : "{" + labels + "}", " ", value, "\n");
+      absl::StrAppend(&out, help.name, labels.empty() ? "" : "{" + labels + "}",
+                      " ", value, "\n");
     }
   }
   std::map<std::string, int> by_phase = {
       {"Progressing", 0}, {"Paused", 0}, {"Healthy", 0}, {"Degraded", 0}};
   for (const auto& [key, state] : rollouts_) ++by_phase[state.phase];
-  absl::StrAppend(&out, "# HELP canaryd_rollouts Rollouts by phase.\n# TYPE canaryd_rollouts gauge\n");
-  for (const auto& [phase, count] : by_phase) {
-    absl::StrAppend(&out, "canaryd_rollouts{phase=\"", phase, "\"} ", count, "\n");
-  }
   absl::StrAppend(&out,
-                  "# HELP canaryd_canary_weight The canary's traffic share per rollout.\n"
-                  "# TYPE canaryd_canary_weight gauge\n");
+                  "# HELP canaryd_rollouts Rollouts by phase.\n# TYPE "
+                  "canaryd_rollouts gauge\n");
+  for (const auto& [phase, count] : by_phase) {
+    absl::StrAppend(&out, "canaryd_rollouts{phase=\"", phase, "\"} ", count,
+                    "\n");
+  }
+  absl::StrAppend(
+      &out,
+      "# HELP canaryd_canary_weight The canary's traffic share per rollout.\n"
+      "# TYPE canaryd_canary_weight gauge\n");
   for (const auto& [key, state] : rollouts_) {
-    absl::StrAppend(&out, "canaryd_canary_weight{namespace=\"", key.first, "\",rollout=\"",
-                    key.second, "\"} ", state.canary_weight, "\n");
+    absl::StrAppend(&out, "canaryd_canary_weight{namespace=\"", key.first,
+                    "\",rollout=\"", key.second, "\"} ", state.canary_weight,
+                    "\n");
   }
   return out;
 }

@@ -11,12 +11,14 @@ namespace smartcanary {
 // canaryd's own Prometheus metrics, rendered in the text format.
 class Metrics {
  public:
-  void Count(const std::string& counter, const std::string& labels = "", uint64_t by = 1);
+  void Count(const std::string& counter, const std::string& labels = "",
+             uint64_t by = 1);
   // The latest phase and weight of one rollout (for the per-phase gauge).
-  void SetRollout(const std::string& ns, const std::string& name, const std::string& phase,
-                  int canary_weight);
+  void SetRollout(const std::string& ns, const std::string& name,
+                  const std::string& phase, int canary_weight);
   void ForgetRollout(const std::string& ns, const std::string& name);
-  uint64_t Get(const std::string& counter, const std::string& labels = "") const;
+  uint64_t Get(const std::string& counter,
+               const std::string& labels = "") const;
   std::string Render() const;
 
  private:
@@ -25,8 +27,10 @@ class Metrics {
     int canary_weight;
   };
   mutable absl::Mutex mu_;
-  std::map<std::string, std::map<std::string, uint64_t>> counters_ ABSL_GUARDED_BY(mu_);
-  std::map<std::pair<std::string, std::string>, RolloutState> rollouts_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::map<std::string, uint64_t>> counters_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, RolloutState> rollouts_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace smartcanary

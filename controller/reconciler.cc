@@ -25,10 +25,14 @@ absl::Status ApplyTraffic(TrafficRouter& router, const RolloutSpec& spec,
   }
   if (decision.promote_stable_labels) {
     // Stable must serve the new version before its weight returns to 100.
-    if (auto status = router.PromoteStable(spec.canary_labels); !status.ok()) return status;
+    if (auto status = router.PromoteStable(spec.canary_labels); !status.ok())
+      return status;
   }
-  if (auto status = router.SetCanaryWeight(decision.canary_weight); !status.ok()) return status;
-  if (decision.select_canary_labels) return router.SelectCanary(spec.canary_labels);
+  if (auto status = router.SetCanaryWeight(decision.canary_weight);
+      !status.ok())
+    return status;
+  if (decision.select_canary_labels)
+    return router.SelectCanary(spec.canary_labels);
   return absl::OkStatus();
 }
 
@@ -36,7 +40,8 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   return TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(t));
 }
 
-v1::RolloutContext ContextOf(const CanaryRollout& rollout, const RolloutStatus& status,
+v1::RolloutContext ContextOf(const CanaryRollout& rollout,
+                             const RolloutStatus& status,
                              const AnalysisRun& run) {
   v1::RolloutContext context;
   context.set_namespace_(rollout.namespace_name);
@@ -62,25 +67,31 @@ bool IsConfigError(const absl::Status& status) {
 Reconciler::Reconciler(const kube::KubeClient& client, ReconcilerDeps deps)
     : client_(client), deps_(std::move(deps)), templates_(client) {}
 
-absl::StatusOr<CanaryRollout> Reconciler::WriteStatus(const CanaryRollout& rollout,
-                                                      const RolloutStatus& status,
-                                                      std::optional<Command> command) {
-  json ops = json::array(
-      {{{"op", "replace"}, {"path", "/metadata/resourceVersion"}, {"value", rollout.resource_version}},
-       {{"op", "add"}, {"path", "/status"}, {"value", RolloutStatusToJson(status)}}});
+absl::StatusOr<CanaryRollout> Reconciler::WriteStatus(
+    const CanaryRollout& rollout, const RolloutStatus& status,
+    std::optional<Command> command) {
+  json ops = json::array({{{"op", "replace"},
+                           {"path", "/metadata/resourceVersion"},
+                           {"value", rollout.resource_version}},
+                          {{"op", "add"},
+                           {"path", "/status"},
+                           {"value", RolloutStatusToJson(status)}}});
   auto written = client_.JsonPatch(
-      kube::kCanaryRollouts.Item(rollout.namespace_name, rollout.name) + "/status", ops);
+      kube::kCanaryRollouts.Item(rollout.namespace_name, rollout.name) +
+          "/status",
+      ops);
   if (!written.ok()) return written.status();
   CanaryRollout updated = rollout;
   updated.status = status;
-  updated.resource_version = (*written)["metadata"].value("resourceVersion", "");
+  updated.resource_version =
+      (*written)["metadata"].value("resourceVersion", "");
   if (deps_.events != nullptr) {
     auto events = EventsBetween(rollout.status, status, command);
     if (!events.empty()) deps_.events->Publish(updated, events);
   }
   if (deps_.metrics != nullptr) {
-    deps_.metrics->SetRollout(rollout.namespace_name, rollout.name, PhaseName(status.phase),
-                              status.canary_weight);
+    deps_.metrics->SetRollout(rollout.namespace_name, rollout.name,
+                              PhaseName(status.phase), status.canary_weight);
   }
   return updated;
 }
@@ -92,17 +103,21 @@ absl::StatusOr<ActiveAnalysis> Reconciler::ActiveAnalysesFor(
   ActiveAnalysis active;
   const RolloutSpec& spec = rollout.spec;
   const int index = status.current_step_index;
-  if (status.observed_generation == rollout.generation && index < static_cast<int>(spec.steps.size()) &&
+  if (status.observed_generation == rollout.generation &&
+      index < static_cast<int>(spec.steps.size()) &&
       spec.steps[index].kind == Step::Kind::kAnalysis) {
-    auto resolved = templates_.Resolve(rollout.namespace_name, spec.steps[index].analysis,
-                                       absl::StrCat("spec.steps[", index, "].analysis"));
+    auto resolved =
+        templates_.Resolve(rollout.namespace_name, spec.steps[index].analysis,
+                           absl::StrCat("spec.steps[", index, "].analysis"));
     if (!resolved.ok()) return resolved.status();
     active.step = resolved->metrics;
     step_args = resolved->args;
   }
-  if (status.observed_generation == rollout.generation && BackgroundActive(spec, status)) {
-    auto resolved = templates_.Resolve(rollout.namespace_name, spec.background_analysis->analysis,
-                                       "spec.analysis");
+  if (status.observed_generation == rollout.generation &&
+      BackgroundActive(spec, status)) {
+    auto resolved =
+        templates_.Resolve(rollout.namespace_name,
+                           spec.background_analysis->analysis, "spec.analysis");
     if (!resolved.ok()) return resolved.status();
     active.background = resolved->metrics;
     background_args = resolved->args;
@@ -110,30 +125,36 @@ absl::StatusOr<ActiveAnalysis> Reconciler::ActiveAnalysesFor(
   return active;
 }
 
-RolloutStatus Reconciler::TakeMeasurements(const CanaryRollout& rollout, const Decision& decision,
-                                           const ActiveAnalysis& analysis,
-                                           const std::map<std::string, std::string>& step_args,
-                                           const std::map<std::string, std::string>& background_args,
-                                           absl::Time now) {
+RolloutStatus Reconciler::TakeMeasurements(
+    const CanaryRollout& rollout, const Decision& decision,
+    const ActiveAnalysis& analysis,
+    const std::map<std::string, std::string>& step_args,
+    const std::map<std::string, std::string>& background_args, absl::Time now) {
   RolloutStatus next = decision.next;
-  auto measure = [&](const std::vector<std::string>& due, const std::vector<MetricSpec>& specs,
-                     const std::map<std::string, std::string>& args, std::optional<AnalysisRun>& run) {
+  auto measure = [&](const std::vector<std::string>& due,
+                     const std::vector<MetricSpec>& specs,
+                     const std::map<std::string, std::string>& args,
+                     std::optional<AnalysisRun>& run) {
     if (due.empty() || !run) return;
     std::vector<const MetricSpec*> metrics;
     for (const MetricSpec& spec : specs) {
-      if (std::find(due.begin(), due.end(), spec.name) != due.end()) metrics.push_back(&spec);
+      if (std::find(due.begin(), due.end(), spec.name) != due.end())
+        metrics.push_back(&spec);
     }
-    for (const auto& [metric, record] :
-         deps_.analyzer->Measure(metrics, args, ContextOf(rollout, next, *run), now)) {
+    for (const auto& [metric, record] : deps_.analyzer->Measure(
+             metrics, args, ContextOf(rollout, next, *run), now)) {
       *run = Record(specs, *run, metric, record);
       if (deps_.metrics != nullptr) {
-        deps_.metrics->Count("canaryd_measurements_total",
-                             absl::StrCat("phase=\"", analysis::MeasurementPhaseName(record.phase), "\""));
+        deps_.metrics->Count(
+            "canaryd_measurements_total",
+            absl::StrCat("phase=\"",
+                         analysis::MeasurementPhaseName(record.phase), "\""));
       }
     }
   };
   measure(decision.measure_step, analysis.step, step_args, next.step_run);
-  measure(decision.measure_background, analysis.background, background_args, next.background_run);
+  measure(decision.measure_background, analysis.background, background_args,
+          next.background_run);
   return next;
 }
 
@@ -153,10 +174,14 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
     CanaryRollout broken;
     broken.namespace_name = ns;
     broken.name = name;
-    broken.resource_version = (*object)["metadata"].value("resourceVersion", "");
-    broken.status = ParseRolloutStatus(object->value("status", json())).value_or(RolloutStatus{});
-    RolloutStatus degraded = Degrade(broken.status, std::string(parsed.status().message()));
-    degraded.observed_generation = (*object)["metadata"].value("generation", int64_t{0});
+    broken.resource_version =
+        (*object)["metadata"].value("resourceVersion", "");
+    broken.status = ParseRolloutStatus(object->value("status", json()))
+                        .value_or(RolloutStatus{});
+    RolloutStatus degraded =
+        Degrade(broken.status, std::string(parsed.status().message()));
+    degraded.observed_generation =
+        (*object)["metadata"].value("generation", int64_t{0});
     if (degraded == broken.status) return absl::InfiniteDuration();
     auto written = WriteStatus(broken, degraded);
     if (!written.ok()) return written.status();
@@ -165,7 +190,8 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
   CanaryRollout rollout = *parsed;
   std::unique_ptr<TrafficRouter> router = deps_.routers(rollout);
   // Mesh objects or templates that do not fit: stop on stable and say why.
-  auto degrade = [&](const RolloutStatus& from, const std::string& why) -> absl::StatusOr<absl::Duration> {
+  auto degrade = [&](const RolloutStatus& from,
+                     const std::string& why) -> absl::StatusOr<absl::Duration> {
     RolloutStatus next = Degrade(from, why);
     if (next == rollout.status) return absl::InfiniteDuration();
     spdlog::warn("{}/{}: degraded: {}", ns, name, next.message);
@@ -175,13 +201,18 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
   };
   for (int i = 0; i < kDecisionsPerPass; ++i) {
     std::map<std::string, std::string> step_args, background_args;
-    auto analysis = ActiveAnalysesFor(rollout, rollout.status, step_args, background_args);
+    auto analysis =
+        ActiveAnalysesFor(rollout, rollout.status, step_args, background_args);
     if (!analysis.ok()) {
       if (!IsConfigError(analysis.status())) return analysis.status();
-      if (auto zero = router->SetCanaryWeight(0); !zero.ok() && !IsConfigError(zero)) return zero;
-      return degrade(rollout.status, absl::StrCat("analysis: ", analysis.status().message()));
+      if (auto zero = router->SetCanaryWeight(0);
+          !zero.ok() && !IsConfigError(zero))
+        return zero;
+      return degrade(rollout.status,
+                     absl::StrCat("analysis: ", analysis.status().message()));
     }
-    const Decision decision = Decide(rollout.spec, rollout.generation, rollout.status, now, *analysis);
+    const Decision decision = Decide(rollout.spec, rollout.generation,
+                                     rollout.status, now, *analysis);
     RolloutStatus next = decision.next;
     if (decision.select_canary_labels) {
       if (auto valid = templates_.ValidateSpec(ns, rollout.spec); !valid.ok()) {
@@ -190,28 +221,36 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
       }
     }
     if (decision.wants_measurements()) {
-      next = TakeMeasurements(rollout, decision, *analysis, step_args, background_args, now);
-    } else if (auto applied = ApplyTraffic(*router, rollout.spec, decision); !applied.ok()) {
-      if (deps_.metrics != nullptr) deps_.metrics->Count("canaryd_patch_errors_total");
+      next = TakeMeasurements(rollout, decision, *analysis, step_args,
+                              background_args, now);
+    } else if (auto applied = ApplyTraffic(*router, rollout.spec, decision);
+               !applied.ok()) {
+      if (deps_.metrics != nullptr)
+        deps_.metrics->Count("canaryd_patch_errors_total");
       if (!IsConfigError(applied)) return applied;
-      return degrade(next, absl::StrCat("traffic routing: ", applied.message()));
+      return degrade(next,
+                     absl::StrCat("traffic routing: ", applied.message()));
     }
     if (next != rollout.status) {
       auto written = WriteStatus(rollout, next);
       if (!written.ok()) return written.status();
-      if (next.phase != rollout.status.phase || next.current_step_index != rollout.status.current_step_index ||
+      if (next.phase != rollout.status.phase ||
+          next.current_step_index != rollout.status.current_step_index ||
           next.canary_weight != rollout.status.canary_weight) {
-        spdlog::info("{}/{}: {} step {} weight {}: {}", ns, name, PhaseName(next.phase),
-                     next.current_step_index, next.canary_weight, next.message);
+        spdlog::info("{}/{}: {} step {} weight {}: {}", ns, name,
+                     PhaseName(next.phase), next.current_step_index,
+                     next.canary_weight, next.message);
       }
       rollout = *written;
     }
     // A zero requeue means the decision moved the rollout on (new rollout,
     // next step, new measurements): decide again at once.
-    if (decision.requeue_after != absl::ZeroDuration()) return decision.requeue_after;
+    if (decision.requeue_after != absl::ZeroDuration())
+      return decision.requeue_after;
   }
-  return absl::InternalError(
-      absl::StrCat(ns, "/", name, ": no stable state after ", kDecisionsPerPass, " decisions"));
+  return absl::InternalError(absl::StrCat(ns, "/", name,
+                                          ": no stable state after ",
+                                          kDecisionsPerPass, " decisions"));
 }
 
 }  // namespace smartcanary

@@ -17,7 +17,8 @@
 
 namespace smartcanary {
 
-using RouterFactory = std::function<std::unique_ptr<TrafficRouter>(const CanaryRollout&)>;
+using RouterFactory =
+    std::function<std::unique_ptr<TrafficRouter>(const CanaryRollout&)>;
 
 // What a reconciler talks to besides the API server.
 struct ReconcilerDeps {
@@ -38,29 +39,31 @@ class Reconciler {
 
   // Returns how long until this rollout needs another look (InfiniteDuration:
   // only on a change). Errors are transient; the caller retries with backoff.
-  absl::StatusOr<absl::Duration> Reconcile(const std::string& ns, const std::string& name,
+  absl::StatusOr<absl::Duration> Reconcile(const std::string& ns,
+                                           const std::string& name,
                                            absl::Time now);
 
   // Writes `status` guarded by the object's resourceVersion (ABORTED on a
   // concurrent write) and publishes the events the change means.
-  absl::StatusOr<CanaryRollout> WriteStatus(const CanaryRollout& rollout,
-                                            const RolloutStatus& status,
-                                            std::optional<Command> command = std::nullopt);
+  absl::StatusOr<CanaryRollout> WriteStatus(
+      const CanaryRollout& rollout, const RolloutStatus& status,
+      std::optional<Command> command = std::nullopt);
 
   const TemplateStore& templates() const { return templates_; }
 
  private:
   // Resolves the analyses that apply at `status`; FAILED_PRECONDITION or
   // INVALID_ARGUMENT when a template is missing or wrong.
-  absl::StatusOr<ActiveAnalysis> ActiveAnalysesFor(const CanaryRollout& rollout,
-                                                   const RolloutStatus& status,
-                                                   std::map<std::string, std::string>& step_args,
-                                                   std::map<std::string, std::string>& background_args);
-  RolloutStatus TakeMeasurements(const CanaryRollout& rollout, const Decision& decision,
-                                 const ActiveAnalysis& analysis,
-                                 const std::map<std::string, std::string>& step_args,
-                                 const std::map<std::string, std::string>& background_args,
-                                 absl::Time now);
+  absl::StatusOr<ActiveAnalysis> ActiveAnalysesFor(
+      const CanaryRollout& rollout, const RolloutStatus& status,
+      std::map<std::string, std::string>& step_args,
+      std::map<std::string, std::string>& background_args);
+  RolloutStatus TakeMeasurements(
+      const CanaryRollout& rollout, const Decision& decision,
+      const ActiveAnalysis& analysis,
+      const std::map<std::string, std::string>& step_args,
+      const std::map<std::string, std::string>& background_args,
+      absl::Time now);
 
   const kube::KubeClient& client_;
   ReconcilerDeps deps_;

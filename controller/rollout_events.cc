@@ -7,21 +7,25 @@ namespace smartcanary {
 namespace {
 
 std::string RunName(const AnalysisRun& run) {
-  return run.step_index < 0 ? "background analysis" : absl::StrCat("step ", run.step_index + 1, " analysis");
+  return run.step_index < 0
+             ? "background analysis"
+             : absl::StrCat("step ", run.step_index + 1, " analysis");
 }
 
 // A verdict with its evidence: every metric's counts and last measurement.
 std::string Evidence(const AnalysisRun& run) {
   std::vector<std::string> parts;
   for (const MetricRun& m : run.metrics) {
-    parts.push_back(absl::StrCat(m.name, " ", RunPhaseName(m.phase), " (✔", m.successful, " ✖",
-                                 m.failed, " ?", m.inconclusive, " ⚠", m.errors, ")",
-                                 m.recent.empty() ? "" : ": " + m.recent.back().message));
+    parts.push_back(
+        absl::StrCat(m.name, " ", RunPhaseName(m.phase), " (✔", m.successful,
+                     " ✖", m.failed, " ?", m.inconclusive, " ⚠", m.errors, ")",
+                     m.recent.empty() ? "" : ": " + m.recent.back().message));
   }
   return absl::StrJoin(parts, "; ");
 }
 
-void AnalysisEvents(const std::optional<AnalysisRun>& before, const std::optional<AnalysisRun>& after,
+void AnalysisEvents(const std::optional<AnalysisRun>& before,
+                    const std::optional<AnalysisRun>& after,
                     std::vector<RolloutEvent>& events) {
   if (!after) return;
   const bool same_run = before && before->step_index == after->step_index &&
@@ -36,43 +40,53 @@ void AnalysisEvents(const std::optional<AnalysisRun>& before, const std::optiona
     for (const MetricRun& b : before->metrics) {
       if (b.name == m.name) old = &b;
     }
-    if (old == nullptr || m.measured == old->measured || m.recent.empty()) continue;
+    if (old == nullptr || m.measured == old->measured || m.recent.empty())
+      continue;
     const MeasurementRecord& last = m.recent.back();
     if (last.phase != MeasurementPhase::kSuccessful) {
-      events.push_back({"analysis", absl::StrCat(RunName(*after), ": ", m.name, " measurement ",
-                                                 analysis::MeasurementPhaseName(last.phase), ": ",
-                                                 last.message)});
+      events.push_back(
+          {"analysis",
+           absl::StrCat(RunName(*after), ": ", m.name, " measurement ",
+                        analysis::MeasurementPhaseName(last.phase), ": ",
+                        last.message)});
     }
   }
   if (after->phase != before->phase && after->phase != RunPhase::kRunning) {
-    events.push_back({"analysis", absl::StrCat(RunName(*after), " ", RunPhaseName(after->phase),
-                                               ": ", Evidence(*after))});
+    events.push_back({"analysis", absl::StrCat(RunName(*after), " ",
+                                               RunPhaseName(after->phase), ": ",
+                                               Evidence(*after))});
   }
 }
 
 }  // namespace
 
-std::vector<RolloutEvent> EventsBetween(const RolloutStatus& before, const RolloutStatus& after,
+std::vector<RolloutEvent> EventsBetween(const RolloutStatus& before,
+                                        const RolloutStatus& after,
                                         std::optional<Command> command) {
   std::vector<RolloutEvent> events;
   if (after.observed_generation != before.observed_generation) {
     events.push_back({"started", after.message});
   }
   if (command) {
-    static const char* kKinds[] = {"promoted", "promoted", "aborted", "retried", "paused", "resumed"};
+    static const char* kKinds[] = {"promoted", "promoted", "aborted",
+                                   "retried",  "paused",   "resumed"};
     events.push_back({kKinds[static_cast<int>(*command)], after.message});
   }
   AnalysisEvents(before.step_run, after.step_run, events);
   AnalysisEvents(before.background_run, after.background_run, events);
   if (after.canary_weight != before.canary_weight) {
-    events.push_back({"weight", absl::StrCat("canary weight ", before.canary_weight, " → ",
-                                             after.canary_weight, " (stable ",
-                                             100 - after.canary_weight, ")")});
+    events.push_back(
+        {"weight", absl::StrCat("canary weight ", before.canary_weight, " → ",
+                                after.canary_weight, " (stable ",
+                                100 - after.canary_weight, ")")});
   }
   if (!command && after.phase != before.phase) {
-    if (after.phase == Phase::kPaused) events.push_back({"paused", after.message});
-    if (after.phase == Phase::kHealthy) events.push_back({"completed", after.message});
-    if (after.phase == Phase::kDegraded) events.push_back({"rolled-back", after.message});
+    if (after.phase == Phase::kPaused)
+      events.push_back({"paused", after.message});
+    if (after.phase == Phase::kHealthy)
+      events.push_back({"completed", after.message});
+    if (after.phase == Phase::kDegraded)
+      events.push_back({"rolled-back", after.message});
   }
   return events;
 }

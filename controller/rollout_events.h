@@ -21,14 +21,16 @@ struct RolloutEvent {
 
 // The events a status change means. `command` is set when a person's or CD
 // system's command caused it. Pure.
-std::vector<RolloutEvent> EventsBetween(const RolloutStatus& before, const RolloutStatus& after,
-                                        std::optional<Command> command = std::nullopt);
+std::vector<RolloutEvent> EventsBetween(
+    const RolloutStatus& before, const RolloutStatus& after,
+    std::optional<Command> command = std::nullopt);
 
 // Where events go (Grafana, logs). Publish must not block for long.
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  virtual void Publish(const CanaryRollout& rollout, const std::vector<RolloutEvent>& events) = 0;
+  virtual void Publish(const CanaryRollout& rollout,
+                       const std::vector<RolloutEvent>& events) = 0;
 };
 
 }  // namespace smartcanary

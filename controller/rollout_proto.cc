@@ -20,23 +20,28 @@ void RefToProto(const AnalysisRef& ref, v1::AnalysisStep* out) {
   }
 }
 
-absl::StatusOr<AnalysisRef> RefFromProto(const v1::AnalysisStep& proto, const std::string& path) {
+absl::StatusOr<AnalysisRef> RefFromProto(const v1::AnalysisStep& proto,
+                                         const std::string& path) {
   AnalysisRef ref;
   if (proto.templates().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ".templates: must list at least one template"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".templates: must list at least one template"));
   }
   for (int i = 0; i < proto.templates_size(); ++i) {
     if (proto.templates(i).template_name().empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ".templates[", i, "].templateName: is required"));
     }
-    ref.templates.push_back({proto.templates(i).template_name(), proto.templates(i).cluster_scope()});
+    ref.templates.push_back({proto.templates(i).template_name(),
+                             proto.templates(i).cluster_scope()});
   }
-  for (const v1::Arg& arg : proto.args()) ref.args.push_back({arg.name(), arg.value()});
+  for (const v1::Arg& arg : proto.args())
+    ref.args.push_back({arg.name(), arg.value()});
   return ref;
 }
 
-v1::AnalysisRunStatus RunToProto(const std::string& name, const AnalysisRun& run) {
+v1::AnalysisRunStatus RunToProto(const std::string& name,
+                                 const AnalysisRun& run) {
   v1::AnalysisRunStatus out;
   out.set_name(name);
   out.set_phase(RunPhaseName(run.phase));
@@ -70,7 +75,8 @@ v1::RolloutSpec SpecToProto(const RolloutSpec& spec) {
   routing->set_canary_subset(tr.canary_subset);
   routing->set_stable_service(tr.stable_service);
   routing->set_canary_service(tr.canary_service);
-  for (const auto& [key, value] : spec.canary_labels) (*out.mutable_canary_labels())[key] = value;
+  for (const auto& [key, value] : spec.canary_labels)
+    (*out.mutable_canary_labels())[key] = value;
   for (const Step& step : spec.steps) {
     v1::Step* proto = out.add_steps();
     if (step.kind == Step::Kind::kSetWeight) {
@@ -83,8 +89,10 @@ v1::RolloutSpec SpecToProto(const RolloutSpec& spec) {
     }
   }
   if (spec.background_analysis) {
-    RefToProto(spec.background_analysis->analysis, out.mutable_analysis()->mutable_analysis());
-    out.mutable_analysis()->set_starting_step(spec.background_analysis->starting_step);
+    RefToProto(spec.background_analysis->analysis,
+               out.mutable_analysis()->mutable_analysis());
+    out.mutable_analysis()->set_starting_step(
+        spec.background_analysis->starting_step);
   }
   return out;
 }
@@ -100,7 +108,8 @@ absl::StatusOr<RolloutSpec> SpecFromProto(const v1::RolloutSpec& proto) {
   tr.canary_subset = routing.canary_subset();
   tr.stable_service = routing.stable_service();
   tr.canary_service = routing.canary_service();
-  spec.canary_labels.insert(proto.canary_labels().begin(), proto.canary_labels().end());
+  spec.canary_labels.insert(proto.canary_labels().begin(),
+                            proto.canary_labels().end());
   for (int i = 0; i < proto.steps_size(); ++i) {
     const v1::Step& step = proto.steps(i);
     Step out;
@@ -112,30 +121,32 @@ absl::StatusOr<RolloutSpec> SpecFromProto(const v1::RolloutSpec& proto) {
       case v1::Step::kPause:
         out.kind = Step::Kind::kPause;
         if (step.pause().duration_seconds() < 0) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("spec.steps[", i, "].pause.duration: must not be negative"));
+          return absl::InvalidArgumentError(absl::StrCat(
+              "spec.steps[", i, "].pause.duration: must not be negative"));
         }
         if (step.pause().duration_seconds() > 0) {
           out.pause_duration = absl::Seconds(step.pause().duration_seconds());
         }
         break;
       case v1::Step::kAnalysis: {
-        auto ref = RefFromProto(step.analysis(), absl::StrCat("spec.steps[", i, "].analysis"));
+        auto ref = RefFromProto(step.analysis(),
+                                absl::StrCat("spec.steps[", i, "].analysis"));
         if (!ref.ok()) return ref.status();
         out.kind = Step::Kind::kAnalysis;
         out.analysis = *ref;
         break;
       }
       default:
-        return absl::InvalidArgumentError(
-            absl::StrCat("spec.steps[", i, "]: must set one of setWeight, pause, analysis"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "spec.steps[", i, "]: must set one of setWeight, pause, analysis"));
     }
     spec.steps.push_back(out);
   }
   if (proto.has_analysis()) {
     auto ref = RefFromProto(proto.analysis().analysis(), "spec.analysis");
     if (!ref.ok()) return ref.status();
-    spec.background_analysis = BackgroundAnalysis{*ref, proto.analysis().starting_step()};
+    spec.background_analysis =
+        BackgroundAnalysis{*ref, proto.analysis().starting_step()};
   }
   if (auto status = ValidateRolloutSpec(spec); !status.ok()) return status;
   return spec;
@@ -168,19 +179,22 @@ v1::Rollout RolloutToProto(const CanaryRollout& rollout) {
   out.set_total_steps(static_cast<int>(rollout.spec.steps.size()));
   out.set_canary_weight(status.canary_weight);
   out.set_stable_weight(100 - status.canary_weight);
-  out.set_message(started ? status.message : "new spec accepted; waiting for canaryd");
+  out.set_message(started ? status.message
+                          : "new spec accepted; waiting for canaryd");
   if (status.pause_started_at) {
-    *out.mutable_pause_started_at() =
-        TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(*status.pause_started_at));
+    *out.mutable_pause_started_at() = TimeUtil::SecondsToTimestamp(
+        absl::ToUnixSeconds(*status.pause_started_at));
   }
   out.set_paused_by_user(status.paused_by_user);
   out.set_generation(rollout.generation);
   out.set_observed_generation(status.observed_generation);
   google::protobuf::Timestamp created;
-  if (TimeUtil::FromString(rollout.creation_timestamp, &created)) *out.mutable_created_at() = created;
+  if (TimeUtil::FromString(rollout.creation_timestamp, &created))
+    *out.mutable_created_at() = created;
   if (started && status.step_run) {
     *out.add_analysis_runs() =
-        RunToProto(absl::StrCat("step ", status.step_run->step_index + 1), *status.step_run);
+        RunToProto(absl::StrCat("step ", status.step_run->step_index + 1),
+                   *status.step_run);
   }
   if (started && status.background_run) {
     *out.add_analysis_runs() = RunToProto("background", *status.background_run);

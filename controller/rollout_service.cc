@@ -20,34 +20,40 @@ grpc::Status ToGrpc(const absl::Status& status) {
 }
 
 absl::Status CheckName(const std::string& name) {
-  if (name.empty()) return absl::InvalidArgumentError("metadata.name: is required");
+  if (name.empty())
+    return absl::InvalidArgumentError("metadata.name: is required");
   return absl::OkStatus();
 }
 
 }  // namespace
 
-RolloutServiceImpl::RolloutServiceImpl(const kube::KubeClient& client, Reconciler& reconciler,
-                                       Trigger trigger, std::string default_namespace)
+RolloutServiceImpl::RolloutServiceImpl(const kube::KubeClient& client,
+                                       Reconciler& reconciler, Trigger trigger,
+                                       std::string default_namespace)
     : client_(client),
       reconciler_(reconciler),
       trigger_(std::move(trigger)),
       default_namespace_(std::move(default_namespace)) {}
 
-std::string RolloutServiceImpl::NamespaceOf(const std::string& requested) const {
+std::string RolloutServiceImpl::NamespaceOf(
+    const std::string& requested) const {
   return requested.empty() ? default_namespace_ : requested;
 }
 
-grpc::Status RolloutServiceImpl::StartRollout(grpc::ServerContext*,
-                                              const v1::StartRolloutRequest* request,
-                                              v1::Rollout* out) {
-  if (auto status = CheckName(request->name()); !status.ok()) return ToGrpc(status);
+grpc::Status RolloutServiceImpl::StartRollout(
+    grpc::ServerContext*, const v1::StartRolloutRequest* request,
+    v1::Rollout* out) {
+  if (auto status = CheckName(request->name()); !status.ok())
+    return ToGrpc(status);
   auto spec = SpecFromProto(request->spec());
   if (!spec.ok()) return ToGrpc(spec.status());
   const std::string ns = NamespaceOf(request->namespace_());
   // Templates are checked now, so a typo in a condition is refused here
   // instead of being discovered mid-rollout.
-  if (auto valid = reconciler_.templates().ValidateSpec(ns, *spec); !valid.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(valid.message()));
+  if (auto valid = reconciler_.templates().ValidateSpec(ns, *spec);
+      !valid.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        std::string(valid.message()));
   }
   const std::string path = kube::kCanaryRollouts.Item(ns, request->name());
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
@@ -68,7 +74,9 @@ grpc::Status RolloutServiceImpl::StartRollout(grpc::ServerContext*,
       updated["spec"] = RolloutSpecToJson(*spec);
       written = client_.Put(path, updated);  // carries resourceVersion: guarded
     }
-    if (absl::IsAborted(written.status()) || absl::IsAlreadyExists(written.status())) continue;
+    if (absl::IsAborted(written.status()) ||
+        absl::IsAlreadyExists(written.status()))
+      continue;
     if (!written.ok()) return ToGrpc(written.status());
     auto rollout = CanaryRolloutFromJson(*written);
     if (!rollout.ok()) return ToGrpc(rollout.status());
@@ -78,17 +86,21 @@ grpc::Status RolloutServiceImpl::StartRollout(grpc::ServerContext*,
     *out = RolloutToProto(*rollout);
     return grpc::Status::OK;
   }
-  return grpc::Status(grpc::StatusCode::ABORTED, "too many concurrent writes; try again");
+  return grpc::Status(grpc::StatusCode::ABORTED,
+                      "too many concurrent writes; try again");
 }
 
-grpc::Status RolloutServiceImpl::GetRollout(grpc::ServerContext*, const v1::RolloutRef* ref,
+grpc::Status RolloutServiceImpl::GetRollout(grpc::ServerContext*,
+                                            const v1::RolloutRef* ref,
                                             v1::Rollout* out) {
   if (auto status = CheckName(ref->name()); !status.ok()) return ToGrpc(status);
-  auto object = client_.Get(kube::kCanaryRollouts.Item(NamespaceOf(ref->namespace_()), ref->name()));
+  auto object = client_.Get(
+      kube::kCanaryRollouts.Item(NamespaceOf(ref->namespace_()), ref->name()));
   if (absl::IsNotFound(object.status())) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("CanaryRollout ", NamespaceOf(ref->namespace_()), "/",
-                                     ref->name(), " not found"));
+    return grpc::Status(
+        grpc::StatusCode::NOT_FOUND,
+        absl::StrCat("CanaryRollout ", NamespaceOf(ref->namespace_()), "/",
+                     ref->name(), " not found"));
   }
   if (!object.ok()) return ToGrpc(object.status());
   auto rollout = CanaryRolloutFromJson(*object);
@@ -97,15 +109,17 @@ grpc::Status RolloutServiceImpl::GetRollout(grpc::ServerContext*, const v1::Roll
   return grpc::Status::OK;
 }
 
-grpc::Status RolloutServiceImpl::ListRollouts(grpc::ServerContext*,
-                                              const v1::ListRolloutsRequest* request,
-                                              v1::ListRolloutsResponse* out) {
-  auto list = client_.Get(kube::kCanaryRollouts.Collection(request->namespace_()));
+grpc::Status RolloutServiceImpl::ListRollouts(
+    grpc::ServerContext*, const v1::ListRolloutsRequest* request,
+    v1::ListRolloutsResponse* out) {
+  auto list =
+      client_.Get(kube::kCanaryRollouts.Collection(request->namespace_()));
   if (!list.ok()) return ToGrpc(list.status());
   for (const json& item : list->value("items", json::array())) {
     auto rollout = CanaryRolloutFromJson(item);
     if (!rollout.ok()) {
-      spdlog::warn("list: skipping unreadable rollout: {}", rollout.status().ToString());
+      spdlog::warn("list: skipping unreadable rollout: {}",
+                   rollout.status().ToString());
       continue;
     }
     *out->add_rollouts() = RolloutToProto(*rollout);
@@ -113,12 +127,14 @@ grpc::Status RolloutServiceImpl::ListRollouts(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status RolloutServiceImpl::WatchRollout(grpc::ServerContext* context,
-                                              const v1::RolloutRef* ref,
-                                              grpc::ServerWriter<v1::RolloutEvent>* writer) {
+grpc::Status RolloutServiceImpl::WatchRollout(
+    grpc::ServerContext* context, const v1::RolloutRef* ref,
+    grpc::ServerWriter<v1::RolloutEvent>* writer) {
   v1::RolloutEvent first;
   first.set_type("ADDED");
-  if (auto status = GetRollout(context, ref, first.mutable_rollout()); !status.ok()) return status;
+  if (auto status = GetRollout(context, ref, first.mutable_rollout());
+      !status.ok())
+    return status;
   if (!writer->Write(first)) return grpc::Status::OK;
   const std::string ns = NamespaceOf(ref->namespace_());
   std::string resource_version;
@@ -130,15 +146,17 @@ grpc::Status RolloutServiceImpl::WatchRollout(grpc::ServerContext* context,
   bool deleted = false;
   while (!context->IsCancelled() && !deleted) {
     const std::string path = absl::StrCat(
-        kube::kCanaryRollouts.Collection(ns), "?watch=1&fieldSelector=metadata.name%3D",
-        ref->name(), "&resourceVersion=", resource_version, "&timeoutSeconds=300");
+        kube::kCanaryRollouts.Collection(ns),
+        "?watch=1&fieldSelector=metadata.name%3D", ref->name(),
+        "&resourceVersion=", resource_version, "&timeoutSeconds=300");
     absl::Status watched = client_.Watch(
         path,
         [&](const json& event) {
           const std::string type = event.value("type", "");
           if (type == "ERROR" || type == "BOOKMARK") return type == "BOOKMARK";
           const json& object = event["object"];
-          resource_version = object["metadata"].value("resourceVersion", resource_version);
+          resource_version =
+              object["metadata"].value("resourceVersion", resource_version);
           auto rollout = CanaryRolloutFromJson(object);
           if (!rollout.ok()) return true;
           v1::RolloutEvent out;
@@ -155,60 +173,70 @@ grpc::Status RolloutServiceImpl::WatchRollout(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status RolloutServiceImpl::RunCommand(const v1::RolloutRef& ref, Command command,
-                                            v1::Rollout* out) {
+grpc::Status RolloutServiceImpl::RunCommand(const v1::RolloutRef& ref,
+                                            Command command, v1::Rollout* out) {
   if (auto status = CheckName(ref.name()); !status.ok()) return ToGrpc(status);
   const std::string ns = NamespaceOf(ref.namespace_());
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
     auto object = client_.Get(kube::kCanaryRollouts.Item(ns, ref.name()));
     if (absl::IsNotFound(object.status())) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          absl::StrCat("CanaryRollout ", ns, "/", ref.name(), " not found"));
+      return grpc::Status(
+          grpc::StatusCode::NOT_FOUND,
+          absl::StrCat("CanaryRollout ", ns, "/", ref.name(), " not found"));
     }
     if (!object.ok()) return ToGrpc(object.status());
     auto rollout = CanaryRolloutFromJson(*object);
     if (!rollout.ok()) return ToGrpc(rollout.status());
     if (rollout->status.observed_generation != rollout->generation) {
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                          absl::StrCat("cannot ", CommandName(command), ": generation ",
-                                       rollout->generation,
-                                       " has not been started by canaryd yet; try again"));
+      return grpc::Status(
+          grpc::StatusCode::FAILED_PRECONDITION,
+          absl::StrCat("cannot ", CommandName(command), ": generation ",
+                       rollout->generation,
+                       " has not been started by canaryd yet; try again"));
     }
     auto next = ApplyCommand(rollout->spec, rollout->status, command);
     if (!next.ok()) return ToGrpc(next.status());
     auto written = reconciler_.WriteStatus(*rollout, *next, command);
     if (absl::IsAborted(written.status())) continue;
     if (!written.ok()) return ToGrpc(written.status());
-    spdlog::info("{}/{}: {}: {}", ns, ref.name(), CommandName(command), next->message);
+    spdlog::info("{}/{}: {}: {}", ns, ref.name(), CommandName(command),
+                 next->message);
     trigger_(ns, ref.name());
     *out = RolloutToProto(*written);
     return grpc::Status::OK;
   }
-  return grpc::Status(grpc::StatusCode::ABORTED, "too many concurrent writes; try again");
+  return grpc::Status(grpc::StatusCode::ABORTED,
+                      "too many concurrent writes; try again");
 }
 
-grpc::Status RolloutServiceImpl::Promote(grpc::ServerContext*, const v1::PromoteRequest* request,
+grpc::Status RolloutServiceImpl::Promote(grpc::ServerContext*,
+                                         const v1::PromoteRequest* request,
                                          v1::Rollout* out) {
   return RunCommand(request->rollout(),
-                    request->full() ? Command::kPromoteFull : Command::kPromote, out);
+                    request->full() ? Command::kPromoteFull : Command::kPromote,
+                    out);
 }
 
-grpc::Status RolloutServiceImpl::Abort(grpc::ServerContext*, const v1::RolloutRef* ref,
+grpc::Status RolloutServiceImpl::Abort(grpc::ServerContext*,
+                                       const v1::RolloutRef* ref,
                                        v1::Rollout* out) {
   return RunCommand(*ref, Command::kAbort, out);
 }
 
-grpc::Status RolloutServiceImpl::Retry(grpc::ServerContext*, const v1::RolloutRef* ref,
+grpc::Status RolloutServiceImpl::Retry(grpc::ServerContext*,
+                                       const v1::RolloutRef* ref,
                                        v1::Rollout* out) {
   return RunCommand(*ref, Command::kRetry, out);
 }
 
-grpc::Status RolloutServiceImpl::Pause(grpc::ServerContext*, const v1::RolloutRef* ref,
+grpc::Status RolloutServiceImpl::Pause(grpc::ServerContext*,
+                                       const v1::RolloutRef* ref,
                                        v1::Rollout* out) {
   return RunCommand(*ref, Command::kPause, out);
 }
 
-grpc::Status RolloutServiceImpl::Resume(grpc::ServerContext*, const v1::RolloutRef* ref,
+grpc::Status RolloutServiceImpl::Resume(grpc::ServerContext*,
+                                        const v1::RolloutRef* ref,
                                         v1::Rollout* out) {
   return RunCommand(*ref, Command::kResume, out);
 }

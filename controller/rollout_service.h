@@ -17,26 +17,36 @@ namespace smartcanary {
 // move traffic. A refused command writes nothing.
 class RolloutServiceImpl final : public v1::RolloutService::Service {
  public:
-  using Trigger = std::function<void(const std::string& ns, const std::string& name)>;
+  using Trigger =
+      std::function<void(const std::string& ns, const std::string& name)>;
 
-  RolloutServiceImpl(const kube::KubeClient& client, Reconciler& reconciler, Trigger trigger,
-                     std::string default_namespace);
+  RolloutServiceImpl(const kube::KubeClient& client, Reconciler& reconciler,
+                     Trigger trigger, std::string default_namespace);
 
-  grpc::Status StartRollout(grpc::ServerContext*, const v1::StartRolloutRequest*,
+  grpc::Status StartRollout(grpc::ServerContext*,
+                            const v1::StartRolloutRequest*,
                             v1::Rollout*) override;
-  grpc::Status GetRollout(grpc::ServerContext*, const v1::RolloutRef*, v1::Rollout*) override;
-  grpc::Status ListRollouts(grpc::ServerContext*, const v1::ListRolloutsRequest*,
+  grpc::Status GetRollout(grpc::ServerContext*, const v1::RolloutRef*,
+                          v1::Rollout*) override;
+  grpc::Status ListRollouts(grpc::ServerContext*,
+                            const v1::ListRolloutsRequest*,
                             v1::ListRolloutsResponse*) override;
   grpc::Status WatchRollout(grpc::ServerContext*, const v1::RolloutRef*,
                             grpc::ServerWriter<v1::RolloutEvent>*) override;
-  grpc::Status Promote(grpc::ServerContext*, const v1::PromoteRequest*, v1::Rollout*) override;
-  grpc::Status Abort(grpc::ServerContext*, const v1::RolloutRef*, v1::Rollout*) override;
-  grpc::Status Retry(grpc::ServerContext*, const v1::RolloutRef*, v1::Rollout*) override;
-  grpc::Status Pause(grpc::ServerContext*, const v1::RolloutRef*, v1::Rollout*) override;
-  grpc::Status Resume(grpc::ServerContext*, const v1::RolloutRef*, v1::Rollout*) override;
+  grpc::Status Promote(grpc::ServerContext*, const v1::PromoteRequest*,
+                       v1::Rollout*) override;
+  grpc::Status Abort(grpc::ServerContext*, const v1::RolloutRef*,
+                     v1::Rollout*) override;
+  grpc::Status Retry(grpc::ServerContext*, const v1::RolloutRef*,
+                     v1::Rollout*) override;
+  grpc::Status Pause(grpc::ServerContext*, const v1::RolloutRef*,
+                     v1::Rollout*) override;
+  grpc::Status Resume(grpc::ServerContext*, const v1::RolloutRef*,
+                      v1::Rollout*) override;
 
  private:
-  grpc::Status RunCommand(const v1::RolloutRef& ref, Command command, v1::Rollout* out);
+  grpc::Status RunCommand(const v1::RolloutRef& ref, Command command,
+                          v1::Rollout* out);
   std::string NamespaceOf(const std::string& requested) const;
 
   const kube::KubeClient& client_;

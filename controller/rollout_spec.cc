@@ -20,10 +20,9 @@ absl::Status RejectUnknownFields(const json& object, const std::string& path,
                                  const std::set<std::string>& known) {
   for (const auto& [key, value] : object.items()) {
     if (!known.count(key)) {
-      return FieldError(
-          absl::StrCat(path, ".", key),
-          absl::StrCat("unknown field (expected one of: ",
-                       absl::StrJoin(known, ", "), ")"));
+      return FieldError(absl::StrCat(path, ".", key),
+                        absl::StrCat("unknown field (expected one of: ",
+                                     absl::StrJoin(known, ", "), ")"));
     }
   }
   return absl::OkStatus();
@@ -49,8 +48,9 @@ absl::StatusOr<std::string> OptionalString(const json& parent,
 
 absl::StatusOr<Step> ParseStep(const json& item, const std::string& path) {
   if (!item.is_object() || item.size() != 1) {
-    return FieldError(path,
-                      "must be an object with exactly one of setWeight, pause, analysis");
+    return FieldError(
+        path,
+        "must be an object with exactly one of setWeight, pause, analysis");
   }
   Step step;
   const std::string kind = item.begin().key();
@@ -64,7 +64,8 @@ absl::StatusOr<Step> ParseStep(const json& item, const std::string& path) {
     return step;
   }
   if (kind == "pause") {
-    if (!value.is_object()) return FieldError(path + ".pause", "must be an object");
+    if (!value.is_object())
+      return FieldError(path + ".pause", "must be an object");
     if (auto status = RejectUnknownFields(value, path + ".pause", {"duration"});
         !status.ok()) {
       return status;
@@ -84,14 +85,16 @@ absl::StatusOr<Step> ParseStep(const json& item, const std::string& path) {
     auto ref = ParseAnalysisRef(value, path + ".analysis");
     if (!ref.ok()) return ref.status();
     if (value.contains("startingStep")) {
-      return FieldError(path + ".analysis.startingStep", "only the background spec.analysis has one");
+      return FieldError(path + ".analysis.startingStep",
+                        "only the background spec.analysis has one");
     }
     step.kind = Step::Kind::kAnalysis;
     step.analysis = *ref;
     return step;
   }
-  return FieldError(path + "." + kind,
-                    "unknown step type (supported: setWeight, pause, analysis)");
+  return FieldError(
+      path + "." + kind,
+      "unknown step type (supported: setWeight, pause, analysis)");
 }
 
 absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
@@ -101,8 +104,7 @@ absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
       !s.ok()) {
     return s;
   }
-  auto istio =
-      RequireObject(**routing, "istio", "spec.trafficRouting.istio");
+  auto istio = RequireObject(**routing, "istio", "spec.trafficRouting.istio");
   if (!istio.ok()) return istio.status();
   const std::string istio_path = "spec.trafficRouting.istio";
   if (auto s = RejectUnknownFields(**istio, istio_path,
@@ -110,11 +112,12 @@ absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
       !s.ok()) {
     return s;
   }
-  auto vs = RequireObject(**istio, "virtualService",
-                          istio_path + ".virtualService");
+  auto vs =
+      RequireObject(**istio, "virtualService", istio_path + ".virtualService");
   if (!vs.ok()) return vs.status();
   const std::string vs_path = istio_path + ".virtualService";
-  if (auto s = RejectUnknownFields(**vs, vs_path, {"name", "routes"}); !s.ok()) {
+  if (auto s = RejectUnknownFields(**vs, vs_path, {"name", "routes"});
+      !s.ok()) {
     return s;
   }
   TrafficRouting& tr = out.traffic_routing;
@@ -126,7 +129,8 @@ absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
       return FieldError(vs_path + ".routes", "must be a list of route names");
     }
     for (size_t i = 0; i < routes->size(); ++i) {
-      if (!(*routes)[i].is_string() || (*routes)[i].get<std::string>().empty()) {
+      if (!(*routes)[i].is_string() ||
+          (*routes)[i].get<std::string>().empty()) {
         return FieldError(absl::StrCat(vs_path, ".routes[", i, "]"),
                           "must be a non-empty route name");
       }
@@ -151,9 +155,8 @@ absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
       *field = *value;
     }
   }
-  for (auto [key, field] :
-       {std::pair{"stableService", &tr.stable_service},
-        std::pair{"canaryService", &tr.canary_service}}) {
+  for (auto [key, field] : {std::pair{"stableService", &tr.stable_service},
+                            std::pair{"canaryService", &tr.canary_service}}) {
     auto value = OptionalString(spec, key, std::string("spec.") + key);
     if (!value.ok()) return value.status();
     *field = *value;
@@ -165,7 +168,8 @@ absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
 
 absl::StatusOr<absl::Duration> ParseStepDuration(const json& value) {
   if (value.is_number_integer()) {
-    if (value.get<int64_t>() < 0) return absl::InvalidArgumentError("must not be negative");
+    if (value.get<int64_t>() < 0)
+      return absl::InvalidArgumentError("must not be negative");
     return absl::Seconds(value.get<int64_t>());
   }
   if (!value.is_string()) {
@@ -178,8 +182,8 @@ absl::StatusOr<absl::Duration> ParseStepDuration(const json& value) {
     return absl::Seconds(seconds_only);
   }
   absl::Duration duration;
-  if (!absl::ParseDuration(text, &duration) || duration < absl::ZeroDuration() ||
-      duration == absl::InfiniteDuration()) {
+  if (!absl::ParseDuration(text, &duration) ||
+      duration < absl::ZeroDuration() || duration == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "\"", text, "\" is not a duration such as \"30s\", \"10m\" or \"1h\""));
   }
@@ -196,8 +200,8 @@ absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
   if (tr.virtual_service.empty()) {
     return FieldError(istio + ".virtualService.name", "is required");
   }
-  const bool subset = !tr.destination_rule.empty() || !tr.stable_subset.empty() ||
-                      !tr.canary_subset.empty();
+  const bool subset = !tr.destination_rule.empty() ||
+                      !tr.stable_subset.empty() || !tr.canary_subset.empty();
   const bool host = !tr.stable_service.empty() || !tr.canary_service.empty();
   if (subset && host) {
     return FieldError("spec",
@@ -212,11 +216,15 @@ absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
   }
   if (subset) {
     const std::string dr = istio + ".destinationRule";
-    if (tr.destination_rule.empty()) return FieldError(dr + ".name", "is required");
-    if (tr.stable_subset.empty()) return FieldError(dr + ".stableSubsetName", "is required");
-    if (tr.canary_subset.empty()) return FieldError(dr + ".canarySubsetName", "is required");
+    if (tr.destination_rule.empty())
+      return FieldError(dr + ".name", "is required");
+    if (tr.stable_subset.empty())
+      return FieldError(dr + ".stableSubsetName", "is required");
+    if (tr.canary_subset.empty())
+      return FieldError(dr + ".canarySubsetName", "is required");
     if (tr.stable_subset == tr.canary_subset) {
-      return FieldError(dr + ".canarySubsetName", "must differ from stableSubsetName");
+      return FieldError(dr + ".canarySubsetName",
+                        "must differ from stableSubsetName");
     }
     if (spec.canary_labels.empty()) {
       return FieldError("spec.canaryLabels",
@@ -224,30 +232,39 @@ absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
                         "of the version being rolled out, e.g. {version: v2})");
     }
   } else {
-    if (tr.stable_service.empty()) return FieldError("spec.stableService", "is required");
-    if (tr.canary_service.empty()) return FieldError("spec.canaryService", "is required");
+    if (tr.stable_service.empty())
+      return FieldError("spec.stableService", "is required");
+    if (tr.canary_service.empty())
+      return FieldError("spec.canaryService", "is required");
     if (tr.stable_service == tr.canary_service) {
-      return FieldError("spec.canaryService", "must differ from spec.stableService");
+      return FieldError("spec.canaryService",
+                        "must differ from spec.stableService");
     }
   }
-  if (spec.steps.empty()) return FieldError("spec.steps", "must list at least one step");
+  if (spec.steps.empty())
+    return FieldError("spec.steps", "must list at least one step");
   for (size_t i = 0; i < spec.steps.size(); ++i) {
     const Step& step = spec.steps[i];
-    if (step.kind == Step::Kind::kSetWeight && (step.weight < 0 || step.weight > 100)) {
-      return FieldError(absl::StrCat("spec.steps[", i, "].setWeight"),
-                        absl::StrCat("must be between 0 and 100, got ", step.weight));
+    if (step.kind == Step::Kind::kSetWeight &&
+        (step.weight < 0 || step.weight > 100)) {
+      return FieldError(
+          absl::StrCat("spec.steps[", i, "].setWeight"),
+          absl::StrCat("must be between 0 and 100, got ", step.weight));
     }
   }
   if (spec.background_analysis &&
       (spec.background_analysis->starting_step < 0 ||
-       spec.background_analysis->starting_step >= static_cast<int>(spec.steps.size()))) {
-    return FieldError("spec.analysis.startingStep",
-                      absl::StrCat("must be a step index from 0 to ", spec.steps.size() - 1, ", got ",
-                                   spec.background_analysis->starting_step));
+       spec.background_analysis->starting_step >=
+           static_cast<int>(spec.steps.size()))) {
+    return FieldError(
+        "spec.analysis.startingStep",
+        absl::StrCat("must be a step index from 0 to ", spec.steps.size() - 1,
+                     ", got ", spec.background_analysis->starting_step));
   }
   for (const auto& [key, value] : spec.canary_labels) {
     if (key.empty() || value.empty()) {
-      return FieldError("spec.canaryLabels", "label keys and values must not be empty");
+      return FieldError("spec.canaryLabels",
+                        "label keys and values must not be empty");
     }
   }
   return absl::OkStatus();
@@ -255,16 +272,18 @@ absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
 
 absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
   if (!spec.is_object()) return FieldError("spec", "must be an object");
-  if (auto s = RejectUnknownFields(
-          spec, "spec",
-          {"trafficRouting", "canaryLabels", "steps", "stableService", "canaryService", "analysis"});
+  if (auto s =
+          RejectUnknownFields(spec, "spec",
+                              {"trafficRouting", "canaryLabels", "steps",
+                               "stableService", "canaryService", "analysis"});
       !s.ok()) {
     return s;
   }
   RolloutSpec out;
   if (auto s = ParseTrafficRouting(spec, out); !s.ok()) return s;
   if (auto labels = spec.find("canaryLabels"); labels != spec.end()) {
-    if (!labels->is_object()) return FieldError("spec.canaryLabels", "must be a map of labels");
+    if (!labels->is_object())
+      return FieldError("spec.canaryLabels", "must be a map of labels");
     for (const auto& [key, value] : labels->items()) {
       if (!value.is_string()) {
         return FieldError("spec.canaryLabels." + key, "must be a string");
@@ -315,7 +334,8 @@ json RolloutSpecToJson(const RolloutSpec& spec) {
       steps.push_back({{"analysis", AnalysisRefToJson(step.analysis)}});
     } else if (step.pause_duration) {
       steps.push_back(
-          {{"pause", {{"duration", FormatStepDuration(*step.pause_duration)}}}});
+          {{"pause",
+            {{"duration", FormatStepDuration(*step.pause_duration)}}}});
     } else {
       steps.push_back({{"pause", json::object()}});
     }

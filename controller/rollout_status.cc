@@ -32,13 +32,14 @@ std::optional<Phase> PhaseFromName(const std::string& name) {
 absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
   RolloutStatus out;
   if (status.is_null()) return out;
-  if (!status.is_object()) return absl::InvalidArgumentError("status: must be an object");
+  if (!status.is_object())
+    return absl::InvalidArgumentError("status: must be an object");
   try {
     if (status.contains("phase")) {
       auto phase = PhaseFromName(status["phase"].get<std::string>());
       if (!phase) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("status.phase: unknown phase ", status["phase"].dump()));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "status.phase: unknown phase ", status["phase"].dump()));
       }
       out.phase = *phase;
     }
@@ -50,8 +51,9 @@ absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
     if (status.contains("pauseStartTime")) {
       absl::Time when;
       std::string error;
-      if (!absl::ParseTime(absl::RFC3339_full, status["pauseStartTime"].get<std::string>(),
-                           &when, &error)) {
+      if (!absl::ParseTime(absl::RFC3339_full,
+                           status["pauseStartTime"].get<std::string>(), &when,
+                           &error)) {
         return absl::InvalidArgumentError("status.pauseStartTime: " + error);
       }
       out.pause_started_at = when;
@@ -60,13 +62,16 @@ absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
       if (!status.contains(key)) continue;
       auto run = AnalysisRunFromJson(status[key]);
       if (!run.ok()) return run.status();
-      (std::string(key) == "stepAnalysis" ? out.step_run : out.background_run) = *run;
+      (std::string(key) == "stepAnalysis" ? out.step_run : out.background_run) =
+          *run;
     }
     for (const json& change : status.value("weightHistory", json::array())) {
       absl::Time at;
       std::string error;
-      if (!absl::ParseTime(absl::RFC3339_full, change.value("at", ""), &at, &error)) {
-        return absl::InvalidArgumentError("status.weightHistory[].at: " + error);
+      if (!absl::ParseTime(absl::RFC3339_full, change.value("at", ""), &at,
+                           &error)) {
+        return absl::InvalidArgumentError("status.weightHistory[].at: " +
+                                          error);
       }
       out.weight_history.push_back({at, change.value("canaryWeight", 0)});
     }
@@ -85,17 +90,19 @@ json RolloutStatusToJson(const RolloutStatus& status) {
               {"pausedByUser", status.paused_by_user},
               {"observedGeneration", status.observed_generation}};
   if (status.pause_started_at) {
-    out["pauseStartTime"] =
-        absl::FormatTime(absl::RFC3339_full, *status.pause_started_at, absl::UTCTimeZone());
+    out["pauseStartTime"] = absl::FormatTime(
+        absl::RFC3339_full, *status.pause_started_at, absl::UTCTimeZone());
   }
-  if (status.step_run) out["stepAnalysis"] = AnalysisRunToJson(*status.step_run);
-  if (status.background_run) out["backgroundAnalysis"] = AnalysisRunToJson(*status.background_run);
+  if (status.step_run)
+    out["stepAnalysis"] = AnalysisRunToJson(*status.step_run);
+  if (status.background_run)
+    out["backgroundAnalysis"] = AnalysisRunToJson(*status.background_run);
   if (!status.weight_history.empty()) {
     json history = json::array();
     for (const WeightChange& change : status.weight_history) {
-      history.push_back(
-          {{"at", absl::FormatTime(absl::RFC3339_full, change.at, absl::UTCTimeZone())},
-           {"canaryWeight", change.canary_weight}});
+      history.push_back({{"at", absl::FormatTime(absl::RFC3339_full, change.at,
+                                                 absl::UTCTimeZone())},
+                         {"canaryWeight", change.canary_weight}});
     }
     out["weightHistory"] = history;
   }

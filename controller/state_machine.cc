@@ -26,14 +26,17 @@ RolloutStatus AdvanceTo(const RolloutStatus& status, int index) {
 
 // Appends to the weight timeline when the canary's share changes.
 void RecordWeight(RolloutStatus& next, int weight, absl::Time now) {
-  if (!next.weight_history.empty() && next.weight_history.back().canary_weight == weight) return;
+  if (!next.weight_history.empty() &&
+      next.weight_history.back().canary_weight == weight)
+    return;
   next.weight_history.push_back({now, weight});
   if (next.weight_history.size() > kKeptWeightChanges) {
     next.weight_history.erase(next.weight_history.begin());
   }
 }
 
-Decision RollBack(const RolloutStatus& status, const std::string& why, absl::Time now) {
+Decision RollBack(const RolloutStatus& status, const std::string& why,
+                  absl::Time now) {
   Decision decision;
   decision.next = Degrade(status, absl::StrCat("rolled back: ", why));
   RecordWeight(decision.next, 0, now);
@@ -57,7 +60,8 @@ Decision Measure(const RolloutStatus& next, std::vector<std::string> step,
   return decision;
 }
 
-Decision Complete(const RolloutSpec& spec, const RolloutStatus& status, absl::Time now) {
+Decision Complete(const RolloutSpec& spec, const RolloutStatus& status,
+                  absl::Time now) {
   Decision decision;
   decision.next = status;
   decision.next.phase = Phase::kHealthy;
@@ -65,24 +69,26 @@ Decision Complete(const RolloutSpec& spec, const RolloutStatus& status, absl::Ti
   decision.next.canary_weight = 0;
   decision.next.pause_started_at.reset();
   decision.next.message = "rollout completed: canary promoted to stable";
-  if (decision.next.background_run) decision.next.background_run = Conclude(*decision.next.background_run);
+  if (decision.next.background_run)
+    decision.next.background_run = Conclude(*decision.next.background_run);
   RecordWeight(decision.next, 0, now);
   decision.canary_weight = 0;
   decision.promote_stable_labels = spec.traffic_routing.subset_level();
   return decision;
 }
 
-Decision DecidePause(const RolloutSpec& spec, const Step& step, const RolloutStatus& status,
-                     absl::Time now) {
+Decision DecidePause(const RolloutSpec& spec, const Step& step,
+                     const RolloutStatus& status, absl::Time now) {
   const int index = status.current_step_index;
   Decision decision = Hold(status, absl::InfiniteDuration());
   decision.next.phase = Phase::kPaused;
   if (!status.pause_started_at) {
     decision.next.pause_started_at = now;
     decision.next.message =
-        step.pause_duration ? absl::StrCat(StepLabel(spec, index), ": paused for ",
-                                           FormatStepDuration(*step.pause_duration))
-                            : absl::StrCat(StepLabel(spec, index), ": paused until promoted");
+        step.pause_duration
+            ? absl::StrCat(StepLabel(spec, index), ": paused for ",
+                           FormatStepDuration(*step.pause_duration))
+            : absl::StrCat(StepLabel(spec, index), ": paused until promoted");
     if (step.pause_duration) decision.requeue_after = *step.pause_duration;
     return decision;
   }
@@ -97,8 +103,10 @@ Decision DecidePause(const RolloutSpec& spec, const Step& step, const RolloutSta
   return decision;
 }
 
-Decision DecideAnalysisStep(const RolloutSpec& spec, const RolloutStatus& status,
-                            const std::vector<MetricSpec>& metrics, absl::Time now) {
+Decision DecideAnalysisStep(const RolloutSpec& spec,
+                            const RolloutStatus& status,
+                            const std::vector<MetricSpec>& metrics,
+                            absl::Time now) {
   const int index = status.current_step_index;
   if (!status.step_run || status.step_run->step_index != index) {
     RolloutStatus next = status;
@@ -109,18 +117,24 @@ Decision DecideAnalysisStep(const RolloutSpec& spec, const RolloutStatus& status
   const AnalysisRun& run = *status.step_run;
   switch (run.phase) {
     case RunPhase::kSuccessful: {
-      Decision decision = Hold(AdvanceTo(status, index + 1), absl::ZeroDuration());
-      decision.next.message = absl::StrCat(StepLabel(spec, index), ": analysis successful");
+      Decision decision =
+          Hold(AdvanceTo(status, index + 1), absl::ZeroDuration());
+      decision.next.message =
+          absl::StrCat(StepLabel(spec, index), ": analysis successful");
       return decision;
     }
     case RunPhase::kFailed:
     case RunPhase::kError:
-      return RollBack(status, absl::StrCat(StepLabel(spec, index), " analysis: ", run.message), now);
+      return RollBack(
+          status,
+          absl::StrCat(StepLabel(spec, index), " analysis: ", run.message),
+          now);
     case RunPhase::kInconclusive: {
       Decision decision = Hold(status, absl::InfiniteDuration());
       decision.next.phase = Phase::kPaused;
-      decision.next.message = absl::StrCat(StepLabel(spec, index), " analysis inconclusive: ",
-                                           run.message, "; promote to continue or abort");
+      decision.next.message = absl::StrCat(
+          StepLabel(spec, index), " analysis inconclusive: ", run.message,
+          "; promote to continue or abort");
       return decision;
     }
     case RunPhase::kRunning:
@@ -130,7 +144,8 @@ Decision DecideAnalysisStep(const RolloutSpec& spec, const RolloutStatus& status
   if (!due.metrics.empty()) return Measure(status, due.metrics, {});
   Decision decision = Hold(status, due.next_in);
   decision.next.phase = Phase::kProgressing;
-  decision.next.message = absl::StrCat(StepLabel(spec, index), ": analysis ", run.message);
+  decision.next.message =
+      absl::StrCat(StepLabel(spec, index), ": analysis ", run.message);
   return decision;
 }
 
@@ -159,14 +174,16 @@ bool BackgroundActive(const RolloutSpec& spec, const RolloutStatus& status) {
          status.current_step_index >= spec.background_analysis->starting_step;
 }
 
-Decision Decide(const RolloutSpec& spec, int64_t generation, const RolloutStatus& status,
-                absl::Time now, const ActiveAnalysis& analysis) {
+Decision Decide(const RolloutSpec& spec, int64_t generation,
+                const RolloutStatus& status, absl::Time now,
+                const ActiveAnalysis& analysis) {
   if (status.observed_generation != generation) {
     // A new spec is a new rollout whatever the phase: traffic returns to
     // stable before the canary subset is re-pointed.
     Decision decision;
     decision.next.observed_generation = generation;
-    decision.next.message = absl::StrCat("rollout of generation ", generation, " started");
+    decision.next.message =
+        absl::StrCat("rollout of generation ", generation, " started");
     RecordWeight(decision.next, 0, now);
     decision.canary_weight = 0;
     decision.select_canary_labels = true;
@@ -190,14 +207,16 @@ Decision Decide(const RolloutSpec& spec, int64_t generation, const RolloutStatus
     }
     const AnalysisRun& run = *status.background_run;
     if (run.phase == RunPhase::kFailed || run.phase == RunPhase::kError) {
-      return RollBack(status, absl::StrCat("background analysis: ", run.message), now);
+      return RollBack(status,
+                      absl::StrCat("background analysis: ", run.message), now);
     }
     if (run.phase == RunPhase::kInconclusive && !status.paused_by_user) {
       Decision decision = Hold(status, absl::InfiniteDuration());
       decision.next.phase = Phase::kPaused;
       decision.next.paused_by_user = true;
-      decision.next.message = absl::StrCat("background analysis inconclusive: ", run.message,
-                                           "; resume to continue or abort");
+      decision.next.message =
+          absl::StrCat("background analysis inconclusive: ", run.message,
+                       "; resume to continue or abort");
       return decision;
     }
     const DueMeasurements due = Due(analysis.background, run, now);
@@ -211,14 +230,16 @@ Decision Decide(const RolloutSpec& spec, int64_t generation, const RolloutStatus
   }
   const int index = status.current_step_index;
   if (index >= static_cast<int>(spec.steps.size())) {
-    if (status.background_run && Conclude(*status.background_run).phase != RunPhase::kSuccessful) {
+    if (status.background_run &&
+        Conclude(*status.background_run).phase != RunPhase::kSuccessful) {
       Decision decision = Hold(status, absl::InfiniteDuration());
       decision.next.phase = Phase::kPaused;
       decision.next.paused_by_user = true;
       decision.next.background_run = Conclude(*status.background_run);
-      decision.next.message = absl::StrCat("not completing: background analysis ",
-                                           decision.next.background_run->message,
-                                           "; resume to measure again, or abort");
+      decision.next.message =
+          absl::StrCat("not completing: background analysis ",
+                       decision.next.background_run->message,
+                       "; resume to measure again, or abort");
       return decision;
     }
     return Complete(spec, status, now);
@@ -229,8 +250,8 @@ Decision Decide(const RolloutSpec& spec, int64_t generation, const RolloutStatus
     case Step::Kind::kSetWeight:
       decision = Hold(AdvanceTo(status, index + 1), absl::ZeroDuration());
       decision.next.canary_weight = step.weight;
-      decision.next.message =
-          absl::StrCat(StepLabel(spec, index), ": canary weight set to ", step.weight);
+      decision.next.message = absl::StrCat(
+          StepLabel(spec, index), ": canary weight set to ", step.weight);
       RecordWeight(decision.next, step.weight, now);
       decision.canary_weight = step.weight;
       return decision;
@@ -258,16 +279,19 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
   const int steps = static_cast<int>(spec.steps.size());
   const int index = status.current_step_index;
   const bool in_range = index < steps;
-  const bool at_pause = in_range && spec.steps[index].kind == Step::Kind::kPause &&
+  const bool at_pause = in_range &&
+                        spec.steps[index].kind == Step::Kind::kPause &&
                         status.pause_started_at.has_value();
   const bool at_inconclusive_analysis =
-      in_range && spec.steps[index].kind == Step::Kind::kAnalysis && status.step_run &&
-      status.step_run->step_index == index && status.step_run->phase == RunPhase::kInconclusive;
+      in_range && spec.steps[index].kind == Step::Kind::kAnalysis &&
+      status.step_run && status.step_run->step_index == index &&
+      status.step_run->phase == RunPhase::kInconclusive;
   RolloutStatus next = status;
   // A person who resumes past an inconclusive background analysis asks for
   // a fresh one, not the same verdict again.
   auto restart_inconclusive_background = [&] {
-    if (next.background_run && next.background_run->phase == RunPhase::kInconclusive) {
+    if (next.background_run &&
+        next.background_run->phase == RunPhase::kInconclusive) {
       next.background_run.reset();
     }
   };
@@ -276,13 +300,15 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
       if (Finished(status.phase)) return refuse("nothing to promote");
       const bool skips_step = at_pause || at_inconclusive_analysis;
       if (!skips_step && !status.paused_by_user) {
-        return refuse("it is not paused (use --full to skip all remaining steps)");
+        return refuse(
+            "it is not paused (use --full to skip all remaining steps)");
       }
       next = skips_step ? AdvanceTo(status, index + 1) : status;
       next.phase = Phase::kProgressing;
       next.paused_by_user = false;
       restart_inconclusive_background();
-      next.message = skips_step ? absl::StrCat("step ", index + 1, "/", steps, ": promoted")
+      next.message = skips_step ? absl::StrCat("step ", index + 1, "/", steps,
+                                               ": promoted")
                                 : "resumed by promote";
       return next;
     }
@@ -298,11 +324,14 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
       return next;
     case Command::kAbort:
       if (Finished(status.phase)) return refuse("nothing to abort");
-      next = Degrade(status, absl::StrCat("aborted by user at step ", std::min(index + 1, steps),
-                                          "/", steps, ": traffic returned to stable"));
+      next =
+          Degrade(status, absl::StrCat("aborted by user at step ",
+                                       std::min(index + 1, steps), "/", steps,
+                                       ": traffic returned to stable"));
       return next;
     case Command::kRetry:
-      if (status.phase != Phase::kDegraded) return refuse("only a Degraded rollout can be retried");
+      if (status.phase != Phase::kDegraded)
+        return refuse("only a Degraded rollout can be retried");
       next = RolloutStatus{};
       next.observed_generation = status.observed_generation;
       next.weight_history = status.weight_history;
@@ -313,11 +342,13 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
       if (status.paused_by_user) return refuse("already paused by user");
       next.paused_by_user = true;
       next.phase = Phase::kPaused;
-      next.message = absl::StrCat("paused by user at step ", std::min(index + 1, steps), "/", steps);
+      next.message = absl::StrCat("paused by user at step ",
+                                  std::min(index + 1, steps), "/", steps);
       return next;
     case Command::kResume:
       if (!status.paused_by_user) {
-        return refuse("it was not paused by a user (a pause step ends with promote)");
+        return refuse(
+            "it was not paused by a user (a pause step ends with promote)");
       }
       next.paused_by_user = false;
       next.phase = Phase::kProgressing;

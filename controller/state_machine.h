@@ -33,21 +33,26 @@ struct Decision {
   // event (promote, spec change).
   absl::Duration requeue_after = absl::InfiniteDuration();
 
-  bool wants_measurements() const { return !measure_step.empty() || !measure_background.empty(); }
+  bool wants_measurements() const {
+    return !measure_step.empty() || !measure_background.empty();
+  }
 };
 
 // The metrics of the analyses that apply now, resolved from their templates
 // by the caller (reading templates is I/O).
 struct ActiveAnalysis {
-  std::vector<MetricSpec> step;        // the current step's, if it is an analysis step
-  std::vector<MetricSpec> background;  // spec.analysis's, once its startingStep is reached
+  std::vector<MetricSpec>
+      step;  // the current step's, if it is an analysis step
+  std::vector<MetricSpec>
+      background;  // spec.analysis's, once its startingStep is reached
 };
 
 // Whether the background analysis applies at this status.
 bool BackgroundActive(const RolloutSpec& spec, const RolloutStatus& status);
 
-Decision Decide(const RolloutSpec& spec, int64_t generation, const RolloutStatus& status,
-                absl::Time now, const ActiveAnalysis& analysis = {});
+Decision Decide(const RolloutSpec& spec, int64_t generation,
+                const RolloutStatus& status, absl::Time now,
+                const ActiveAnalysis& analysis = {});
 
 enum class Command { kPromote, kPromoteFull, kAbort, kRetry, kPause, kResume };
 

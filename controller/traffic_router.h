@@ -22,12 +22,14 @@ class TrafficRouter {
   // and destinations the rollout needs.
   virtual absl::Status Verify() = 0;
   // Points the canary destination at the version being rolled out.
-  virtual absl::Status SelectCanary(const std::map<std::string, std::string>& labels) = 0;
+  virtual absl::Status SelectCanary(
+      const std::map<std::string, std::string>& labels) = 0;
   virtual absl::Status SetCanaryWeight(int canary_weight) = 0;
   virtual absl::StatusOr<int> GetCanaryWeight() = 0;
   // After the last step: the stable destination takes the canary's labels so
   // that weights can return to stable 100 / canary 0.
-  virtual absl::Status PromoteStable(const std::map<std::string, std::string>& labels) = 0;
+  virtual absl::Status PromoteStable(
+      const std::map<std::string, std::string>& labels) = 0;
 };
 
 }  // namespace smartcanary

@@ -18,7 +18,8 @@ std::optional<std::string> WorkQueue::Next() {
   while (true) {
     if (shut_down_) return std::nullopt;
     auto earliest = std::min_element(
-        due_.begin(), due_.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+        due_.begin(), due_.end(),
+        [](const auto& a, const auto& b) { return a.second < b.second; });
     const absl::Time now = absl::Now();
     if (earliest != due_.end() && earliest->second <= now) {
       std::string key = earliest->first;
@@ -27,9 +28,10 @@ std::optional<std::string> WorkQueue::Next() {
     }
     // Wake for a new key, shut-down, or the earliest due time (capped so a
     // clock step cannot strand a key).
-    const absl::Duration wait = earliest == due_.end()
-                                    ? absl::Seconds(1)
-                                    : std::min(earliest->second - now, absl::Seconds(1));
+    const absl::Duration wait =
+        earliest == due_.end()
+            ? absl::Seconds(1)
+            : std::min(earliest->second - now, absl::Seconds(1));
     const uint64_t seen = additions_;
     auto woken = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return shut_down_ || additions_ != seen;

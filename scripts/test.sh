@@ -7,7 +7,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH=/usr/local/go/bin:$PATH
 "$root/scripts/setup.sh" || exit 1
-"$root/scripts/build-fixtures.sh" >/dev/null || exit 1
 
 work=$(mktemp -d /tmp/smartcanary-test.XXXXXX)
 cleanup() { "$root/scripts/local-cluster.sh" down "$work/cluster" >/dev/null 2>&1; }
@@ -15,7 +14,9 @@ trap cleanup EXIT
 "$root/scripts/local-cluster.sh" up "$work/cluster" || { echo "0 passed, 1 failed"; exit 1; }
 
 bazel_status=0
-bazel test //... --test_env=KUBECONFIG="$work/cluster/kubeconfig" || bazel_status=$?
+bin=$("$root/scripts/build-fixtures.sh")
+bazel test //... --test_env=KUBECONFIG="$work/cluster/kubeconfig" --test_env=KUBECTL="$bin/kubectl" ||
+  bazel_status=$?
 # A second output base keeps the sanitizer build from evicting the normal one.
 asan_base="${SMARTCANARY_CACHE:-$HOME/.cache/smartcanary}/bazel-asan"
 asan_status=0

@@ -11,7 +11,8 @@ namespace {
 
 using nlohmann::json;
 
-const MetricSpec* FindSpec(const std::vector<MetricSpec>& specs, const std::string& name) {
+const MetricSpec* FindSpec(const std::vector<MetricSpec>& specs,
+                           const std::string& name) {
   for (const MetricSpec& spec : specs) {
     if (spec.name == name) return &spec;
   }
@@ -20,8 +21,10 @@ const MetricSpec* FindSpec(const std::vector<MetricSpec>& specs, const std::stri
 
 RunPhase MetricPhase(const MetricSpec& spec, const MetricRun& run) {
   if (run.failed > spec.failure_limit) return RunPhase::kFailed;
-  if (run.consecutive_errors > spec.consecutive_error_limit) return RunPhase::kError;
-  if (run.inconclusive > spec.inconclusive_limit) return RunPhase::kInconclusive;
+  if (run.consecutive_errors > spec.consecutive_error_limit)
+    return RunPhase::kError;
+  if (run.inconclusive > spec.inconclusive_limit)
+    return RunPhase::kInconclusive;
   // Errors say nothing about the canary, so they never complete a metric:
   // an analyzer that is down cannot let a rollout advance.
   const int planned = spec.planned_measurements();
@@ -31,55 +34,69 @@ RunPhase MetricPhase(const MetricSpec& spec, const MetricRun& run) {
     // verdict decides between success and no evidence.
     for (auto it = run.recent.rbegin(); it != run.recent.rend(); ++it) {
       if (it->phase == MeasurementPhase::kError) continue;
-      return it->phase == MeasurementPhase::kInconclusive ? RunPhase::kInconclusive
-                                                          : RunPhase::kSuccessful;
+      return it->phase == MeasurementPhase::kInconclusive
+                 ? RunPhase::kInconclusive
+                 : RunPhase::kSuccessful;
     }
   }
   return RunPhase::kRunning;
 }
 
 std::string Why(const MetricSpec& spec, const MetricRun& run) {
-  const std::string last = run.recent.empty() ? "" : ": " + run.recent.back().message;
+  const std::string last =
+      run.recent.empty() ? "" : ": " + run.recent.back().message;
   switch (run.phase) {
     case RunPhase::kFailed:
-      return absl::StrCat("metric \"", run.name, "\" failed (", run.failed, " failed > failureLimit ",
-                          spec.failure_limit, ")", last);
+      return absl::StrCat("metric \"", run.name, "\" failed (", run.failed,
+                          " failed > failureLimit ", spec.failure_limit, ")",
+                          last);
     case RunPhase::kError:
-      return absl::StrCat("metric \"", run.name, "\" errored (", run.consecutive_errors,
+      return absl::StrCat("metric \"", run.name, "\" errored (",
+                          run.consecutive_errors,
                           " consecutive errors > consecutiveErrorLimit ",
                           spec.consecutive_error_limit, ")", last);
     case RunPhase::kInconclusive:
-      return absl::StrCat("metric \"", run.name, "\" inconclusive (", run.inconclusive,
-                          " inconclusive > inconclusiveLimit ", spec.inconclusive_limit, ")", last);
+      return absl::StrCat("metric \"", run.name, "\" inconclusive (",
+                          run.inconclusive,
+                          " inconclusive > inconclusiveLimit ",
+                          spec.inconclusive_limit, ")", last);
     default:
       return "";
   }
 }
 
-const char* MeasurementName(MeasurementPhase phase) { return analysis::MeasurementPhaseName(phase); }
+const char* MeasurementName(MeasurementPhase phase) {
+  return analysis::MeasurementPhaseName(phase);
+}
 
 std::optional<MeasurementPhase> MeasurementFromName(const std::string& name) {
-  for (MeasurementPhase phase : {MeasurementPhase::kSuccessful, MeasurementPhase::kFailed,
-                                 MeasurementPhase::kInconclusive, MeasurementPhase::kError}) {
+  for (MeasurementPhase phase :
+       {MeasurementPhase::kSuccessful, MeasurementPhase::kFailed,
+        MeasurementPhase::kInconclusive, MeasurementPhase::kError}) {
     if (name == MeasurementName(phase)) return phase;
   }
   return std::nullopt;
 }
 
 std::optional<RunPhase> RunPhaseFromName(const std::string& name) {
-  for (RunPhase phase : {RunPhase::kRunning, RunPhase::kSuccessful, RunPhase::kFailed,
-                         RunPhase::kInconclusive, RunPhase::kError}) {
+  for (RunPhase phase :
+       {RunPhase::kRunning, RunPhase::kSuccessful, RunPhase::kFailed,
+        RunPhase::kInconclusive, RunPhase::kError}) {
     if (name == RunPhaseName(phase)) return phase;
   }
   return std::nullopt;
 }
 
-std::string TimeText(absl::Time t) { return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()); }
+std::string TimeText(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
+}
 
 absl::StatusOr<absl::Time> TimeFrom(const json& value) {
   absl::Time t;
   std::string error;
-  if (!value.is_string() || !absl::ParseTime(absl::RFC3339_full, value.get<std::string>(), &t, &error)) {
+  if (!value.is_string() ||
+      !absl::ParseTime(absl::RFC3339_full, value.get<std::string>(), &t,
+                       &error)) {
     return absl::InvalidArgumentError("analysis run: bad time " + value.dump());
   }
   return t;
@@ -104,8 +121,10 @@ double ValueFromJson(const json& v) {
 
 bool MeasurementRecord::operator==(const MeasurementRecord& other) const {
   return phase == other.phase && message == other.message && at == other.at &&
-         std::equal(values.begin(), values.end(), other.values.begin(), other.values.end(),
-                    [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); });
+         std::equal(values.begin(), values.end(), other.values.begin(),
+                    other.values.end(), [](double a, double b) {
+                      return a == b || (std::isnan(a) && std::isnan(b));
+                    });
 }
 
 const char* RunPhaseName(RunPhase phase) {
@@ -124,7 +143,8 @@ const char* RunPhaseName(RunPhase phase) {
   return "Running";
 }
 
-AnalysisRun StartRun(int step_index, const std::vector<MetricSpec>& metrics, absl::Time now) {
+AnalysisRun StartRun(int step_index, const std::vector<MetricSpec>& metrics,
+                     absl::Time now) {
   AnalysisRun run;
   run.step_index = step_index;
   run.started_at = now;
@@ -137,7 +157,8 @@ AnalysisRun StartRun(int step_index, const std::vector<MetricSpec>& metrics, abs
   return run;
 }
 
-DueMeasurements Due(const std::vector<MetricSpec>& specs, const AnalysisRun& run, absl::Time now) {
+DueMeasurements Due(const std::vector<MetricSpec>& specs,
+                    const AnalysisRun& run, absl::Time now) {
   DueMeasurements due;
   if (run.phase != RunPhase::kRunning) return due;
   for (const MetricRun& metric : run.metrics) {
@@ -160,7 +181,8 @@ DueMeasurements Due(const std::vector<MetricSpec>& specs, const AnalysisRun& run
   return due;
 }
 
-AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run, const std::string& metric,
+AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run,
+                   const std::string& metric,
                    const MeasurementRecord& measurement) {
   for (MetricRun& m : run.metrics) {
     if (m.name != metric) continue;
@@ -182,7 +204,9 @@ AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run, const 
         ++m.errors;
         break;
     }
-    m.consecutive_errors = measurement.phase == MeasurementPhase::kError ? m.consecutive_errors + 1 : 0;
+    m.consecutive_errors = measurement.phase == MeasurementPhase::kError
+                               ? m.consecutive_errors + 1
+                               : 0;
     m.recent.push_back(measurement);
     if (m.recent.size() > kKeptMeasurements) m.recent.erase(m.recent.begin());
     m.phase = MetricPhase(*spec, m);
@@ -190,16 +214,20 @@ AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run, const 
   // The run's phase is its worst metric's; it succeeds when all have.
   run.phase = RunPhase::kSuccessful;
   run.message = "all metrics successful";
-  for (RunPhase worst : {RunPhase::kFailed, RunPhase::kError, RunPhase::kInconclusive, RunPhase::kRunning}) {
-    auto found = std::find_if(run.metrics.begin(), run.metrics.end(),
-                              [&](const MetricRun& m) { return m.phase == worst; });
+  for (RunPhase worst : {RunPhase::kFailed, RunPhase::kError,
+                         RunPhase::kInconclusive, RunPhase::kRunning}) {
+    auto found =
+        std::find_if(run.metrics.begin(), run.metrics.end(),
+                     [&](const MetricRun& m) { return m.phase == worst; });
     if (found == run.metrics.end()) continue;
     run.phase = worst;
     const MetricSpec* spec = FindSpec(specs, found->name);
-    run.message = worst == RunPhase::kRunning || spec == nullptr
-                      ? absl::StrCat("running: last ", found->name, ": ",
-                                     found->recent.empty() ? "not measured yet" : found->recent.back().message)
-                      : Why(*spec, *found);
+    run.message =
+        worst == RunPhase::kRunning || spec == nullptr
+            ? absl::StrCat("running: last ", found->name, ": ",
+                           found->recent.empty() ? "not measured yet"
+                                                 : found->recent.back().message)
+            : Why(*spec, *found);
     break;
   }
   return run;
@@ -210,8 +238,9 @@ AnalysisRun Conclude(AnalysisRun run) {
   for (const MetricRun& m : run.metrics) {
     if (m.successful == 0) {
       run.phase = RunPhase::kInconclusive;
-      run.message = absl::StrCat("metric \"", m.name, "\" never measured a success (✔0 ✖", m.failed,
-                                 " ?", m.inconclusive, " ⚠", m.errors, ")");
+      run.message =
+          absl::StrCat("metric \"", m.name, "\" never measured a success (✔0 ✖",
+                       m.failed, " ?", m.inconclusive, " ⚠", m.errors, ")");
       return run;
     }
   }
@@ -232,11 +261,12 @@ json AnalysisRunToJson(const AnalysisRun& run) {
                         {"message", r.message},
                         {"at", TimeText(r.at)}});
     }
-    json item = {{"name", m.name},         {"phase", RunPhaseName(m.phase)},
-                 {"measured", m.measured}, {"successful", m.successful},
-                 {"failed", m.failed},     {"inconclusive", m.inconclusive},
-                 {"error", m.errors},      {"consecutiveError", m.consecutive_errors},
-                 {"measurements", recent}};
+    json item = {
+        {"name", m.name},         {"phase", RunPhaseName(m.phase)},
+        {"measured", m.measured}, {"successful", m.successful},
+        {"failed", m.failed},     {"inconclusive", m.inconclusive},
+        {"error", m.errors},      {"consecutiveError", m.consecutive_errors},
+        {"measurements", recent}};
     if (m.last_at) item["lastMeasuredAt"] = TimeText(*m.last_at);
     metrics.push_back(item);
   }
@@ -254,12 +284,14 @@ absl::StatusOr<AnalysisRun> AnalysisRunFromJson(const json& value) {
     auto started = TimeFrom(value["startedAt"]);
     if (!started.ok()) return started.status();
     run.started_at = *started;
-    run.phase = RunPhaseFromName(value.value("phase", "")).value_or(RunPhase::kRunning);
+    run.phase =
+        RunPhaseFromName(value.value("phase", "")).value_or(RunPhase::kRunning);
     run.message = value.value("message", "");
     for (const json& item : value.value("metrics", json::array())) {
       MetricRun m;
       m.name = item.value("name", "");
-      m.phase = RunPhaseFromName(item.value("phase", "")).value_or(RunPhase::kRunning);
+      m.phase = RunPhaseFromName(item.value("phase", ""))
+                    .value_or(RunPhase::kRunning);
       m.measured = item.value("measured", 0);
       m.successful = item.value("successful", 0);
       m.failed = item.value("failed", 0);
@@ -273,8 +305,10 @@ absl::StatusOr<AnalysisRun> AnalysisRunFromJson(const json& value) {
       }
       for (const json& r : item.value("measurements", json::array())) {
         MeasurementRecord record;
-        record.phase = MeasurementFromName(r.value("phase", "")).value_or(MeasurementPhase::kError);
-        for (const json& v : r.value("values", json::array())) record.values.push_back(ValueFromJson(v));
+        record.phase = MeasurementFromName(r.value("phase", ""))
+                           .value_or(MeasurementPhase::kError);
+        for (const json& v : r.value("values", json::array()))
+          record.values.push_back(ValueFromJson(v));
         record.message = r.value("message", "");
         auto at = TimeFrom(r["at"]);
         if (!at.ok()) return at.status();
@@ -284,7 +318,8 @@ absl::StatusOr<AnalysisRun> AnalysisRunFromJson(const json& value) {
       run.metrics.push_back(m);
     }
   } catch (const json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("status analysis run: ", e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("status analysis run: ", e.what()));
   }
   return run;
 }

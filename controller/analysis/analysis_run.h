@@ -40,7 +40,8 @@ struct MetricRun {
   int errors = 0;
   int consecutive_errors = 0;
   std::optional<absl::Time> last_at;
-  std::vector<MeasurementRecord> recent;  // the newest last, at most kKeptMeasurements
+  std::vector<MeasurementRecord>
+      recent;  // the newest last, at most kKeptMeasurements
   bool operator==(const MetricRun&) const = default;
 };
 
@@ -55,17 +56,21 @@ struct AnalysisRun {
   bool operator==(const AnalysisRun&) const = default;
 };
 
-AnalysisRun StartRun(int step_index, const std::vector<MetricSpec>& metrics, absl::Time now);
+AnalysisRun StartRun(int step_index, const std::vector<MetricSpec>& metrics,
+                     absl::Time now);
 
 struct DueMeasurements {
   std::vector<std::string> metrics;  // due now
-  absl::Duration next_in = absl::InfiniteDuration();  // when the next one is due
+  absl::Duration next_in =
+      absl::InfiniteDuration();  // when the next one is due
 };
-DueMeasurements Due(const std::vector<MetricSpec>& specs, const AnalysisRun& run, absl::Time now);
+DueMeasurements Due(const std::vector<MetricSpec>& specs,
+                    const AnalysisRun& run, absl::Time now);
 
 // Adds one measurement and re-derives the metric's and the run's phase.
 AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run,
-                   const std::string& metric, const MeasurementRecord& measurement);
+                   const std::string& metric,
+                   const MeasurementRecord& measurement);
 
 // The rollout finished its steps while a background run was still running:
 // Successful if every metric measured at least one success, Inconclusive

@@ -17,49 +17,58 @@ absl::Status FieldError(const std::string& path, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
 }
 
-absl::Status Known(const json& object, const std::string& path, const std::set<std::string>& known) {
+absl::Status Known(const json& object, const std::string& path,
+                   const std::set<std::string>& known) {
   if (!object.is_object()) return FieldError(path, "must be an object");
   for (const auto& [key, value] : object.items()) {
     if (!known.count(key)) {
-      return FieldError(absl::StrCat(path, ".", key),
-                        absl::StrCat("unknown or unsupported field (supported: ",
-                                     absl::StrJoin(known, ", "), ")"));
+      return FieldError(
+          absl::StrCat(path, ".", key),
+          absl::StrCat("unknown or unsupported field (supported: ",
+                       absl::StrJoin(known, ", "), ")"));
     }
   }
   return absl::OkStatus();
 }
 
 // Argo accepts ints or strings of digits (intstr) for counts and limits.
-absl::StatusOr<int> IntOrString(const json& object, const std::string& key, int fallback,
-                                const std::string& path) {
+absl::StatusOr<int> IntOrString(const json& object, const std::string& key,
+                                int fallback, const std::string& path) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return fallback;
   int value = 0;
   if (it->is_number_integer()) {
     value = it->get<int>();
-  } else if (!it->is_string() || !absl::SimpleAtoi(it->get<std::string>(), &value)) {
+  } else if (!it->is_string() ||
+             !absl::SimpleAtoi(it->get<std::string>(), &value)) {
     return FieldError(path + "." + key, "must be a whole number");
   }
   if (value < 0) return FieldError(path + "." + key, "must not be negative");
   return value;
 }
 
-absl::StatusOr<absl::Duration> OptionalDuration(const json& object, const std::string& key,
+absl::StatusOr<absl::Duration> OptionalDuration(const json& object,
+                                                const std::string& key,
                                                 const std::string& path) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return absl::ZeroDuration();
   auto duration = ParseStepDuration(*it);
-  if (!duration.ok()) return FieldError(path + "." + key, std::string(duration.status().message()));
+  if (!duration.ok())
+    return FieldError(path + "." + key,
+                      std::string(duration.status().message()));
   return *duration;
 }
 
-absl::StatusOr<std::vector<AnalysisArg>> ParseArgs(const json& value, const std::string& path) {
+absl::StatusOr<std::vector<AnalysisArg>> ParseArgs(const json& value,
+                                                   const std::string& path) {
   std::vector<AnalysisArg> args;
   if (value.is_null()) return args;
-  if (!value.is_array()) return FieldError(path, "must be a list of {name, value}");
+  if (!value.is_array())
+    return FieldError(path, "must be a list of {name, value}");
   for (size_t i = 0; i < value.size(); ++i) {
     const std::string item_path = absl::StrCat(path, "[", i, "]");
-    if (auto s = Known(value[i], item_path, {"name", "value"}); !s.ok()) return s;
+    if (auto s = Known(value[i], item_path, {"name", "value"}); !s.ok())
+      return s;
     if (!value[i].contains("name") || !value[i]["name"].is_string()) {
       return FieldError(item_path + ".name", "is required");
     }
@@ -73,60 +82,76 @@ absl::StatusOr<std::vector<AnalysisArg>> ParseArgs(const json& value, const std:
   return args;
 }
 
-absl::Status ParseProvider(const json& provider, const std::string& path, v1::Metric& metric) {
+absl::Status ParseProvider(const json& provider, const std::string& path,
+                           v1::Metric& metric) {
   if (auto s = Known(provider, path, {"prometheus"}); !s.ok()) return s;
-  if (!provider.contains("prometheus")) return FieldError(path + ".prometheus", "is required");
+  if (!provider.contains("prometheus"))
+    return FieldError(path + ".prometheus", "is required");
   const json& prom = provider["prometheus"];
   const std::string prom_path = path + ".prometheus";
   if (auto s = Known(prom, prom_path,
-                     {"address", "query", "timeout", "headers", "bearerTokenFile", "basicAuth", "caFile"});
+                     {"address", "query", "timeout", "headers",
+                      "bearerTokenFile", "basicAuth", "caFile"});
       !s.ok()) {
     return s;
   }
   v1::PrometheusProvider* out = metric.mutable_prometheus();
   for (auto [key, setter] :
-       {std::pair<const char*, void (v1::PrometheusProvider::*)(const std::string&)>{
+       {std::pair<const char*,
+                  void (v1::PrometheusProvider::*)(const std::string&)>{
             "address", &v1::PrometheusProvider::set_address},
         {"query", &v1::PrometheusProvider::set_query},
         {"bearerTokenFile", &v1::PrometheusProvider::set_bearer_token_file},
         {"caFile", &v1::PrometheusProvider::set_ca_file}}) {
     if (!prom.contains(key)) continue;
-    if (!prom[key].is_string()) return FieldError(absl::StrCat(prom_path, ".", key), "must be a string");
+    if (!prom[key].is_string())
+      return FieldError(absl::StrCat(prom_path, ".", key), "must be a string");
     (out->*setter)(prom[key].get<std::string>());
   }
-  if (out->address().empty()) return FieldError(prom_path + ".address", "is required");
-  if (out->query().empty()) return FieldError(prom_path + ".query", "is required");
+  if (out->address().empty())
+    return FieldError(prom_path + ".address", "is required");
+  if (out->query().empty())
+    return FieldError(prom_path + ".query", "is required");
   auto timeout = IntOrString(prom, "timeout", 0, prom_path);
   if (!timeout.ok()) return timeout.status();
   out->set_timeout_seconds(*timeout);
   if (prom.contains("headers")) {
     const json& headers = prom["headers"];
-    if (!headers.is_array()) return FieldError(prom_path + ".headers", "must be a list of {key, value}");
+    if (!headers.is_array())
+      return FieldError(prom_path + ".headers",
+                        "must be a list of {key, value}");
     for (size_t i = 0; i < headers.size(); ++i) {
       const std::string h = absl::StrCat(prom_path, ".headers[", i, "]");
       if (auto s = Known(headers[i], h, {"key", "value"}); !s.ok()) return s;
-      (*out->mutable_headers())[headers[i].value("key", "")] = headers[i].value("value", "");
+      (*out->mutable_headers())[headers[i].value("key", "")] =
+          headers[i].value("value", "");
     }
   }
   if (prom.contains("basicAuth")) {
     const json& basic = prom["basicAuth"];
-    if (auto s = Known(basic, prom_path + ".basicAuth", {"username", "passwordFile"}); !s.ok()) return s;
+    if (auto s = Known(basic, prom_path + ".basicAuth",
+                       {"username", "passwordFile"});
+        !s.ok())
+      return s;
     out->set_basic_auth_user(basic.value("username", ""));
     out->set_basic_auth_password_file(basic.value("passwordFile", ""));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<MetricSpec> ParseMetric(const json& value, const std::string& path) {
-  if (auto s = Known(value, path,
-                     {"name", "interval", "count", "initialDelay", "successCondition",
-                      "failureCondition", "failureLimit", "inconclusiveLimit",
-                      "consecutiveErrorLimit", "provider"});
+absl::StatusOr<MetricSpec> ParseMetric(const json& value,
+                                       const std::string& path) {
+  if (auto s =
+          Known(value, path,
+                {"name", "interval", "count", "initialDelay",
+                 "successCondition", "failureCondition", "failureLimit",
+                 "inconclusiveLimit", "consecutiveErrorLimit", "provider"});
       !s.ok()) {
     return s;
   }
   MetricSpec metric;
-  if (!value.contains("name") || !value["name"].is_string() || value["name"].get<std::string>().empty()) {
+  if (!value.contains("name") || !value["name"].is_string() ||
+      value["name"].get<std::string>().empty()) {
     return FieldError(path + ".name", "is required");
   }
   metric.name = value["name"];
@@ -139,20 +164,27 @@ absl::StatusOr<MetricSpec> ParseMetric(const json& value, const std::string& pat
   if (!delay.ok()) return delay.status();
   metric.initial_delay = *delay;
   for (auto [key, slot, fallback] :
-       {std::tuple{"count", &metric.count, 0}, std::tuple{"failureLimit", &metric.failure_limit, 0},
+       {std::tuple{"count", &metric.count, 0},
+        std::tuple{"failureLimit", &metric.failure_limit, 0},
         std::tuple{"inconclusiveLimit", &metric.inconclusive_limit, 0},
-        std::tuple{"consecutiveErrorLimit", &metric.consecutive_error_limit, 4}}) {
+        std::tuple{"consecutiveErrorLimit", &metric.consecutive_error_limit,
+                   4}}) {
     auto parsed = IntOrString(value, key, fallback, named);
     if (!parsed.ok()) return parsed.status();
     *slot = *parsed;
   }
   if (metric.count > 1 && metric.interval == absl::ZeroDuration()) {
-    return FieldError(named + ".interval", "is required when count is more than 1");
+    return FieldError(named + ".interval",
+                      "is required when count is more than 1");
   }
   metric.query.set_success_condition(value.value("successCondition", ""));
   metric.query.set_failure_condition(value.value("failureCondition", ""));
-  if (!value.contains("provider")) return FieldError(named + ".provider", "is required");
-  if (auto s = ParseProvider(value["provider"], named + ".provider", metric.query); !s.ok()) return s;
+  if (!value.contains("provider"))
+    return FieldError(named + ".provider", "is required");
+  if (auto s =
+          ParseProvider(value["provider"], named + ".provider", metric.query);
+      !s.ok())
+    return s;
   return metric;
 }
 
@@ -163,8 +195,11 @@ int MetricSpec::planned_measurements() const {
   return interval == absl::ZeroDuration() ? 1 : 0;
 }
 
-absl::StatusOr<AnalysisRef> ParseAnalysisRef(const json& value, const std::string& path) {
-  if (auto s = Known(value, path, {"templates", "args", "startingStep"}); !s.ok()) return s;
+absl::StatusOr<AnalysisRef> ParseAnalysisRef(const json& value,
+                                             const std::string& path) {
+  if (auto s = Known(value, path, {"templates", "args", "startingStep"});
+      !s.ok())
+    return s;
   AnalysisRef ref;
   const json& templates = value.value("templates", json::array());
   if (!templates.is_array() || templates.empty()) {
@@ -172,11 +207,15 @@ absl::StatusOr<AnalysisRef> ParseAnalysisRef(const json& value, const std::strin
   }
   for (size_t i = 0; i < templates.size(); ++i) {
     const std::string item = absl::StrCat(path, ".templates[", i, "]");
-    if (auto s = Known(templates[i], item, {"templateName", "clusterScope"}); !s.ok()) return s;
-    if (!templates[i].contains("templateName") || !templates[i]["templateName"].is_string()) {
+    if (auto s = Known(templates[i], item, {"templateName", "clusterScope"});
+        !s.ok())
+      return s;
+    if (!templates[i].contains("templateName") ||
+        !templates[i]["templateName"].is_string()) {
       return FieldError(item + ".templateName", "is required");
     }
-    ref.templates.push_back({templates[i]["templateName"], templates[i].value("clusterScope", false)});
+    ref.templates.push_back({templates[i]["templateName"],
+                             templates[i].value("clusterScope", false)});
   }
   auto args = ParseArgs(value.value("args", json()), path + ".args");
   if (!args.ok()) return args.status();
@@ -204,8 +243,10 @@ json AnalysisRefToJson(const AnalysisRef& ref) {
   return out;
 }
 
-absl::StatusOr<AnalysisTemplate> ParseAnalysisTemplate(const json& spec, const std::string& where) {
-  if (auto s = Known(spec, where + " spec", {"args", "metrics", "dryRun", "measurementRetention"});
+absl::StatusOr<AnalysisTemplate> ParseAnalysisTemplate(
+    const json& spec, const std::string& where) {
+  if (auto s = Known(spec, where + " spec",
+                     {"args", "metrics", "dryRun", "measurementRetention"});
       !s.ok()) {
     return s;
   }
@@ -218,7 +259,8 @@ absl::StatusOr<AnalysisTemplate> ParseAnalysisTemplate(const json& spec, const s
     return FieldError(where + " spec.metrics", "must list at least one metric");
   }
   for (size_t i = 0; i < metrics.size(); ++i) {
-    auto metric = ParseMetric(metrics[i], absl::StrCat(where, " spec.metrics[", i, "]"));
+    auto metric =
+        ParseMetric(metrics[i], absl::StrCat(where, " spec.metrics[", i, "]"));
     if (!metric.ok()) return metric.status();
     out.metrics.push_back(*metric);
   }
@@ -226,8 +268,8 @@ absl::StatusOr<AnalysisTemplate> ParseAnalysisTemplate(const json& spec, const s
 }
 
 absl::StatusOr<std::map<std::string, std::string>> ResolveArgs(
-    const std::vector<AnalysisArg>& template_args, const std::vector<AnalysisArg>& given,
-    const std::string& where) {
+    const std::vector<AnalysisArg>& template_args,
+    const std::vector<AnalysisArg>& given, const std::string& where) {
   std::map<std::string, std::string> values;
   for (const AnalysisArg& arg : template_args) {
     if (arg.value) values[arg.name] = *arg.value;
@@ -237,8 +279,9 @@ absl::StatusOr<std::map<std::string, std::string>> ResolveArgs(
   }
   for (const AnalysisArg& arg : template_args) {
     if (!values.count(arg.name)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": arg \"", arg.name, "\" needs a value (give it in the rollout's analysis args)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": arg \"", arg.name,
+          "\" needs a value (give it in the rollout's analysis args)"));
     }
   }
   return values;

@@ -62,19 +62,20 @@ struct AnalysisTemplate {
 };
 
 // `{templates: [...], args: [...]}` at `path` (e.g. "spec.steps[2].analysis").
-absl::StatusOr<AnalysisRef> ParseAnalysisRef(const nlohmann::json& value, const std::string& path);
+absl::StatusOr<AnalysisRef> ParseAnalysisRef(const nlohmann::json& value,
+                                             const std::string& path);
 nlohmann::json AnalysisRefToJson(const AnalysisRef& ref);
 
 // A CanaryAnalysisTemplate's or ClusterCanaryAnalysisTemplate's spec, in the
 // shape of Argo's (Cluster)AnalysisTemplate. Errors name `where` and the field.
-absl::StatusOr<AnalysisTemplate> ParseAnalysisTemplate(const nlohmann::json& spec,
-                                                       const std::string& where);
+absl::StatusOr<AnalysisTemplate> ParseAnalysisTemplate(
+    const nlohmann::json& spec, const std::string& where);
 
 // Template args overlaid with the rollout's; INVALID_ARGUMENT naming any
 // required arg left without a value.
 absl::StatusOr<std::map<std::string, std::string>> ResolveArgs(
-    const std::vector<AnalysisArg>& template_args, const std::vector<AnalysisArg>& given,
-    const std::string& where);
+    const std::vector<AnalysisArg>& template_args,
+    const std::vector<AnalysisArg>& given, const std::string& where);
 
 }  // namespace smartcanary
 

@@ -28,20 +28,21 @@ GrpcAnalyzer::GrpcAnalyzer(const std::string& address) : address_(address) {
   grpc::ChannelArguments args;
   // The analyzer may restart at any time; reconnect promptly when it is back.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  stub_ = v1::AnalysisService::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  stub_ = v1::AnalysisService::NewStub(grpc::CreateCustomChannel(
+      address, grpc::InsecureChannelCredentials(), args));
 }
 
-std::vector<NamedMeasurement> GrpcAnalyzer::Measure(const std::vector<const MetricSpec*>& metrics,
-                                                    const std::map<std::string, std::string>& args,
-                                                    const v1::RolloutContext& context,
-                                                    absl::Time now) {
+std::vector<NamedMeasurement> GrpcAnalyzer::Measure(
+    const std::vector<const MetricSpec*>& metrics,
+    const std::map<std::string, std::string>& args,
+    const v1::RolloutContext& context, absl::Time now) {
   v1::AnalyzeRequest request;
   int64_t longest_timeout = 30;
   for (const MetricSpec* metric : metrics) {
     *request.add_metrics() = metric->query;
     if (metric->query.prometheus().timeout_seconds() > 0) {
-      longest_timeout = std::max<int64_t>(longest_timeout, metric->query.prometheus().timeout_seconds());
+      longest_timeout = std::max<int64_t>(
+          longest_timeout, metric->query.prometheus().timeout_seconds());
     }
   }
   for (const auto& [name, value] : args) {
@@ -51,14 +52,16 @@ std::vector<NamedMeasurement> GrpcAnalyzer::Measure(const std::vector<const Metr
   }
   *request.mutable_context() = context;
   grpc::ClientContext call;
-  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(longest_timeout + 5));
+  call.set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(longest_timeout + 5));
   v1::AnalyzeResponse response;
   const grpc::Status status = stub_->Analyze(&call, request, &response);
   std::vector<NamedMeasurement> out;
   for (const MetricSpec* metric : metrics) {
     MeasurementRecord record;
     record.at = now;
-    record.message = absl::StrCat("analyzer at ", address_, " unavailable: ", status.error_message());
+    record.message = absl::StrCat("analyzer at ", address_,
+                                  " unavailable: ", status.error_message());
     if (status.ok()) {
       record.message = "the analyzer returned no measurement for this metric";
       for (const v1::Measurement& m : response.measurements()) {

@@ -22,19 +22,20 @@ using NamedMeasurement = std::pair<std::string, MeasurementRecord>;
 class Analyzer {
  public:
   virtual ~Analyzer() = default;
-  virtual std::vector<NamedMeasurement> Measure(const std::vector<const MetricSpec*>& metrics,
-                                                const std::map<std::string, std::string>& args,
-                                                const v1::RolloutContext& context,
-                                                absl::Time now) = 0;
+  virtual std::vector<NamedMeasurement> Measure(
+      const std::vector<const MetricSpec*>& metrics,
+      const std::map<std::string, std::string>& args,
+      const v1::RolloutContext& context, absl::Time now) = 0;
 };
 
 // The canary-analyzer over gRPC.
 class GrpcAnalyzer : public Analyzer {
  public:
   explicit GrpcAnalyzer(const std::string& address);
-  std::vector<NamedMeasurement> Measure(const std::vector<const MetricSpec*>& metrics,
-                                        const std::map<std::string, std::string>& args,
-                                        const v1::RolloutContext& context, absl::Time now) override;
+  std::vector<NamedMeasurement> Measure(
+      const std::vector<const MetricSpec*>& metrics,
+      const std::map<std::string, std::string>& args,
+      const v1::RolloutContext& context, absl::Time now) override;
 
  private:
   std::string address_;

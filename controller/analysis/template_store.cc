@@ -10,25 +10,33 @@
 namespace smartcanary {
 namespace {
 
-absl::Status CheckMetric(const MetricSpec& metric, const std::map<std::string, std::string>& args,
+absl::Status CheckMetric(const MetricSpec& metric,
+                         const std::map<std::string, std::string>& args,
                          const std::string& where) {
   auto fail = [&](const std::string& field, const absl::Status& status) {
-    return absl::InvalidArgumentError(absl::StrCat(where, " metric \"", metric.name, "\" ", field,
+    return absl::InvalidArgumentError(absl::StrCat(where, " metric \"",
+                                                   metric.name, "\" ", field,
                                                    ": ", status.message()));
   };
-  if (auto address = analysis::SubstituteArgs(metric.query.prometheus().address(), args);
+  if (auto address =
+          analysis::SubstituteArgs(metric.query.prometheus().address(), args);
       !address.ok()) {
     return fail("provider.prometheus.address", address.status());
   }
-  if (auto query = analysis::SubstituteArgs(metric.query.prometheus().query(), args); !query.ok()) {
+  if (auto query =
+          analysis::SubstituteArgs(metric.query.prometheus().query(), args);
+      !query.ok()) {
     return fail("provider.prometheus.query", query.status());
   }
-  if (metric.query.success_condition().empty() && metric.query.failure_condition().empty()) {
-    return fail("successCondition", absl::InvalidArgumentError(
-                                        "give a successCondition or a failureCondition"));
+  if (metric.query.success_condition().empty() &&
+      metric.query.failure_condition().empty()) {
+    return fail("successCondition",
+                absl::InvalidArgumentError(
+                    "give a successCondition or a failureCondition"));
   }
-  for (auto [field, text] : {std::pair{"successCondition", &metric.query.success_condition()},
-                             std::pair{"failureCondition", &metric.query.failure_condition()}}) {
+  for (auto [field, text] :
+       {std::pair{"successCondition", &metric.query.success_condition()},
+        std::pair{"failureCondition", &metric.query.failure_condition()}}) {
     if (text->empty()) continue;
     auto substituted = analysis::SubstituteArgs(*text, args);
     if (!substituted.ok()) return fail(field, substituted.status());
@@ -41,32 +49,37 @@ absl::Status CheckMetric(const MetricSpec& metric, const std::map<std::string, s
 
 }  // namespace
 
-absl::StatusOr<ResolvedAnalysis> TemplateStore::Resolve(const std::string& ns,
-                                                        const AnalysisRef& ref,
-                                                        const std::string& where) const {
+absl::StatusOr<ResolvedAnalysis> TemplateStore::Resolve(
+    const std::string& ns, const AnalysisRef& ref,
+    const std::string& where) const {
   ResolvedAnalysis resolved;
   std::set<std::string> names;
   for (size_t i = 0; i < ref.templates.size(); ++i) {
     const TemplateRef& t = ref.templates[i];
-    const std::string kind =
-        t.cluster_scope ? "ClusterCanaryAnalysisTemplate" : "CanaryAnalysisTemplate";
-    const std::string id = t.cluster_scope ? absl::StrCat(kind, " ", t.name)
-                                           : absl::StrCat(kind, " ", ns, "/", t.name);
-    auto object = client_.Get(t.cluster_scope ? kube::kClusterAnalysisTemplates.Item("", t.name)
-                                              : kube::kAnalysisTemplates.Item(ns, t.name));
+    const std::string kind = t.cluster_scope ? "ClusterCanaryAnalysisTemplate"
+                                             : "CanaryAnalysisTemplate";
+    const std::string id = t.cluster_scope
+                               ? absl::StrCat(kind, " ", t.name)
+                               : absl::StrCat(kind, " ", ns, "/", t.name);
+    auto object = client_.Get(
+        t.cluster_scope ? kube::kClusterAnalysisTemplates.Item("", t.name)
+                        : kube::kAnalysisTemplates.Item(ns, t.name));
     if (absl::IsNotFound(object.status())) {
       return absl::FailedPreconditionError(
           absl::StrCat(where, ".templates[", i, "]: ", id, " not found"));
     }
     if (!object.ok()) return object.status();
-    auto parsed = ParseAnalysisTemplate(object->value("spec", nlohmann::json()), id);
+    auto parsed =
+        ParseAnalysisTemplate(object->value("spec", nlohmann::json()), id);
     if (!parsed.ok()) return parsed.status();
-    auto args = ResolveArgs(parsed->args, ref.args, absl::StrCat(where, " (", id, ")"));
+    auto args =
+        ResolveArgs(parsed->args, ref.args, absl::StrCat(where, " (", id, ")"));
     if (!args.ok()) return args.status();
     for (const MetricSpec& metric : parsed->metrics) {
       if (!names.insert(metric.name).second) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": metric \"", metric.name, "\" is defined by more than one template"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": metric \"", metric.name,
+                         "\" is defined by more than one template"));
       }
       if (auto s = CheckMetric(metric, *args, id); !s.ok()) return s;
       resolved.metrics.push_back(metric);
@@ -76,14 +89,17 @@ absl::StatusOr<ResolvedAnalysis> TemplateStore::Resolve(const std::string& ns,
   return resolved;
 }
 
-absl::Status TemplateStore::ValidateSpec(const std::string& ns, const RolloutSpec& spec) const {
+absl::Status TemplateStore::ValidateSpec(const std::string& ns,
+                                         const RolloutSpec& spec) const {
   for (size_t i = 0; i < spec.steps.size(); ++i) {
     if (spec.steps[i].kind != Step::Kind::kAnalysis) continue;
-    auto resolved = Resolve(ns, spec.steps[i].analysis, absl::StrCat("spec.steps[", i, "].analysis"));
+    auto resolved = Resolve(ns, spec.steps[i].analysis,
+                            absl::StrCat("spec.steps[", i, "].analysis"));
     if (!resolved.ok()) return resolved.status();
   }
   if (spec.background_analysis) {
-    auto resolved = Resolve(ns, spec.background_analysis->analysis, "spec.analysis");
+    auto resolved =
+        Resolve(ns, spec.background_analysis->analysis, "spec.analysis");
     if (!resolved.ok()) return resolved.status();
   }
   return absl::OkStatus();

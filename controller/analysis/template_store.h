@@ -25,13 +25,15 @@ class TemplateStore {
  public:
   explicit TemplateStore(const kube::KubeClient& client) : client_(client) {}
 
-  absl::StatusOr<ResolvedAnalysis> Resolve(const std::string& ns, const AnalysisRef& ref,
+  absl::StatusOr<ResolvedAnalysis> Resolve(const std::string& ns,
+                                           const AnalysisRef& ref,
                                            const std::string& where) const;
 
   // Every analysis the spec references resolves, and every query and
   // condition parses once args are substituted: checked when a rollout is
   // submitted and when a new rollout starts, never discovered mid-rollout.
-  absl::Status ValidateSpec(const std::string& ns, const RolloutSpec& spec) const;
+  absl::Status ValidateSpec(const std::string& ns,
+                            const RolloutSpec& spec) const;
 
  private:
   const kube::KubeClient& client_;

@@ -26,7 +26,9 @@ std::string ReadToken(const std::string& path) {
 }  // namespace
 
 Annotator::Annotator(AnnotatorOptions options, Metrics& metrics)
-    : options_(std::move(options)), metrics_(metrics), worker_([this] { Run(); }) {}
+    : options_(std::move(options)),
+      metrics_(metrics),
+      worker_([this] { Run(); }) {}
 
 Annotator::~Annotator() {
   {
@@ -36,18 +38,22 @@ Annotator::~Annotator() {
   worker_.join();
 }
 
-nlohmann::json Annotator::AnnotationJson(const CanaryRollout& rollout, const RolloutEvent& event,
-                                         absl::Time at, const std::string& dashboard_uid) {
+nlohmann::json Annotator::AnnotationJson(const CanaryRollout& rollout,
+                                         const RolloutEvent& event,
+                                         absl::Time at,
+                                         const std::string& dashboard_uid) {
   nlohmann::json body = {
       {"time", absl::ToUnixMillis(at)},
-      {"tags", {"smartcanary", rollout.name, rollout.namespace_name, event.kind}},
-      {"text", absl::StrCat(rollout.namespace_name, "/", rollout.name, " ", event.kind, ": ",
-                            event.text)}};
+      {"tags",
+       {"smartcanary", rollout.name, rollout.namespace_name, event.kind}},
+      {"text", absl::StrCat(rollout.namespace_name, "/", rollout.name, " ",
+                            event.kind, ": ", event.text)}};
   if (!dashboard_uid.empty()) body["dashboardUID"] = dashboard_uid;
   return body;
 }
 
-void Annotator::Publish(const CanaryRollout& rollout, const std::vector<RolloutEvent>& events) {
+void Annotator::Publish(const CanaryRollout& rollout,
+                        const std::vector<RolloutEvent>& events) {
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
   for (const RolloutEvent& event : events) {
@@ -55,16 +61,22 @@ void Annotator::Publish(const CanaryRollout& rollout, const std::vector<RolloutE
       queue_.pop_front();
       metrics_.Count("canaryd_annotation_failures_total", "reason=\"dropped\"");
     }
-    queue_.push_back(AnnotationJson(rollout, event, now, options_.dashboard_uid).dump());
+    queue_.push_back(
+        AnnotationJson(rollout, event, now, options_.dashboard_uid).dump());
   }
 }
 
 bool Annotator::Post(const std::string& body, const std::string& token) {
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
+                                                           curl_easy_cleanup);
+  curl_slist* headers =
+      curl_slist_append(nullptr, "Content-Type: application/json");
   headers = curl_slist_append(headers, "Accept: application/json");
-  if (!token.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> list(headers, curl_slist_free_all);
+  if (!token.empty())
+    headers =
+        curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> list(
+      headers, curl_slist_free_all);
   std::string url = options_.url;
   while (!url.empty() && url.back() == '/') url.pop_back();
   url += "/api/annotations";
@@ -85,13 +97,16 @@ void Annotator::Run() {
     std::string body;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !queue_.empty();
+      };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;  // stopping, nothing left
       body = std::move(queue_.front());
       queue_.pop_front();
     }
-    const std::string token = ReadToken(options_.token_file);  // rotated tokens are picked up
+    const std::string token =
+        ReadToken(options_.token_file);  // rotated tokens are picked up
     bool posted = false;
     for (int attempt = 0; attempt <= options_.retries && !posted; ++attempt) {
       if (attempt > 0) absl::SleepFor(absl::Milliseconds(250) * (1 << attempt));
@@ -101,7 +116,8 @@ void Annotator::Run() {
       metrics_.Count("canaryd_annotations_total");
     } else {
       metrics_.Count("canaryd_annotation_failures_total", "reason=\"post\"");
-      spdlog::warn("grafana: annotation dropped after {} retries", options_.retries);
+      spdlog::warn("grafana: annotation dropped after {} retries",
+                   options_.retries);
     }
   }
 }

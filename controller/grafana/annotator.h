@@ -30,11 +30,13 @@ class Annotator : public EventSink {
   Annotator(AnnotatorOptions options, Metrics& metrics);
   ~Annotator() override;
 
-  void Publish(const CanaryRollout& rollout, const std::vector<RolloutEvent>& events) override;
+  void Publish(const CanaryRollout& rollout,
+               const std::vector<RolloutEvent>& events) override;
 
   // The request body for one event (Grafana's documented fields).
-  static nlohmann::json AnnotationJson(const CanaryRollout& rollout, const RolloutEvent& event,
-                                       absl::Time at, const std::string& dashboard_uid);
+  static nlohmann::json AnnotationJson(const CanaryRollout& rollout,
+                                       const RolloutEvent& event, absl::Time at,
+                                       const std::string& dashboard_uid);
 
  private:
   void Run();

@@ -37,9 +37,10 @@ const char* Reason(int code) {
 absl::StatusOr<int> HttpServer::Start(const std::string& address) {
   const size_t colon = address.rfind(':');
   int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
-    return absl::InvalidArgumentError(absl::StrCat("--http-listen: \"", address,
-                                                   "\" is not host:port"));
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http-listen: \"", address, "\" is not host:port"));
   }
   std::string host = address.substr(0, colon);
   if (host.empty()) host = "0.0.0.0";
@@ -48,8 +49,10 @@ absl::StatusOr<int> HttpServer::Start(const std::string& address) {
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
   addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--http-listen: cannot resolve ", host));
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) !=
+      0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http-listen: cannot resolve ", host));
   }
   listen_fd_ = socket(found->ai_family, SOCK_STREAM, 0);
   int yes = 1;
@@ -60,14 +63,16 @@ absl::StatusOr<int> HttpServer::Start(const std::string& address) {
     const std::string error = std::strerror(errno);
     close(listen_fd_);
     listen_fd_ = -1;
-    return absl::UnavailableError(absl::StrCat("--http-listen ", address, ": ", error));
+    return absl::UnavailableError(
+        absl::StrCat("--http-listen ", address, ": ", error));
   }
   sockaddr_storage local{};
   socklen_t length = sizeof(local);
   getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&local), &length);
-  const int bound_port = ntohs(local.ss_family == AF_INET6
-                                   ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
-                                   : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+  const int bound_port =
+      ntohs(local.ss_family == AF_INET6
+                ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
   thread_ = std::thread([this] { Serve(); });
   return bound_port;
 }
@@ -102,7 +107,8 @@ void HttpServer::Answer(int connection) {
     if (got <= 0) return;
     raw.append(buffer, got);
   }
-  std::vector<std::string> lines = absl::StrSplit(raw.substr(0, header_end), "\r\n");
+  std::vector<std::string> lines =
+      absl::StrSplit(raw.substr(0, header_end), "\r\n");
   std::vector<std::string> first = absl::StrSplit(lines[0], ' ');
   Response response{400, "text/plain; charset=utf-8", "bad request\n"};
   if (first.size() >= 2) {
@@ -116,7 +122,8 @@ void HttpServer::Answer(int connection) {
           std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
     }
     size_t length = 0;
-    if (auto it = request.headers.find("content-length"); it != request.headers.end()) {
+    if (auto it = request.headers.find("content-length");
+        it != request.headers.end()) {
       (void)absl::SimpleAtoi(it->second, &length);
     }
     request.body = raw.substr(header_end + 4);
@@ -126,7 +133,8 @@ void HttpServer::Answer(int connection) {
       request.body.append(buffer, got);
     }
     response = {404, "text/plain; charset=utf-8", "not found\n"};
-    if (auto handler = handlers_.find(request.path); handler != handlers_.end()) {
+    if (auto handler = handlers_.find(request.path);
+        handler != handlers_.end()) {
       response = handler->second(request);
     }
   }
@@ -137,7 +145,8 @@ void HttpServer::Answer(int connection) {
                    "\r\nConnection: close\r\n\r\n", response.body);
   size_t sent = 0;
   while (sent < reply.size()) {
-    const ssize_t n = send(connection, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
+    const ssize_t n = send(connection, reply.data() + sent, reply.size() - sent,
+                           MSG_NOSIGNAL);
     if (n <= 0) return;
     sent += n;
   }

@@ -13,7 +13,7 @@ namespace smartcanary::http {
 
 struct Request {
   std::string method;
-  std::string path;  // without the query string
+  std::string path;                            // without the query string
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
 };
@@ -31,10 +31,14 @@ class HttpServer {
  public:
   using Handler = std::function<Response(const Request&)>;
 
-  void Handle(const std::string& path, Handler handler) { handlers_[path] = std::move(handler); }
+  void Handle(const std::string& path, Handler handler) {
+    handlers_[path] = std::move(handler);
+  }
   // A GET-style endpoint that ignores the request.
   void Handle(const std::string& path, std::function<Response()> handler) {
-    handlers_[path] = [handler = std::move(handler)](const Request&) { return handler(); };
+    handlers_[path] = [handler = std::move(handler)](const Request&) {
+      return handler();
+    };
   }
   // Binds "host:port" (port 0 picks one) and serves until Stop.
   absl::StatusOr<int> Start(const std::string& address);

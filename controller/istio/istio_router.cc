@@ -14,9 +14,12 @@ constexpr int kConflictRetries = 5;
 
 IstioRouter::IstioRouter(const kube::KubeClient& client, std::string ns,
                          TrafficRouting routing)
-    : client_(client), namespace_(std::move(ns)), routing_(std::move(routing)) {}
+    : client_(client),
+      namespace_(std::move(ns)),
+      routing_(std::move(routing)) {}
 
-absl::Status IstioRouter::PatchWithRetry(const std::string& path, const PatchBuilder& build) {
+absl::Status IstioRouter::PatchWithRetry(const std::string& path,
+                                         const PatchBuilder& build) {
   absl::Status last;
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
     auto object = client_.Get(path);
@@ -29,21 +32,25 @@ absl::Status IstioRouter::PatchWithRetry(const std::string& path, const PatchBui
     last = patched.status();
     if (!absl::IsAborted(last)) return last;
   }
-  return absl::UnavailableError(absl::StrCat("gave up after ", kConflictRetries,
-                                             " conflicting writes: ", last.message()));
+  return absl::UnavailableError(
+      absl::StrCat("gave up after ", kConflictRetries,
+                   " conflicting writes: ", last.message()));
 }
 
-absl::Status IstioRouter::SetSelectorLabels(bool canary,
-                                            const std::map<std::string, std::string>& labels) {
+absl::Status IstioRouter::SetSelectorLabels(
+    bool canary, const std::map<std::string, std::string>& labels) {
   if (labels.empty()) return absl::OkStatus();
   if (routing_.subset_level()) {
-    const std::string subset = canary ? routing_.canary_subset : routing_.stable_subset;
-    return PatchWithRetry(kube::kDestinationRules.Item(namespace_, routing_.destination_rule),
-                          [&](const nlohmann::json& dr) {
-                            return SubsetLabelsPatch(dr, subset, labels);
-                          });
+    const std::string subset =
+        canary ? routing_.canary_subset : routing_.stable_subset;
+    return PatchWithRetry(
+        kube::kDestinationRules.Item(namespace_, routing_.destination_rule),
+        [&](const nlohmann::json& dr) {
+          return SubsetLabelsPatch(dr, subset, labels);
+        });
   }
-  const std::string& service = canary ? routing_.canary_service : routing_.stable_service;
+  const std::string& service =
+      canary ? routing_.canary_service : routing_.stable_service;
   return PatchWithRetry(kube::kServices.Item(namespace_, service),
                         [&](const nlohmann::json& svc) {
                           return ServiceSelectorPatch(svc, labels);
@@ -53,39 +60,48 @@ absl::Status IstioRouter::SetSelectorLabels(bool canary,
 absl::Status IstioRouter::Verify() {
   if (auto weight = GetCanaryWeight(); !weight.ok()) return weight.status();
   if (routing_.subset_level()) {
-    auto dr = client_.Get(kube::kDestinationRules.Item(namespace_, routing_.destination_rule));
+    auto dr = client_.Get(
+        kube::kDestinationRules.Item(namespace_, routing_.destination_rule));
     if (!dr.ok()) return dr.status();
-    for (const std::string& subset : {routing_.stable_subset, routing_.canary_subset}) {
+    for (const std::string& subset :
+         {routing_.stable_subset, routing_.canary_subset}) {
       // An empty label set builds no patch but still checks the subset exists.
-      if (auto patch = SubsetLabelsPatch(*dr, subset, {}); !patch.ok()) return patch.status();
+      if (auto patch = SubsetLabelsPatch(*dr, subset, {}); !patch.ok())
+        return patch.status();
     }
     return absl::OkStatus();
   }
-  for (const std::string& service : {routing_.stable_service, routing_.canary_service}) {
-    if (auto svc = client_.Get(kube::kServices.Item(namespace_, service)); !svc.ok()) {
+  for (const std::string& service :
+       {routing_.stable_service, routing_.canary_service}) {
+    if (auto svc = client_.Get(kube::kServices.Item(namespace_, service));
+        !svc.ok()) {
       return svc.status();
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status IstioRouter::SelectCanary(const std::map<std::string, std::string>& labels) {
+absl::Status IstioRouter::SelectCanary(
+    const std::map<std::string, std::string>& labels) {
   return SetSelectorLabels(true, labels);
 }
 
-absl::Status IstioRouter::PromoteStable(const std::map<std::string, std::string>& labels) {
+absl::Status IstioRouter::PromoteStable(
+    const std::map<std::string, std::string>& labels) {
   return SetSelectorLabels(false, labels);
 }
 
 absl::Status IstioRouter::SetCanaryWeight(int canary_weight) {
-  return PatchWithRetry(kube::kVirtualServices.Item(namespace_, routing_.virtual_service),
-                        [&](const nlohmann::json& vs) {
-                          return VirtualServiceWeightPatch(vs, routing_, canary_weight);
-                        });
+  return PatchWithRetry(
+      kube::kVirtualServices.Item(namespace_, routing_.virtual_service),
+      [&](const nlohmann::json& vs) {
+        return VirtualServiceWeightPatch(vs, routing_, canary_weight);
+      });
 }
 
 absl::StatusOr<int> IstioRouter::GetCanaryWeight() {
-  auto vs = client_.Get(kube::kVirtualServices.Item(namespace_, routing_.virtual_service));
+  auto vs = client_.Get(
+      kube::kVirtualServices.Item(namespace_, routing_.virtual_service));
   if (!vs.ok()) return vs.status();
   return VirtualServiceCanaryWeight(*vs, routing_);
 }

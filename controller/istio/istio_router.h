@@ -15,20 +15,26 @@ namespace smartcanary::istio {
 // subsets (subset-level) or two Services (host-level).
 class IstioRouter : public TrafficRouter {
  public:
-  IstioRouter(const kube::KubeClient& client, std::string ns, TrafficRouting routing);
+  IstioRouter(const kube::KubeClient& client, std::string ns,
+              TrafficRouting routing);
 
   absl::Status Verify() override;
-  absl::Status SelectCanary(const std::map<std::string, std::string>& labels) override;
+  absl::Status SelectCanary(
+      const std::map<std::string, std::string>& labels) override;
   absl::Status SetCanaryWeight(int canary_weight) override;
   absl::StatusOr<int> GetCanaryWeight() override;
-  absl::Status PromoteStable(const std::map<std::string, std::string>& labels) override;
+  absl::Status PromoteStable(
+      const std::map<std::string, std::string>& labels) override;
 
  private:
-  using PatchBuilder = std::function<absl::StatusOr<nlohmann::json>(const nlohmann::json&)>;
+  using PatchBuilder =
+      std::function<absl::StatusOr<nlohmann::json>(const nlohmann::json&)>;
   // Read, build a resourceVersion-guarded patch, apply; on conflict read the
   // new version and rebuild only this rollout's change.
-  absl::Status PatchWithRetry(const std::string& path, const PatchBuilder& build);
-  absl::Status SetSelectorLabels(bool canary, const std::map<std::string, std::string>& labels);
+  absl::Status PatchWithRetry(const std::string& path,
+                              const PatchBuilder& build);
+  absl::Status SetSelectorLabels(
+      bool canary, const std::map<std::string, std::string>& labels);
 
   const kube::KubeClient& client_;
   std::string namespace_;

@@ -30,9 +30,12 @@ json ResourceVersionGuard(const json& object) {
 std::string EscapePointer(const std::string& key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -50,34 +53,39 @@ bool IsDestination(const json& destination, const TrafficRouting& routing,
     return destination.value("subset", "") ==
            (canary ? routing.canary_subset : routing.stable_subset);
   }
-  const std::string& service = canary ? routing.canary_service : routing.stable_service;
+  const std::string& service =
+      canary ? routing.canary_service : routing.stable_service;
   const std::string host = destination.value("host", "");
   return host == service || absl::StartsWith(host, service + ".");
 }
 
 std::string DestinationName(const TrafficRouting& routing, bool canary) {
   if (routing.subset_level()) {
-    return absl::StrCat("subset \"", canary ? routing.canary_subset : routing.stable_subset,
+    return absl::StrCat("subset \"",
+                        canary ? routing.canary_subset : routing.stable_subset,
                         "\"");
   }
-  return absl::StrCat("host \"", canary ? routing.canary_service : routing.stable_service,
+  return absl::StrCat("host \"",
+                      canary ? routing.canary_service : routing.stable_service,
                       "\"");
 }
 
-absl::StatusOr<std::vector<OwnedRoute>> FindOwnedRoutes(const json& vs,
-                                                        const TrafficRouting& routing) {
+absl::StatusOr<std::vector<OwnedRoute>> FindOwnedRoutes(
+    const json& vs, const TrafficRouting& routing) {
   const std::string name = ObjectName(vs);
-  const json& http = vs.value("spec", json::object()).value("http", json::array());
+  const json& http =
+      vs.value("spec", json::object()).value("http", json::array());
   if (!http.is_array() || http.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(name, " has no spec.http routes"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, " has no spec.http routes"));
   }
   std::vector<size_t> indexes;
   if (routing.routes.empty()) {
     if (http.size() != 1) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          name, " has ", http.size(),
-          " http routes; name the ones this rollout manages in "
-          "spec.trafficRouting.istio.virtualService.routes"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(name, " has ", http.size(),
+                       " http routes; name the ones this rollout manages in "
+                       "spec.trafficRouting.istio.virtualService.routes"));
     }
     indexes.push_back(0);
   } else {
@@ -97,15 +105,17 @@ absl::StatusOr<std::vector<OwnedRoute>> FindOwnedRoutes(const json& vs,
     OwnedRoute route{i, destinations.size(), destinations.size(),
                      http[i].value("name", absl::StrCat("#", i))};
     for (size_t j = 0; j < destinations.size(); ++j) {
-      const json& destination = destinations[j].value("destination", json::object());
+      const json& destination =
+          destinations[j].value("destination", json::object());
       if (IsDestination(destination, routing, false)) route.stable_index = j;
       if (IsDestination(destination, routing, true)) route.canary_index = j;
     }
     for (bool canary : {false, true}) {
-      if ((canary ? route.canary_index : route.stable_index) == destinations.size()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(name, " http route \"", route.name,
-                         "\" has no destination with ", DestinationName(routing, canary)));
+      if ((canary ? route.canary_index : route.stable_index) ==
+          destinations.size()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            name, " http route \"", route.name, "\" has no destination with ",
+            DestinationName(routing, canary)));
       }
     }
     owned.push_back(route);
@@ -113,9 +123,9 @@ absl::StatusOr<std::vector<OwnedRoute>> FindOwnedRoutes(const json& vs,
   return owned;
 }
 
-absl::StatusOr<json> LabelsPatch(const json& object, const std::string& path,
-                                 const json& current,
-                                 const std::map<std::string, std::string>& labels) {
+absl::StatusOr<json> LabelsPatch(
+    const json& object, const std::string& path, const json& current,
+    const std::map<std::string, std::string>& labels) {
   json ops = json::array();
   if (!current.is_object()) {
     ops.push_back({{"op", "add"}, {"path", path}, {"value", labels}});
@@ -142,13 +152,15 @@ absl::StatusOr<json> VirtualServiceWeightPatch(const json& vs,
   const json& http = vs["spec"]["http"];
   for (const OwnedRoute& route : *owned) {
     const json& destinations = http[route.http_index]["route"];
-    for (auto [index, weight] : {std::pair{route.stable_index, 100 - canary_weight},
-                                 std::pair{route.canary_index, canary_weight}}) {
+    for (auto [index, weight] :
+         {std::pair{route.stable_index, 100 - canary_weight},
+          std::pair{route.canary_index, canary_weight}}) {
       const json& destination = destinations[index];
-      if (destination.contains("weight") && destination["weight"] == weight) continue;
+      if (destination.contains("weight") && destination["weight"] == weight)
+        continue;
       ops.push_back({{"op", destination.contains("weight") ? "replace" : "add"},
-                     {"path", absl::StrCat("/spec/http/", route.http_index, "/route/",
-                                           index, "/weight")},
+                     {"path", absl::StrCat("/spec/http/", route.http_index,
+                                           "/route/", index, "/weight")},
                      {"value", weight}});
     }
   }
@@ -161,13 +173,15 @@ absl::StatusOr<int> VirtualServiceCanaryWeight(const json& vs,
   auto owned = FindOwnedRoutes(vs, routing);
   if (!owned.ok()) return owned.status();
   const OwnedRoute& first = owned->front();
-  return vs["spec"]["http"][first.http_index]["route"][first.canary_index].value("weight",
-                                                                                 0);
+  return vs["spec"]["http"][first.http_index]["route"][first.canary_index]
+      .value("weight", 0);
 }
 
-absl::StatusOr<json> SubsetLabelsPatch(const json& dr, const std::string& subset,
-                                       const std::map<std::string, std::string>& labels) {
-  const json& subsets = dr.value("spec", json::object()).value("subsets", json::array());
+absl::StatusOr<json> SubsetLabelsPatch(
+    const json& dr, const std::string& subset,
+    const std::map<std::string, std::string>& labels) {
+  const json& subsets =
+      dr.value("spec", json::object()).value("subsets", json::array());
   for (size_t i = 0; i < subsets.size(); ++i) {
     if (subsets[i].value("name", "") != subset) continue;
     return LabelsPatch(dr, absl::StrCat("/spec/subsets/", i, "/labels"),
@@ -177,10 +191,11 @@ absl::StatusOr<json> SubsetLabelsPatch(const json& dr, const std::string& subset
       absl::StrCat(ObjectName(dr), " has no subset named \"", subset, "\""));
 }
 
-absl::StatusOr<json> ServiceSelectorPatch(const json& service,
-                                          const std::map<std::string, std::string>& labels) {
+absl::StatusOr<json> ServiceSelectorPatch(
+    const json& service, const std::map<std::string, std::string>& labels) {
   const json& spec = service.value("spec", json::object());
-  return LabelsPatch(service, "/spec/selector", spec.value("selector", json()), labels);
+  return LabelsPatch(service, "/spec/selector", spec.value("selector", json()),
+                     labels);
 }
 
 }  // namespace smartcanary::istio

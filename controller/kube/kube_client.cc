@@ -32,13 +32,15 @@ void SetBlob(CURL* curl, CURLoption option, const std::string& pem) {
 }
 
 // Credentials and TLS settings shared by every request.
-CurlHandle NewHandle(const KubeConfig& config, const std::string& url, HeaderList& headers) {
+CurlHandle NewHandle(const KubeConfig& config, const std::string& url,
+                     HeaderList& headers) {
   CurlHandle curl(curl_easy_init());
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!config.ca_pem.empty()) SetBlob(curl.get(), CURLOPT_CAINFO_BLOB, config.ca_pem);
+  if (!config.ca_pem.empty())
+    SetBlob(curl.get(), CURLOPT_CAINFO_BLOB, config.ca_pem);
   if (!config.client_cert_pem.empty()) {
     SetBlob(curl.get(), CURLOPT_SSLCERT_BLOB, config.client_cert_pem);
     curl_easy_setopt(curl.get(), CURLOPT_SSLCERTTYPE, "PEM");
@@ -47,16 +49,18 @@ CurlHandle NewHandle(const KubeConfig& config, const std::string& url, HeaderLis
     SetBlob(curl.get(), CURLOPT_SSLKEY_BLOB, config.client_key_pem);
     curl_easy_setopt(curl.get(), CURLOPT_SSLKEYTYPE, "PEM");
   }
-  headers.reset(curl_slist_append(headers.release(), "Accept: application/json"));
+  headers.reset(
+      curl_slist_append(headers.release(), "Accept: application/json"));
   if (!config.token.empty()) {
     headers.reset(curl_slist_append(
-        headers.release(), absl::StrCat("Authorization: Bearer ", config.token).c_str()));
+        headers.release(),
+        absl::StrCat("Authorization: Bearer ", config.token).c_str()));
   }
   return curl;
 }
 
-absl::Status StatusFromHttp(long code, const std::string& method, const std::string& path,
-                            const std::string& body) {
+absl::Status StatusFromHttp(long code, const std::string& method,
+                            const std::string& path, const std::string& body) {
   std::string message = body;
   std::string reason;
   if (json parsed = json::parse(body, nullptr, false); parsed.is_object()) {
@@ -80,7 +84,8 @@ absl::Status StatusFromHttp(long code, const std::string& method, const std::str
     case 410:
       return absl::OutOfRangeError(message);
     default:
-      return absl::UnavailableError(absl::StrCat(message, " (HTTP ", code, ")"));
+      return absl::UnavailableError(
+          absl::StrCat(message, " (HTTP ", code, ")"));
   }
 }
 
@@ -113,7 +118,8 @@ size_t OnWatchData(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-int OnWatchProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+int OnWatchProgress(void* user, curl_off_t, curl_off_t, curl_off_t,
+                    curl_off_t) {
   return (*static_cast<WatchState*>(user)->cancelled)() ? 1 : 0;
 }
 
@@ -122,21 +128,23 @@ int OnWatchProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) 
 KubeClient::KubeClient(KubeConfig config, absl::Duration timeout)
     : config_(std::move(config)), timeout_(timeout) {}
 
-absl::StatusOr<json> KubeClient::Request(const std::string& method, const std::string& path,
-                                         const std::string& body,
-                                         const std::string& content_type) const {
+absl::StatusOr<json> KubeClient::Request(
+    const std::string& method, const std::string& path, const std::string& body,
+    const std::string& content_type) const {
   HeaderList headers;
   CurlHandle curl = NewHandle(config_, config_.server + path, headers);
   if (!content_type.empty()) {
-    headers.reset(curl_slist_append(headers.release(),
-                                    absl::StrCat("Content-Type: ", content_type).c_str()));
+    headers.reset(curl_slist_append(
+        headers.release(),
+        absl::StrCat("Content-Type: ", content_type).c_str()));
   }
   std::string response;
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
   if (!body.empty()) {
     curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE,
+                     static_cast<long>(body.size()));
   }
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(timeout_)));
@@ -144,15 +152,17 @@ absl::StatusOr<json> KubeClient::Request(const std::string& method, const std::s
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response);
   CURLcode result = curl_easy_perform(curl.get());
   if (result != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat(method, " ", config_.server, path, ": ",
-                                               curl_easy_strerror(result)));
+    return absl::UnavailableError(absl::StrCat(
+        method, " ", config_.server, path, ": ", curl_easy_strerror(result)));
   }
   long code = 0;
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
-  if (code < 200 || code >= 300) return StatusFromHttp(code, method, path, response);
+  if (code < 200 || code >= 300)
+    return StatusFromHttp(code, method, path, response);
   json parsed = json::parse(response, nullptr, false);
   if (parsed.is_discarded()) {
-    return absl::InternalError(absl::StrCat(method, " ", path, ": response is not JSON"));
+    return absl::InternalError(
+        absl::StrCat(method, " ", path, ": response is not JSON"));
   }
   return parsed;
 }
@@ -161,15 +171,18 @@ absl::StatusOr<json> KubeClient::Get(const std::string& path) const {
   return Request("GET", path, "", "");
 }
 
-absl::StatusOr<json> KubeClient::Post(const std::string& path, const json& body) const {
+absl::StatusOr<json> KubeClient::Post(const std::string& path,
+                                      const json& body) const {
   return Request("POST", path, body.dump(), "application/json");
 }
 
-absl::StatusOr<json> KubeClient::Put(const std::string& path, const json& body) const {
+absl::StatusOr<json> KubeClient::Put(const std::string& path,
+                                     const json& body) const {
   return Request("PUT", path, body.dump(), "application/json");
 }
 
-absl::StatusOr<json> KubeClient::JsonPatch(const std::string& path, const json& ops) const {
+absl::StatusOr<json> KubeClient::JsonPatch(const std::string& path,
+                                           const json& ops) const {
   return Request("PATCH", path, ops.dump(), "application/json-patch+json");
 }
 
@@ -194,11 +207,13 @@ absl::Status KubeClient::Watch(const std::string& path,
   if (state.stopped_by_callback || cancelled()) return absl::OkStatus();
   if (!state.error.empty()) return absl::InternalError(state.error);
   if (result != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat("watch ", path, ": ", curl_easy_strerror(result)));
+    return absl::UnavailableError(
+        absl::StrCat("watch ", path, ": ", curl_easy_strerror(result)));
   }
   long code = 0;
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
-  if (code < 200 || code >= 300) return StatusFromHttp(code, "WATCH", path, state.buffer);
+  if (code < 200 || code >= 300)
+    return StatusFromHttp(code, "WATCH", path, state.buffer);
   return absl::OkStatus();
 }
 

@@ -18,11 +18,14 @@ namespace smartcanary::kube {
 // call uses its own connection.
 class KubeClient {
  public:
-  explicit KubeClient(KubeConfig config, absl::Duration timeout = absl::Seconds(30));
+  explicit KubeClient(KubeConfig config,
+                      absl::Duration timeout = absl::Seconds(30));
 
   absl::StatusOr<nlohmann::json> Get(const std::string& path) const;
-  absl::StatusOr<nlohmann::json> Post(const std::string& path, const nlohmann::json& body) const;
-  absl::StatusOr<nlohmann::json> Put(const std::string& path, const nlohmann::json& body) const;
+  absl::StatusOr<nlohmann::json> Post(const std::string& path,
+                                      const nlohmann::json& body) const;
+  absl::StatusOr<nlohmann::json> Put(const std::string& path,
+                                     const nlohmann::json& body) const;
   // RFC 6902 JSON Patch.
   absl::StatusOr<nlohmann::json> JsonPatch(const std::string& path,
                                            const nlohmann::json& ops) const;
@@ -39,7 +42,8 @@ class KubeClient {
   const KubeConfig& config() const { return config_; }
 
  private:
-  absl::StatusOr<nlohmann::json> Request(const std::string& method, const std::string& path,
+  absl::StatusOr<nlohmann::json> Request(const std::string& method,
+                                         const std::string& path,
                                          const std::string& body,
                                          const std::string& content_type) const;
 

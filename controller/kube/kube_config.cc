@@ -30,12 +30,14 @@ YAML::Node FindNamed(const YAML::Node& list, const std::string& name) {
 }
 
 // Reads `<key>-data` (base64) or `<key>` (a path relative to the kubeconfig).
-absl::StatusOr<std::string> DataOrFile(const YAML::Node& node, const std::string& key,
+absl::StatusOr<std::string> DataOrFile(const YAML::Node& node,
+                                       const std::string& key,
                                        const std::filesystem::path& base,
                                        const std::string& where) {
   if (node[key + "-data"]) {
     std::string decoded;
-    if (!absl::Base64Unescape(node[key + "-data"].as<std::string>(), &decoded)) {
+    if (!absl::Base64Unescape(node[key + "-data"].as<std::string>(),
+                              &decoded)) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ".", key, "-data: not valid base64"));
     }
@@ -56,34 +58,41 @@ absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path) {
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("kubeconfig ", path, ": ", e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("kubeconfig ", path, ": ", e.what()));
   }
   const auto base = std::filesystem::path(path).parent_path();
   try {
-    const std::string context_name = root["current-context"].as<std::string>("");
-    const YAML::Node context = FindNamed(root["contexts"], context_name)["context"];
+    const std::string context_name =
+        root["current-context"].as<std::string>("");
+    const YAML::Node context =
+        FindNamed(root["contexts"], context_name)["context"];
     if (!context) {
       return absl::InvalidArgumentError(
-          absl::StrCat("kubeconfig ", path, ": current-context \"", context_name,
-                       "\" is not in contexts"));
+          absl::StrCat("kubeconfig ", path, ": current-context \"",
+                       context_name, "\" is not in contexts"));
     }
     const std::string cluster_name = context["cluster"].as<std::string>("");
-    const YAML::Node cluster = FindNamed(root["clusters"], cluster_name)["cluster"];
+    const YAML::Node cluster =
+        FindNamed(root["clusters"], cluster_name)["cluster"];
     if (!cluster || !cluster["server"]) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "kubeconfig ", path, ": cluster \"", cluster_name, "\" has no server"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("kubeconfig ", path, ": cluster \"", cluster_name,
+                       "\" has no server"));
     }
     KubeConfig config;
     config.server = cluster["server"].as<std::string>();
     if (cluster["insecure-skip-tls-verify"]) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "kubeconfig ", path, ": insecure-skip-tls-verify is not supported; "
-          "give certificate-authority(-data)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("kubeconfig ", path,
+                       ": insecure-skip-tls-verify is not supported; "
+                       "give certificate-authority(-data)"));
     }
     auto ca = DataOrFile(cluster, "certificate-authority", base, "cluster");
     if (!ca.ok()) return ca.status();
     config.ca_pem = *ca;
-    if (context["namespace"]) config.default_namespace = context["namespace"].as<std::string>();
+    if (context["namespace"])
+      config.default_namespace = context["namespace"].as<std::string>();
     const std::string user_name = context["user"].as<std::string>("");
     const YAML::Node user = FindNamed(root["users"], user_name)["user"];
     if (user) {
@@ -102,7 +111,8 @@ absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path) {
     }
     return config;
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("kubeconfig ", path, ": ", e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("kubeconfig ", path, ": ", e.what()));
   }
 }
 
@@ -111,14 +121,17 @@ absl::StatusOr<KubeConfig> LoadInClusterConfig() {
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
   if (host == nullptr || port == nullptr) {
     return absl::FailedPreconditionError(
-        "not running in a cluster (KUBERNETES_SERVICE_HOST/PORT unset); pass --kubeconfig");
+        "not running in a cluster (KUBERNETES_SERVICE_HOST/PORT unset); pass "
+        "--kubeconfig");
   }
   const std::string dir = "/var/run/secrets/kubernetes.io/serviceaccount/";
   KubeConfig config;
   const std::string host_text = host;
-  config.server = absl::StrCat(
-      "https://", host_text.find(':') != std::string::npos ? "[" + host_text + "]" : host_text,
-      ":", port);
+  config.server = absl::StrCat("https://",
+                               host_text.find(':') != std::string::npos
+                                   ? "[" + host_text + "]"
+                                   : host_text,
+                               ":", port);
   auto token = ReadFile(dir + "token");
   if (!token.ok()) return token.status();
   config.token = std::string(absl::StripAsciiWhitespace(*token));

@@ -21,14 +21,17 @@ struct Resource {
   }
 };
 
-inline constexpr Resource kCanaryRollouts{"/apis/smartcanary.dev/v1alpha1", "canaryrollouts"};
+inline constexpr Resource kCanaryRollouts{"/apis/smartcanary.dev/v1alpha1",
+                                          "canaryrollouts"};
 inline constexpr Resource kAnalysisTemplates{"/apis/smartcanary.dev/v1alpha1",
                                              "canaryanalysistemplates"};
 // Cluster-scoped: use Item("", name).
-inline constexpr Resource kClusterAnalysisTemplates{"/apis/smartcanary.dev/v1alpha1",
-                                                    "clustercanaryanalysistemplates"};
-inline constexpr Resource kVirtualServices{"/apis/networking.istio.io/v1", "virtualservices"};
-inline constexpr Resource kDestinationRules{"/apis/networking.istio.io/v1", "destinationrules"};
+inline constexpr Resource kClusterAnalysisTemplates{
+    "/apis/smartcanary.dev/v1alpha1", "clustercanaryanalysistemplates"};
+inline constexpr Resource kVirtualServices{"/apis/networking.istio.io/v1",
+                                           "virtualservices"};
+inline constexpr Resource kDestinationRules{"/apis/networking.istio.io/v1",
+                                            "destinationrules"};
 inline constexpr Resource kServices{"/api/v1", "services"};
 
 inline constexpr char kCanaryRolloutApiVersion[] = "smartcanary.dev/v1alpha1";

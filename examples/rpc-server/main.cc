@@ -17,7 +17,8 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address");
 ABSL_FLAG(std::string, version, "v1", "version reported in replies");
-ABSL_FLAG(double, error_fraction, 0.0, "share of calls that fail with UNAVAILABLE (0..1)");
+ABSL_FLAG(double, error_fraction, 0.0,
+          "share of calls that fail with UNAVAILABLE (0..1)");
 ABSL_FLAG(int, latency_ms, 0, "added latency per call");
 
 namespace {
@@ -25,9 +26,12 @@ namespace {
 class Service final : public demo::v1::RpcServer::Service {
  public:
   Service(std::string version, double error_fraction, int latency_ms)
-      : version_(std::move(version)), error_fraction_(error_fraction), latency_ms_(latency_ms) {}
+      : version_(std::move(version)),
+        error_fraction_(error_fraction),
+        latency_ms_(latency_ms) {}
 
-  grpc::Status SayHello(grpc::ServerContext*, const demo::v1::HelloRequest* request,
+  grpc::Status SayHello(grpc::ServerContext*,
+                        const demo::v1::HelloRequest* request,
                         demo::v1::HelloReply* reply) override {
     if (auto injected = Inject(); !injected.ok()) return injected;
     reply->set_message(absl::StrCat("hello ", request->name()));
@@ -35,7 +39,8 @@ class Service final : public demo::v1::RpcServer::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status GetItem(grpc::ServerContext*, const demo::v1::GetItemRequest* request,
+  grpc::Status GetItem(grpc::ServerContext*,
+                       const demo::v1::GetItemRequest* request,
                        demo::v1::Item* item) override {
     if (auto injected = Inject(); !injected.ok()) return injected;
     item->set_id(request->id());
@@ -53,7 +58,8 @@ class Service final : public demo::v1::RpcServer::Service {
     if (latency_ms_ > 0) absl::SleepFor(absl::Milliseconds(latency_ms_));
     std::lock_guard<std::mutex> lock(mu_);
     if (uniform_(random_) < error_fraction_) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrCat(version_, ": injected failure"));
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          absl::StrCat(version_, ": injected failure"));
     }
     return grpc::Status::OK;
   }
@@ -72,20 +78,24 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
   std::vector<char*> absl_argv = smartcanary::ArgvOf(args);
   absl::ParseCommandLine(static_cast<int>(args.size()), absl_argv.data());
-  Service service(absl::GetFlag(FLAGS_version), absl::GetFlag(FLAGS_error_fraction),
+  Service service(absl::GetFlag(FLAGS_version),
+                  absl::GetFlag(FLAGS_error_fraction),
                   absl::GetFlag(FLAGS_latency_ms));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen),
+                           grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();
   if (!server || port == 0) {
     spdlog::error("--listen {}: cannot listen", absl::GetFlag(FLAGS_listen));
     return 2;
   }
-  spdlog::info("rpc-server {} on :{} (error fraction {}, latency {} ms)", absl::GetFlag(FLAGS_version),
-               port, absl::GetFlag(FLAGS_error_fraction), absl::GetFlag(FLAGS_latency_ms));
+  spdlog::info("rpc-server {} on :{} (error fraction {}, latency {} ms)",
+               absl::GetFlag(FLAGS_version), port,
+               absl::GetFlag(FLAGS_error_fraction),
+               absl::GetFlag(FLAGS_latency_ms));
   server->Wait();
   return 0;
 }

@@ -1,11 +1,13 @@
 #include "tests/integration/cluster_fixture.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,13 +17,13 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "cli/manifest.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/resources.h"
 
 namespace smartcanary::testing {
-namespace {
 
 using nlohmann::json;
 
@@ -37,9 +39,12 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
+namespace {
+
 std::string ShellQuote(const std::string& arg) {
   std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : arg)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -50,6 +55,10 @@ std::string PathFor(const json& object) {
   if (kind == "DestinationRule") return kube::kDestinationRules.Collection(ns);
   if (kind == "Service") return kube::kServices.Collection(ns);
   if (kind == "CanaryRollout") return kube::kCanaryRollouts.Collection(ns);
+  if (kind == "CanaryAnalysisTemplate")
+    return kube::kAnalysisTemplates.Collection(ns);
+  if (kind == "ClusterCanaryAnalysisTemplate")
+    return kube::kClusterAnalysisTemplates.Collection("");
   ADD_FAILURE() << "no path for kind " << kind;
   return "";
 }
@@ -62,7 +71,8 @@ std::shared_ptr<grpc::Channel> FreshChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   args);
 }
 
 }  // namespace
@@ -71,7 +81,8 @@ kube::KubeClient& Kube() {
   static kube::KubeClient* client = [] {
     const char* path = std::getenv("KUBECONFIG");
     if (path == nullptr) {
-      std::fprintf(stderr, "KUBECONFIG is not set: run through scripts/test.sh\n");
+      std::fprintf(stderr,
+                   "KUBECONFIG is not set: run through scripts/test.sh\n");
       std::abort();
     }
     auto config = kube::LoadKubeconfig(path);
@@ -86,75 +97,179 @@ kube::KubeClient& Kube() {
 
 std::string RunfilePath(const std::string& target_path) {
   const char* root = std::getenv("TEST_SRCDIR");
-  return absl::StrCat(root != nullptr ? root : ".", "/smartcanary/", target_path);
+  return absl::StrCat(root != nullptr ? root : ".", "/smartcanary/",
+                      target_path);
 }
 
 TestNamespace::TestNamespace() {
   static std::mt19937 random(std::random_device{}());
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string base = absl::AsciiStrToLower(info != nullptr ? info->name() : "test");
+  std::string base =
+      absl::AsciiStrToLower(info != nullptr ? info->name() : "test");
   base = base.substr(0, 40);
   name_ = absl::StrCat(base, "-", random() % 100000);
-  auto created = Kube().Post("/api/v1/namespaces",
-                             json{{"apiVersion", "v1"}, {"kind", "Namespace"},
-                                  {"metadata", {{"name", name_}}}});
+  auto created =
+      Kube().Post("/api/v1/namespaces", json{{"apiVersion", "v1"},
+                                             {"kind", "Namespace"},
+                                             {"metadata", {{"name", name_}}}});
   EXPECT_TRUE(created.ok()) << created.status();
 }
 
-TestNamespace::~TestNamespace() { (void)Kube().Delete("/api/v1/namespaces/" + name_); }
+TestNamespace::~TestNamespace() {
+  (void)Kube().Delete("/api/v1/namespaces/" + name_);
+}
 
 void TestNamespace::Apply(const std::string& yaml) const {
   for (absl::string_view document : absl::StrSplit(yaml, "\n---\n")) {
     auto object = cli::YamlToJson(std::string(document));
     ASSERT_TRUE(object.ok()) << object.status();
-    (*object)["metadata"]["namespace"] = name_;
+    if ((*object)["kind"] != "ClusterCanaryAnalysisTemplate")
+      (*object)["metadata"]["namespace"] = name_;
     auto created = Kube().Post(PathFor(*object), *object);
     ASSERT_TRUE(created.ok()) << created.status();
   }
 }
 
-CanarydProcess::CanarydProcess(std::string ns)
-    : namespace_(std::move(ns)), grpc_port_(FreePort()), http_port_(FreePort()) {
+ChildProcess::ChildProcess(std::string name, std::vector<std::string> argv)
+    : name_(std::move(name)), argv_(std::move(argv)) {
   Start();
 }
 
-CanarydProcess::~CanarydProcess() { Kill9(); }
-
-void CanarydProcess::Start() {
-  const std::string binary = RunfilePath("controller/canaryd");
-  const std::string grpc = absl::StrCat("--grpc-listen=127.0.0.1:", grpc_port_);
-  const std::string http = absl::StrCat("--http-listen=127.0.0.1:", http_port_);
-  const std::string ns = "--namespace=" + namespace_;
+void ChildProcess::Start() {
+  const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+  const std::string log =
+      absl::StrCat(outputs != nullptr ? outputs : "/tmp", "/", name_, ".log");
   pid_ = fork();
   if (pid_ == 0) {
-    execl(binary.c_str(), binary.c_str(), grpc.c_str(), http.c_str(), ns.c_str(), nullptr);
+    FILE* out = fopen(log.c_str(), "a");
+    if (out != nullptr) {
+      dup2(fileno(out), 1);
+      dup2(fileno(out), 2);
+    }
+    std::vector<char*> args;
+    for (std::string& arg : argv_) args.push_back(arg.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
     _exit(127);
   }
-  auto channel = FreshChannel(address());
-  ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30)))
-      << "canaryd did not start";
 }
 
-void CanarydProcess::Kill9() {
+void ChildProcess::Kill9() {
   if (pid_ <= 0) return;
   kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
   pid_ = -1;
 }
 
+CanarydProcess::CanarydProcess(std::string ns,
+                               std::vector<std::string> extra_flags)
+    : grpc_port_(FreePort()), http_port_(FreePort()) {
+  std::vector<std::string> argv = {
+      RunfilePath("controller/canaryd"),
+      absl::StrCat("--grpc-listen=127.0.0.1:", grpc_port_),
+      absl::StrCat("--http-listen=127.0.0.1:", http_port_),
+      "--namespace=" + ns};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  process_ = std::make_unique<ChildProcess>("canaryd-" + ns, argv);
+  Start();
+}
+
+void CanarydProcess::Start() {
+  if (!process_->running()) process_->Start();
+  auto channel = FreshChannel(address());
+  ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
+                                        std::chrono::seconds(30)))
+      << "canaryd did not start";
+}
+
 std::unique_ptr<v1::RolloutService::Stub> CanarydProcess::Stub() const {
   return v1::RolloutService::NewStub(FreshChannel(address()));
 }
 
-CommandResult Canaryctl(const std::string& server, const std::vector<std::string>& args) {
-  std::string command = ShellQuote(RunfilePath("cli/canaryctl")) + " --server " + server;
+PrometheusProcess::PrometheusProcess(const std::vector<std::string>& targets)
+    : port_(FreePort()) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/prometheus-", port_);
+  std::string config =
+      "global: {scrape_interval: 1s, evaluation_interval: "
+      "1s}\nscrape_configs:\n";
+  for (size_t i = 0; i < targets.size(); ++i) {
+    absl::StrAppend(&config, "- job_name: target", i,
+                    "\n  static_configs: [{targets: [\"", targets[i],
+                    "\"]}]\n");
+  }
+  mkdir(dir.c_str(), 0755);
+  FILE* f = fopen((dir + "/prometheus.yml").c_str(), "w");
+  fputs(config.c_str(), f);
+  fclose(f);
+  process_ = std::make_unique<ChildProcess>(
+      absl::StrCat("prometheus-", port_),
+      std::vector<std::string>{
+          "/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+          "--storage.tsdb.path=" + dir + "/data",
+          absl::StrCat("--web.listen-address=127.0.0.1:", port_)});
+  EXPECT_TRUE(WaitFor([&] { return !HttpGet(url() + "/-/ready").empty(); }))
+      << "Prometheus not ready";
+}
+
+bool PrometheusProcess::WaitForData(const std::string& promql,
+                                    absl::Duration timeout) const {
+  return WaitFor(
+      [&] {
+        std::string escaped;
+        for (char c : promql) {
+          if (std::isalnum(static_cast<unsigned char>(c))) {
+            escaped += c;
+          } else {
+            escaped += absl::StrFormat("%%%02X", static_cast<unsigned char>(c));
+          }
+        }
+        json answer = json::parse(
+            HttpGet(url() + "/api/v1/query?query=" + escaped), nullptr, false);
+        return !answer.is_discarded() && !answer["data"]["result"].empty();
+      },
+      timeout);
+}
+
+namespace {
+size_t AppendBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+}  // namespace
+
+std::string HttpGet(const std::string& url,
+                    const std::vector<std::string>& headers) {
+  CURL* curl = curl_easy_init();
+  std::string body;
+  curl_slist* list = nullptr;
+  for (const std::string& header : headers)
+    list = curl_slist_append(list, header.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  const bool ok = curl_easy_perform(curl) == CURLE_OK;
+  curl_easy_cleanup(curl);
+  curl_slist_free_all(list);
+  return ok ? body : "";
+}
+
+CommandResult Canaryctl(const std::string& server,
+                        const std::vector<std::string>& args) {
+  std::string command =
+      ShellQuote(RunfilePath("cli/canaryctl")) + " --server " + server;
   for (const std::string& arg : args) command += " " + ShellQuote(arg);
   command += " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   std::string output;
   std::array<char, 4096> buffer;
   size_t got;
-  while ((got = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), got);
+  while ((got = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    output.append(buffer.data(), got);
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
@@ -168,9 +283,11 @@ bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
   return done();
 }
 
-WeightRecorder::WeightRecorder(std::string ns, std::string virtual_service, int route_index,
-                               int canary_destination)
-    : ns_(std::move(ns)), name_(std::move(virtual_service)), route_(route_index),
+WeightRecorder::WeightRecorder(std::string ns, std::string virtual_service,
+                               int route_index, int canary_destination)
+    : ns_(std::move(ns)),
+      name_(std::move(virtual_service)),
+      route_(route_index),
       canary_(canary_destination) {
   auto current = Kube().Get(kube::kVirtualServices.Item(ns_, name_));
   EXPECT_TRUE(current.ok()) << current.status();
@@ -181,16 +298,20 @@ WeightRecorder::WeightRecorder(std::string ns, std::string virtual_service, int 
   thread_ = std::thread([this, version] {
     std::string resource_version = version;
     while (!stop_) {
-      const std::string path = absl::StrCat(kube::kVirtualServices.Collection(ns_),
-                                            "?watch=1&fieldSelector=metadata.name%3D", name_,
-                                            "&resourceVersion=", resource_version);
+      const std::string path =
+          absl::StrCat(kube::kVirtualServices.Collection(ns_),
+                       "?watch=1&fieldSelector=metadata.name%3D", name_,
+                       "&resourceVersion=", resource_version);
       (void)Kube().Watch(
           path,
           [&](const json& event) {
             if (event.value("type", "") != "MODIFIED") return true;
             const json& object = event["object"];
-            resource_version = object["metadata"].value("resourceVersion", resource_version);
-            const int weight = object["spec"]["http"][route_]["route"][canary_].value("weight", 0);
+            resource_version =
+                object["metadata"].value("resourceVersion", resource_version);
+            const int weight =
+                object["spec"]["http"][route_]["route"][canary_].value("weight",
+                                                                       0);
             std::lock_guard<std::mutex> lock(mu_);
             if (weights_.back() != weight) weights_.push_back(weight);
             return true;

@@ -36,22 +36,65 @@ class TestNamespace {
   std::string name_;
 };
 
+int FreePort();
+
+// A program run by a test, killed when the test ends. Its output goes to
+// $TEST_UNDECLARED_OUTPUTS_DIR (or the test log) under `name`.
+class ChildProcess {
+ public:
+  ChildProcess(std::string name, std::vector<std::string> argv);
+  ~ChildProcess() { Kill9(); }
+  void Start();
+  void Kill9();
+  bool running() const { return pid_ > 0; }
+
+ private:
+  std::string name_;
+  std::vector<std::string> argv_;
+  pid_t pid_ = -1;
+};
+
 // A canaryd process watching one namespace; kill -9 and restart at will.
 class CanarydProcess {
  public:
-  explicit CanarydProcess(std::string ns);
-  ~CanarydProcess();
+  explicit CanarydProcess(std::string ns,
+                          std::vector<std::string> extra_flags = {});
   void Start();
-  void Kill9();
-  std::string address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  void Kill9() { process_->Kill9(); }
+  std::string address() const {
+    return "127.0.0.1:" + std::to_string(grpc_port_);
+  }
+  std::string metrics_url() const {
+    return "http://127.0.0.1:" + std::to_string(http_port_) + "/metrics";
+  }
   std::unique_ptr<v1::RolloutService::Stub> Stub() const;
 
  private:
-  std::string namespace_;
   int grpc_port_;
   int http_port_;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
 };
+
+// Debian's Prometheus scraping `targets` (host:port) every second.
+class PrometheusProcess {
+ public:
+  explicit PrometheusProcess(const std::vector<std::string>& targets);
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_);
+  }
+  void Kill9() { process_->Kill9(); }
+  // Until `promql` returns at least one sample (the first scrapes are in).
+  bool WaitForData(const std::string& promql,
+                   absl::Duration timeout = absl::Seconds(60)) const;
+
+ private:
+  int port_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// GET url with optional "Name: value" headers; the body, or empty on failure.
+std::string HttpGet(const std::string& url,
+                    const std::vector<std::string>& headers = {});
 
 struct CommandResult {
   int exit_code;
@@ -59,17 +102,19 @@ struct CommandResult {
 };
 
 // Runs the real canaryctl binary.
-CommandResult Canaryctl(const std::string& server, const std::vector<std::string>& args);
+CommandResult Canaryctl(const std::string& server,
+                        const std::vector<std::string>& args);
 
 // Polls `done` until true or `timeout`; returns whether it became true.
-bool WaitFor(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(60));
+bool WaitFor(const std::function<bool()>& done,
+             absl::Duration timeout = absl::Seconds(60));
 
 // Records every distinct canary weight a VirtualService route shows, in
 // order, through a Kubernetes watch.
 class WeightRecorder {
  public:
-  WeightRecorder(std::string ns, std::string virtual_service, int route_index = 0,
-                 int canary_destination = 1);
+  WeightRecorder(std::string ns, std::string virtual_service,
+                 int route_index = 0, int canary_destination = 1);
   ~WeightRecorder();
   std::vector<int> weights() const;
 

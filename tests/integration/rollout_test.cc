@@ -41,7 +41,8 @@ spec:
     labels: {app: rpc-server, version: v1}
 )";
 
-v1::StartRolloutRequest Request(const std::string& ns, std::vector<v1::Step> steps,
+v1::StartRolloutRequest Request(const std::string& ns,
+                                std::vector<v1::Step> steps,
                                 const std::string& version = "v2") {
   v1::StartRolloutRequest request;
   request.set_namespace_(ns);
@@ -97,7 +98,8 @@ class RolloutTest : public ::testing::Test {
     return rollout;
   }
 
-  bool WaitForPhase(v1::Phase phase, int step, absl::Duration timeout = absl::Seconds(60)) {
+  bool WaitForPhase(v1::Phase phase, int step,
+                    absl::Duration timeout = absl::Seconds(60)) {
     const bool reached = WaitFor(
         [&] {
           v1::Rollout r = Get();
@@ -105,13 +107,18 @@ class RolloutTest : public ::testing::Test {
                  r.observed_generation() == r.generation();
         },
         timeout);
-    if (!reached) ADD_FAILURE() << "rollout never reached phase " << phase << " step " << step
-                                << "; it is at " << Get().DebugString();
+    if (!reached)
+      ADD_FAILURE() << "rollout never reached phase " << phase << " step "
+                    << step << "; it is at " << Get().DebugString();
     return reached;
   }
 
-  json VirtualService() { return *Kube().Get(kube::kVirtualServices.Item(ns_.name(), "rpc-server")); }
-  json DestinationRule() { return *Kube().Get(kube::kDestinationRules.Item(ns_.name(), "rpc-server")); }
+  json VirtualService() {
+    return *Kube().Get(kube::kVirtualServices.Item(ns_.name(), "rpc-server"));
+  }
+  json DestinationRule() {
+    return *Kube().Get(kube::kDestinationRules.Item(ns_.name(), "rpc-server"));
+  }
 
   // {stable, canary} weights of the primary route, read back from the API.
   std::pair<int, int> Weights() {
@@ -120,7 +127,8 @@ class RolloutTest : public ::testing::Test {
   }
 
   std::string SubsetVersion(int index) {
-    return DestinationRule()["spec"]["subsets"][index]["labels"].value("version", "");
+    return DestinationRule()["spec"]["subsets"][index]["labels"].value(
+        "version", "");
   }
 
   grpc::Status Command(const std::string& verb, bool full = false) {
@@ -160,19 +168,24 @@ TEST_F(RolloutTest, ArticlePlanRunsToHealthyWithWeightsCheckedAtEveryStep) {
   EXPECT_EQ(Weights(), std::make_pair(50, 50));
   v1::Rollout paused = Get();
   EXPECT_TRUE(paused.has_pause_started_at());
-  EXPECT_NE(paused.message().find("paused for 30s"), std::string::npos) << paused.message();
+  EXPECT_NE(paused.message().find("paused for 30s"), std::string::npos)
+      << paused.message();
 
   ASSERT_TRUE(WaitForPhase(v1::HEALTHY, 5, absl::Seconds(90)));
   EXPECT_EQ(Weights(), std::make_pair(100, 0));
-  EXPECT_EQ(SubsetVersion(0), "v2") << "stable subset takes the canary's labels";
+  EXPECT_EQ(SubsetVersion(0), "v2")
+      << "stable subset takes the canary's labels";
   // The 30 s pause was waited out, measured from its recorded start.
-  EXPECT_GE(absl::Now() - absl::FromUnixSeconds(paused.pause_started_at().seconds()),
-            absl::Seconds(30));
+  EXPECT_GE(
+      absl::Now() - absl::FromUnixSeconds(paused.pause_started_at().seconds()),
+      absl::Seconds(30));
   EXPECT_EQ(recorder.weights(), (std::vector<int>{0, 20, 50, 100, 0}));
   // The route canaryd does not own is untouched.
-  EXPECT_EQ(VirtualService()["spec"]["http"][0]["route"][0].contains("weight"), false);
+  EXPECT_EQ(VirtualService()["spec"]["http"][0]["route"][0].contains("weight"),
+            false);
 
-  CommandResult status = Canaryctl(canaryd_.address(), {"status", "rpc-server", "-n", ns_.name()});
+  CommandResult status =
+      Canaryctl(canaryd_.address(), {"status", "rpc-server", "-n", ns_.name()});
   EXPECT_EQ(status.exit_code, 0) << status.output;
 }
 
@@ -181,13 +194,15 @@ TEST_F(RolloutTest, AbortMidwayReturnsAllTrafficToStableAndRetryStartsOver) {
   ASSERT_TRUE(WaitForPhase(v1::PAUSED, 1));
   ASSERT_EQ(Weights(), std::make_pair(80, 20));
 
-  CommandResult abort = Canaryctl(canaryd_.address(), {"abort", "rpc-server", "-n", ns_.name()});
+  CommandResult abort =
+      Canaryctl(canaryd_.address(), {"abort", "rpc-server", "-n", ns_.name()});
   ASSERT_EQ(abort.exit_code, 0) << abort.output;
   EXPECT_TRUE(WaitFor([&] { return Weights() == std::make_pair(100, 0); }));
   v1::Rollout aborted = Get();
   EXPECT_EQ(aborted.phase(), v1::DEGRADED);
   EXPECT_NE(aborted.message().find("aborted"), std::string::npos);
-  CommandResult status = Canaryctl(canaryd_.address(), {"status", "rpc-server", "-n", ns_.name()});
+  CommandResult status =
+      Canaryctl(canaryd_.address(), {"status", "rpc-server", "-n", ns_.name()});
   EXPECT_EQ(status.exit_code, 1) << status.output;
 
   ASSERT_TRUE(Command("retry").ok());
@@ -203,21 +218,26 @@ TEST_F(RolloutTest, KillNineDuringATimedPauseContinuesFromTheRecordedStart) {
   canaryd_.Kill9();
   absl::SleepFor(absl::Seconds(2));
   // Nothing moves while canaryd is down (read from the API server itself).
-  EXPECT_EQ((*Kube().Get(kube::kCanaryRollouts.Item(ns_.name(), "rpc-server")))["status"]
+  EXPECT_EQ((*Kube().Get(
+                kube::kCanaryRollouts.Item(ns_.name(), "rpc-server")))["status"]
                 .value("currentStepIndex", -1),
             1);
   canaryd_.Start();
   stub_ = canaryd_.Stub();
-  EXPECT_EQ(Get().pause_started_at().seconds(), before.pause_started_at().seconds())
+  EXPECT_EQ(Get().pause_started_at().seconds(),
+            before.pause_started_at().seconds())
       << "the pause keeps its recorded start across the restart";
   ASSERT_TRUE(WaitForPhase(v1::PAUSED, 3));
   EXPECT_EQ(Weights(), std::make_pair(40, 60));
-  EXPECT_GE(absl::Now() - absl::FromUnixSeconds(before.pause_started_at().seconds()),
-            absl::Seconds(8));
-  EXPECT_EQ(recorder.weights(), (std::vector<int>{0, 30, 60})) << "no step repeated or skipped";
+  EXPECT_GE(
+      absl::Now() - absl::FromUnixSeconds(before.pause_started_at().seconds()),
+      absl::Seconds(8));
+  EXPECT_EQ(recorder.weights(), (std::vector<int>{0, 30, 60}))
+      << "no step repeated or skipped";
 }
 
-TEST_F(RolloutTest, KillNineDuringAnIndefinitePauseWaitsForPromoteAfterRestart) {
+TEST_F(RolloutTest,
+       KillNineDuringAnIndefinitePauseWaitsForPromoteAfterRestart) {
   WeightRecorder recorder(ns_.name(), "rpc-server", 1);
   Start(Request(ns_.name(), {SetWeight(25), Pause(), SetWeight(75), Pause()}));
   ASSERT_TRUE(WaitForPhase(v1::PAUSED, 1));
@@ -242,37 +262,47 @@ TEST_F(RolloutTest, ConcurrentEditsOfAnotherRouteSurvive) {
   // weights; guarded patches must neither lose their edits nor ours.
   std::atomic<bool> stop{false};
   std::atomic<int> edits{0};
-  const std::string path = kube::kVirtualServices.Item(ns_.name(), "rpc-server");
+  const std::string path =
+      kube::kVirtualServices.Item(ns_.name(), "rpc-server");
   std::thread editor([&] {
     while (!stop) {
-      json ops = json::array({{{"op", "add"}, {"path", "/spec/http/0/timeout"},
-                               {"value", absl::StrCat(edits.load() + 1, "s")}}});
+      json ops =
+          json::array({{{"op", "add"},
+                        {"path", "/spec/http/0/timeout"},
+                        {"value", absl::StrCat(edits.load() + 1, "s")}}});
       if (Kube().JsonPatch(path, ops).ok()) ++edits;
     }
   });
-  Start(Request(ns_.name(), {SetWeight(10), SetWeight(20), SetWeight(30), SetWeight(40),
-                             SetWeight(50), SetWeight(60), Pause()}));
+  Start(Request(ns_.name(),
+                {SetWeight(10), SetWeight(20), SetWeight(30), SetWeight(40),
+                 SetWeight(50), SetWeight(60), Pause()}));
   const bool reached = WaitForPhase(v1::PAUSED, 6);
   stop = true;
   editor.join();
   ASSERT_TRUE(reached);
   EXPECT_GT(edits.load(), 0);
   EXPECT_EQ(Weights(), std::make_pair(40, 60));
-  EXPECT_EQ(VirtualService()["spec"]["http"][0].value("timeout", ""), absl::StrCat(edits.load(), "s"));
+  EXPECT_EQ(VirtualService()["spec"]["http"][0].value("timeout", ""),
+            absl::StrCat(edits.load(), "s"));
 }
 
 TEST_F(RolloutTest, InvalidSpecIsRefusedWithTheFieldNamedAndNothingStored) {
   // Over gRPC, as a CD system calls it.
   grpc::ClientContext context;
   v1::Rollout out;
-  grpc::Status refused = stub_->StartRollout(&context, Request(ns_.name(), {SetWeight(120)}), &out);
+  grpc::Status refused = stub_->StartRollout(
+      &context, Request(ns_.name(), {SetWeight(120)}), &out);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(refused.error_message(), "spec.steps[0].setWeight: must be between 0 and 100, got 120");
+  EXPECT_EQ(refused.error_message(),
+            "spec.steps[0].setWeight: must be between 0 and 100, got 120");
   EXPECT_TRUE(absl::IsNotFound(
-      Kube().Get(kube::kCanaryRollouts.Item(ns_.name(), "rpc-server")).status()));
+      Kube()
+          .Get(kube::kCanaryRollouts.Item(ns_.name(), "rpc-server"))
+          .status()));
 
   // Through canaryctl, from a file.
-  const std::string file = absl::StrCat(std::getenv("TEST_TMPDIR"), "/bad.yaml");
+  const std::string file =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/bad.yaml");
   FILE* f = fopen(file.c_str(), "w");
   fputs(R"(apiVersion: smartcanary.dev/v1alpha1
 kind: CanaryRollout
@@ -285,53 +315,74 @@ spec:
       destinationRule: {name: rpc-server, stableSubsetName: stable, canarySubsetName: canary}
   steps:
   - setWieght: 20
-)", f);
+)",
+        f);
   fclose(f);
-  CommandResult cli = Canaryctl(canaryd_.address(), {"start", "-f", file, "-n", ns_.name()});
+  CommandResult cli =
+      Canaryctl(canaryd_.address(), {"start", "-f", file, "-n", ns_.name()});
   EXPECT_NE(cli.exit_code, 0);
-  EXPECT_NE(cli.output.find("spec.steps[0].setWieght: unknown step type"), std::string::npos)
+  EXPECT_NE(cli.output.find("spec.steps[0].setWieght: unknown step type"),
+            std::string::npos)
       << cli.output;
   EXPECT_TRUE(absl::IsNotFound(
-      Kube().Get(kube::kCanaryRollouts.Item(ns_.name(), "rpc-server")).status()));
+      Kube()
+          .Get(kube::kCanaryRollouts.Item(ns_.name(), "rpc-server"))
+          .status()));
 
   // kubectl-style writes are checked by the CRD schema in the API server.
-  json direct = {{"apiVersion", "smartcanary.dev/v1alpha1"},
-                 {"kind", "CanaryRollout"},
-                 {"metadata", {{"name", "direct"}}},
-                 {"spec", {{"trafficRouting", {{"istio", {{"virtualService", {{"name", "x"}}}}}}},
-                           {"steps", json::array({{{"setWeight", 120}}})}}}};
-  auto schema = Kube().Post(kube::kCanaryRollouts.Collection(ns_.name()), direct);
+  json direct = {
+      {"apiVersion", "smartcanary.dev/v1alpha1"},
+      {"kind", "CanaryRollout"},
+      {"metadata", {{"name", "direct"}}},
+      {"spec",
+       {{"trafficRouting", {{"istio", {{"virtualService", {{"name", "x"}}}}}}},
+        {"steps", json::array({{{"setWeight", 120}}})}}}};
+  auto schema =
+      Kube().Post(kube::kCanaryRollouts.Collection(ns_.name()), direct);
   EXPECT_TRUE(absl::IsInvalidArgument(schema.status()));
-  EXPECT_NE(schema.status().message().find("spec.steps[0].setWeight"), absl::string_view::npos)
+  EXPECT_NE(schema.status().message().find("spec.steps[0].setWeight"),
+            absl::string_view::npos)
       << schema.status();
 
-  CommandResult unknown = Canaryctl(canaryd_.address(), {"get", "no-such", "-n", ns_.name()});
+  CommandResult unknown =
+      Canaryctl(canaryd_.address(), {"get", "no-such", "-n", ns_.name()});
   EXPECT_NE(unknown.exit_code, 0);
-  EXPECT_NE(unknown.output.find("no-such not found"), std::string::npos) << unknown.output;
-  CommandResult bad_promote = Canaryctl(canaryd_.address(), {"promote", "no-such", "-n", ns_.name()});
+  EXPECT_NE(unknown.output.find("no-such not found"), std::string::npos)
+      << unknown.output;
+  CommandResult bad_promote =
+      Canaryctl(canaryd_.address(), {"promote", "no-such", "-n", ns_.name()});
   EXPECT_NE(bad_promote.exit_code, 0);
 }
 
 TEST_F(RolloutTest, MissingVirtualServiceDegradesAndPatchesNothing) {
   v1::StartRolloutRequest request = Request(ns_.name(), ArticlePlan());
-  request.mutable_spec()->mutable_traffic_routing()->set_virtual_service("does-not-exist");
-  const std::string dr_version = DestinationRule()["metadata"]["resourceVersion"];
+  request.mutable_spec()->mutable_traffic_routing()->set_virtual_service(
+      "does-not-exist");
+  const std::string dr_version =
+      DestinationRule()["metadata"]["resourceVersion"];
   Start(request);
   ASSERT_TRUE(WaitForPhase(v1::DEGRADED, 0));
-  EXPECT_NE(Get().message().find("does-not-exist"), std::string::npos) << Get().message();
-  EXPECT_EQ(DestinationRule()["metadata"]["resourceVersion"], dr_version) << "nothing patched";
-  CommandResult status = Canaryctl(canaryd_.address(), {"status", "rpc-server", "-n", ns_.name()});
+  EXPECT_NE(Get().message().find("does-not-exist"), std::string::npos)
+      << Get().message();
+  EXPECT_EQ(DestinationRule()["metadata"]["resourceVersion"], dr_version)
+      << "nothing patched";
+  CommandResult status =
+      Canaryctl(canaryd_.address(), {"status", "rpc-server", "-n", ns_.name()});
   EXPECT_EQ(status.exit_code, 1) << status.output;
 }
 
 TEST_F(RolloutTest, RouteWithoutTheCanaryDestinationDegradesAndPatchesNothing) {
   v1::StartRolloutRequest request = Request(ns_.name(), ArticlePlan());
-  request.mutable_spec()->mutable_traffic_routing()->set_canary_subset("preview");
-  const std::string vs_version = VirtualService()["metadata"]["resourceVersion"];
-  const std::string dr_version = DestinationRule()["metadata"]["resourceVersion"];
+  request.mutable_spec()->mutable_traffic_routing()->set_canary_subset(
+      "preview");
+  const std::string vs_version =
+      VirtualService()["metadata"]["resourceVersion"];
+  const std::string dr_version =
+      DestinationRule()["metadata"]["resourceVersion"];
   Start(request);
   ASSERT_TRUE(WaitForPhase(v1::DEGRADED, 0));
-  EXPECT_NE(Get().message().find("route \"primary\" has no destination with subset \"preview\""),
+  EXPECT_NE(Get().message().find(
+                "route \"primary\" has no destination with subset \"preview\""),
             std::string::npos)
       << Get().message();
   EXPECT_EQ(VirtualService()["metadata"]["resourceVersion"], vs_version);
@@ -367,18 +418,23 @@ TEST_F(RolloutTest, PauseAndResumeHoldARolloutByHand) {
   EXPECT_EQ(Command("resume").error_code(), grpc::StatusCode::OK);
   ASSERT_TRUE(WaitForPhase(v1::PAUSED, 3));
   EXPECT_EQ(Weights(), std::make_pair(60, 40));
-  EXPECT_EQ(Command("resume").error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Command("resume").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_F(RolloutTest, CanaryctlShowsTheTreeAndJson) {
   Start(Request(ns_.name(), ArticlePlan()));
   ASSERT_TRUE(WaitForPhase(v1::PAUSED, 1));
-  CommandResult tree = Canaryctl(canaryd_.address(), {"get", "rpc-server", "-n", ns_.name()});
+  CommandResult tree =
+      Canaryctl(canaryd_.address(), {"get", "rpc-server", "-n", ns_.name()});
   ASSERT_EQ(tree.exit_code, 0) << tree.output;
   EXPECT_NE(tree.output.find("॥ Paused"), std::string::npos) << tree.output;
-  EXPECT_NE(tree.output.find("stable 80 / canary 20"), std::string::npos) << tree.output;
-  EXPECT_NE(tree.output.find("├──✔ 1. setWeight 20"), std::string::npos) << tree.output;
-  CommandResult list = Canaryctl(canaryd_.address(), {"list", "-n", ns_.name(), "-o", "json"});
+  EXPECT_NE(tree.output.find("stable 80 / canary 20"), std::string::npos)
+      << tree.output;
+  EXPECT_NE(tree.output.find("├──✔ 1. setWeight 20"), std::string::npos)
+      << tree.output;
+  CommandResult list =
+      Canaryctl(canaryd_.address(), {"list", "-n", ns_.name(), "-o", "json"});
   ASSERT_EQ(list.exit_code, 0) << list.output;
   json items = json::parse(list.output)["items"];
   ASSERT_EQ(items.size(), 1u);
@@ -388,7 +444,8 @@ TEST_F(RolloutTest, CanaryctlShowsTheTreeAndJson) {
   EXPECT_EQ(items[0]["canaryWeight"], 20);
   EXPECT_EQ(items[0]["stableWeight"], 80);
   CommandResult timeout =
-      Canaryctl(canaryd_.address(), {"status", "rpc-server", "-n", ns_.name(), "--timeout", "1s"});
+      Canaryctl(canaryd_.address(),
+                {"status", "rpc-server", "-n", ns_.name(), "--timeout", "1s"});
   EXPECT_EQ(timeout.exit_code, 2) << timeout.output;
 }
 

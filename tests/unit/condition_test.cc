@@ -20,7 +20,8 @@ bool Eval(const std::string& text, const std::vector<double>& result) {
 TEST(ConditionTest, ArgoExpressionsPeopleWrite) {
   EXPECT_TRUE(Eval("result[0] >= 0.95", {0.99}));
   EXPECT_FALSE(Eval("result[0] >= 0.95", {0.91}));
-  EXPECT_TRUE(Eval("result >= 0.95", {0.97})) << "a one-value result works as a number";
+  EXPECT_TRUE(Eval("result >= 0.95", {0.97}))
+      << "a one-value result works as a number";
   EXPECT_TRUE(Eval("len(result) == 0 || isNaN(result[0])", {}));
   EXPECT_TRUE(Eval("result[0] < 0.01 && result[1] < 500", {0.001, 300}));
   EXPECT_FALSE(Eval("!(result[0] > 1)", {2}));
@@ -42,13 +43,25 @@ TEST(ConditionTest, ComparisonsWithNaNAreFalse) {
 TEST(ConditionTest, ParseErrorsSayWhereAndWhat) {
   EXPECT_EQ(Condition::Parse("result[0] >= ").status().message(),
             "expected a value at position 14 of \"result[0] >= \"");
-  EXPECT_NE(Condition::Parse("reslt[0] > 1").status().message().find("unknown name \"reslt\""),
+  EXPECT_NE(Condition::Parse("reslt[0] > 1")
+                .status()
+                .message()
+                .find("unknown name \"reslt\""),
             absl::string_view::npos);
-  EXPECT_NE(Condition::Parse("(result[0] > 1").status().message().find("expected ')'"),
+  EXPECT_NE(Condition::Parse("(result[0] > 1")
+                .status()
+                .message()
+                .find("expected ')'"),
             absl::string_view::npos);
-  EXPECT_NE(Condition::Parse("result[0] > 1 1").status().message().find("unexpected text"),
+  EXPECT_NE(Condition::Parse("result[0] > 1 1")
+                .status()
+                .message()
+                .find("unexpected text"),
             absl::string_view::npos);
-  EXPECT_NE(Condition::Parse("result[0] + 1").status().message().find("not true/false"),
+  EXPECT_NE(Condition::Parse("result[0] + 1")
+                .status()
+                .message()
+                .find("not true/false"),
             absl::string_view::npos);
   EXPECT_FALSE(Condition::Parse("").ok());
   EXPECT_FALSE(Condition::Parse("isNaN(result[0], 1)").ok());
@@ -56,44 +69,68 @@ TEST(ConditionTest, ParseErrorsSayWhereAndWhat) {
 
 TEST(ConditionTest, EvaluationErrorsNameTheProblem) {
   auto condition = *Condition::Parse("result[2] > 1");
-  EXPECT_EQ(condition.Evaluate({1, 2}).status().message(), "result[2]: result has 2 values");
+  EXPECT_EQ(condition.Evaluate({1, 2}).status().message(),
+            "result[2]: result has 2 values");
   auto plain = *Condition::Parse("result > 1");
-  EXPECT_NE(plain.Evaluate({1, 2}).status().message().find("pick one with result[i]"),
-            absl::string_view::npos);
+  EXPECT_NE(
+      plain.Evaluate({1, 2}).status().message().find("pick one with result[i]"),
+      absl::string_view::npos);
 }
 
 TEST(SubstituteArgsTest, ReplacesArgsAndNamesMissingOnes) {
-  EXPECT_EQ(*SubstituteArgs("rate(x{service=\"{{args.service-name}}\"}[1m]) > {{ args.limit }}",
-                            {{"service-name", "rpc"}, {"limit", "5"}}),
-            "rate(x{service=\"rpc\"}[1m]) > 5");
+  EXPECT_EQ(
+      *SubstituteArgs(
+          "rate(x{service=\"{{args.service-name}}\"}[1m]) > {{ args.limit }}",
+          {{"service-name", "rpc"}, {"limit", "5"}}),
+      "rate(x{service=\"rpc\"}[1m]) > 5");
   EXPECT_EQ(SubstituteArgs("{{args.nope}}", {}).status().message(),
             "{{args.nope}}: no argument named \"nope\" was given");
   EXPECT_FALSE(SubstituteArgs("{{secrets.x}}", {}).ok());
 }
 
-std::optional<Condition> C(const std::string& text) { return *Condition::Parse(text); }
+std::optional<Condition> C(const std::string& text) {
+  return *Condition::Parse(text);
+}
 
 TEST(JudgeTest, ArgoRulesExceptNoDataIsInconclusive) {
   using P = MeasurementPhase;
-  EXPECT_EQ(Judge(C("result[0] >= 0.95"), std::nullopt, std::vector<double>{0.99}).phase, P::kSuccessful);
-  Verdict failed = Judge(C("result[0] >= 0.95"), std::nullopt, std::vector<double>{0.9});
+  EXPECT_EQ(
+      Judge(C("result[0] >= 0.95"), std::nullopt, std::vector<double>{0.99})
+          .phase,
+      P::kSuccessful);
+  Verdict failed =
+      Judge(C("result[0] >= 0.95"), std::nullopt, std::vector<double>{0.9});
   EXPECT_EQ(failed.phase, P::kFailed);
-  EXPECT_EQ(failed.message, "successCondition `result[0] >= 0.95` is false for result=[0.9]");
-  EXPECT_EQ(Judge(std::nullopt, C("result[0] > 0.05"), std::vector<double>{0.1}).phase, P::kFailed);
-  EXPECT_EQ(Judge(std::nullopt, C("result[0] > 0.05"), std::vector<double>{0.01}).phase, P::kSuccessful);
-  EXPECT_EQ(Judge(C("result[0] > 0.99"), C("result[0] < 0.9"), std::vector<double>{0.95}).phase,
+  EXPECT_EQ(failed.message,
+            "successCondition `result[0] >= 0.95` is false for result=[0.9]");
+  EXPECT_EQ(Judge(std::nullopt, C("result[0] > 0.05"), std::vector<double>{0.1})
+                .phase,
+            P::kFailed);
+  EXPECT_EQ(
+      Judge(std::nullopt, C("result[0] > 0.05"), std::vector<double>{0.01})
+          .phase,
+      P::kSuccessful);
+  EXPECT_EQ(Judge(C("result[0] > 0.99"), C("result[0] < 0.9"),
+                  std::vector<double>{0.95})
+                .phase,
             P::kInconclusive);
   // No data never passes, even with a condition that would.
-  Verdict empty = Judge(C("len(result) == 0 || result[0] >= 0.95"), std::nullopt, std::vector<double>{});
+  Verdict empty = Judge(C("len(result) == 0 || result[0] >= 0.95"),
+                        std::nullopt, std::vector<double>{});
   EXPECT_EQ(empty.phase, P::kInconclusive);
   EXPECT_NE(empty.message.find("no data"), std::string::npos);
-  EXPECT_EQ(Judge(C("result[0] >= 0.95"), std::nullopt, std::vector<double>{std::nan("")}).phase,
+  EXPECT_EQ(Judge(C("result[0] >= 0.95"), std::nullopt,
+                  std::vector<double>{std::nan("")})
+                .phase,
             P::kInconclusive);
-  Verdict error = Judge(C("result[0] >= 0.95"), std::nullopt,
-                        absl::UnavailableError("Prometheus at http://x unreachable"));
+  Verdict error =
+      Judge(C("result[0] >= 0.95"), std::nullopt,
+            absl::UnavailableError("Prometheus at http://x unreachable"));
   EXPECT_EQ(error.phase, P::kError);
   EXPECT_EQ(error.message, "Prometheus at http://x unreachable");
-  EXPECT_EQ(Judge(C("result[3] >= 0.95"), std::nullopt, std::vector<double>{1}).phase, P::kError);
+  EXPECT_EQ(
+      Judge(C("result[3] >= 0.95"), std::nullopt, std::vector<double>{1}).phase,
+      P::kError);
 }
 
 }  // namespace

@@ -56,20 +56,27 @@ TEST(ManifestTest, InvalidInputNamesTheField) {
 
   std::string unknown = kArticle;
   unknown.replace(unknown.find("  steps:"), 8, "  stpes:");
-  EXPECT_NE(ParseManifest(unknown).status().message().find("spec.stpes: unknown field"),
+  EXPECT_NE(ParseManifest(unknown).status().message().find(
+                "spec.stpes: unknown field"),
             absl::string_view::npos);
 
-  EXPECT_NE(ParseManifest("apiVersion: [").status().message().find("not valid YAML"),
-            absl::string_view::npos);
-  EXPECT_EQ(ParseManifest("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\n").status().message(),
-            "apiVersion: must be smartcanary.dev/v1alpha1, got \"argoproj.io/v1alpha1\"");
+  EXPECT_NE(
+      ParseManifest("apiVersion: [").status().message().find("not valid YAML"),
+      absl::string_view::npos);
+  EXPECT_EQ(ParseManifest("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\n")
+                .status()
+                .message(),
+            "apiVersion: must be smartcanary.dev/v1alpha1, got "
+            "\"argoproj.io/v1alpha1\"");
   std::string nameless = kArticle;
   nameless.replace(nameless.find("  name: rpc-server"), 18, "  labels: {}");
-  EXPECT_EQ(ParseManifest(nameless).status().message(), "metadata.name: is required");
+  EXPECT_EQ(ParseManifest(nameless).status().message(),
+            "metadata.name: is required");
 }
 
 TEST(ArgsTest, KubectlStyleFlagsAnywhere) {
-  auto args = ParseArgs({"get", "-n", "shop", "rpc", "-o=json", "--server", "h:1"}, "d:9");
+  auto args = ParseArgs(
+      {"get", "-n", "shop", "rpc", "-o=json", "--server", "h:1"}, "d:9");
   ASSERT_TRUE(args.ok()) << args.status();
   EXPECT_EQ(args->command, "get");
   EXPECT_EQ(args->positional, std::vector<std::string>{"rpc"});
@@ -82,22 +89,29 @@ TEST(ArgsTest, KubectlStyleFlagsAnywhere) {
 }
 
 TEST(ArgsTest, BadFlagsAreNamed) {
-  EXPECT_EQ(ParseArgs({"get", "--bogus"}, "").status().message(), "unknown flag --bogus");
+  EXPECT_EQ(ParseArgs({"get", "--bogus"}, "").status().message(),
+            "unknown flag --bogus");
   EXPECT_EQ(ParseArgs({"get", "-o", "yaml"}, "").status().message(),
             "-o: unsupported output \"yaml\" (supported: json)");
-  EXPECT_NE(ParseArgs({"status", "x", "--timeout", "soon"}, "").status().message().find("--timeout"),
+  EXPECT_NE(ParseArgs({"status", "x", "--timeout", "soon"}, "")
+                .status()
+                .message()
+                .find("--timeout"),
             absl::string_view::npos);
-  EXPECT_EQ(ParseArgs({"get", "-n"}, "").status().message(), "flag -n needs a value");
+  EXPECT_EQ(ParseArgs({"get", "-n"}, "").status().message(),
+            "flag -n needs a value");
 }
 
 TEST(FlagNamesTest, DashedLongFlagsBecomeAbslNames) {
-  std::vector<std::string> in = {"canaryd", "--grpc-listen=:1", "--http-listen", "a-b:2", "--",
-                                 "--not-a-flag"};
+  std::vector<std::string> in = {
+      "canaryd", "--grpc-listen=:1", "--http-listen", "a-b:2",
+      "--",      "--not-a-flag"};
   std::vector<char*> argv;
   for (auto& s : in) argv.push_back(s.data());
   auto out = DashedFlagsToAbsl(static_cast<int>(argv.size()), argv.data());
-  EXPECT_EQ(out, (std::vector<std::string>{"canaryd", "--grpc_listen=:1", "--http_listen", "a-b:2",
-                                           "--", "--not-a-flag"}));
+  EXPECT_EQ(out, (std::vector<std::string>{"canaryd", "--grpc_listen=:1",
+                                           "--http_listen", "a-b:2", "--",
+                                           "--not-a-flag"}));
 }
 
 }  // namespace

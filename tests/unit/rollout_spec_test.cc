@@ -44,29 +44,36 @@ TEST(RolloutSpecTest, ParsesTheArticlePlanAndRoundTrips) {
 TEST(RolloutSpecTest, ErrorsNameTheField) {
   json spec = ValidSpec();
   spec["steps"][2]["setWeight"] = 120;
-  EXPECT_EQ(ErrorOf(spec), "spec.steps[2].setWeight: must be between 0 and 100, got 120");
+  EXPECT_EQ(ErrorOf(spec),
+            "spec.steps[2].setWeight: must be between 0 and 100, got 120");
 
   spec = ValidSpec();
   spec["steps"][1] = {{"setCanaryScale", {{"replicas", 1}}}};
-  EXPECT_EQ(ErrorOf(spec), "spec.steps[1].setCanaryScale: unknown step type (supported: setWeight, pause, analysis)");
+  EXPECT_EQ(ErrorOf(spec),
+            "spec.steps[1].setCanaryScale: unknown step type (supported: "
+            "setWeight, pause, analysis)");
 
   spec = ValidSpec();
   spec["steps"][3]["pause"]["duration"] = "soon";
   EXPECT_EQ(ErrorOf(spec),
-            "spec.steps[3].pause.duration: \"soon\" is not a duration such as \"30s\", \"10m\" or \"1h\"");
+            "spec.steps[3].pause.duration: \"soon\" is not a duration such as "
+            "\"30s\", \"10m\" or \"1h\"");
 
   spec = ValidSpec();
   spec["trafficRouting"]["istio"]["virtualService"].erase("name");
-  EXPECT_EQ(ErrorOf(spec), "spec.trafficRouting.istio.virtualService.name: is required");
+  EXPECT_EQ(ErrorOf(spec),
+            "spec.trafficRouting.istio.virtualService.name: is required");
 
   spec = ValidSpec();
   spec["trafficRouting"]["istio"]["virtualService"]["nmae"] = "typo";
-  EXPECT_NE(ErrorOf(spec).find("spec.trafficRouting.istio.virtualService.nmae: unknown field"),
+  EXPECT_NE(ErrorOf(spec).find(
+                "spec.trafficRouting.istio.virtualService.nmae: unknown field"),
             std::string::npos);
 
   spec = ValidSpec();
   spec.erase("canaryLabels");
-  EXPECT_NE(ErrorOf(spec).find("spec.canaryLabels: is required for subset-level routing"),
+  EXPECT_NE(ErrorOf(spec).find(
+                "spec.canaryLabels: is required for subset-level routing"),
             std::string::npos);
 
   spec = ValidSpec();
@@ -80,9 +87,11 @@ TEST(RolloutSpecTest, ErrorsNameTheField) {
 
 TEST(RolloutSpecTest, AnalysisStepsAndBackgroundAnalysisRoundTrip) {
   json spec = ValidSpec();
-  spec["steps"][1] = json::parse(R"({"analysis": {"templates": [{"templateName": "success-rate",
+  spec["steps"][1] = json::parse(
+      R"({"analysis": {"templates": [{"templateName": "success-rate",
       "clusterScope": true}], "args": [{"name": "service-name", "value": "rpc-server"}]}})");
-  spec["analysis"] = json::parse(R"({"templates": [{"templateName": "errors"}], "startingStep": 2})");
+  spec["analysis"] = json::parse(
+      R"({"templates": [{"templateName": "errors"}], "startingStep": 2})");
   auto parsed = ParseRolloutSpec(spec);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->steps[1].kind, Step::Kind::kAnalysis);
@@ -92,10 +101,14 @@ TEST(RolloutSpecTest, AnalysisStepsAndBackgroundAnalysisRoundTrip) {
   EXPECT_EQ(*SpecFromProto(SpecToProto(*parsed)), *parsed);
 
   spec["analysis"]["startingStep"] = 9;
-  EXPECT_EQ(ErrorOf(spec), "spec.analysis.startingStep: must be a step index from 0 to 4, got 9");
+  EXPECT_EQ(
+      ErrorOf(spec),
+      "spec.analysis.startingStep: must be a step index from 0 to 4, got 9");
   spec = ValidSpec();
   spec["steps"][1] = json::parse(R"({"analysis": {"templates": []}})");
-  EXPECT_EQ(ErrorOf(spec), "spec.steps[1].analysis.templates: must list at least one template");
+  EXPECT_EQ(
+      ErrorOf(spec),
+      "spec.steps[1].analysis.templates: must list at least one template");
 }
 
 TEST(RolloutSpecTest, HostLevelNeedsBothServices) {

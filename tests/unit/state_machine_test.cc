@@ -11,7 +11,9 @@ const absl::Time kStart = absl::FromUnixSeconds(1'800'000'000);
 
 Step Weight(int w) { return Step{Step::Kind::kSetWeight, w, std::nullopt, {}}; }
 Step PauseFor(absl::Duration d) { return Step{Step::Kind::kPause, 0, d, {}}; }
-Step PauseUntilPromoted() { return Step{Step::Kind::kPause, 0, std::nullopt, {}}; }
+Step PauseUntilPromoted() {
+  return Step{Step::Kind::kPause, 0, std::nullopt, {}};
+}
 
 // The article's plan: 20, pause until promoted, 50, pause 30s, 100.
 RolloutSpec ArticleSpec(bool subset_level = true) {
@@ -26,15 +28,16 @@ RolloutSpec ArticleSpec(bool subset_level = true) {
     spec.traffic_routing.canary_service = "rpc-canary";
   }
   spec.canary_labels = {{"version", "v2"}};
-  spec.steps = {Weight(20), PauseUntilPromoted(), Weight(50), PauseFor(absl::Seconds(30)),
-                Weight(100)};
+  spec.steps = {Weight(20), PauseUntilPromoted(), Weight(50),
+                PauseFor(absl::Seconds(30)), Weight(100)};
   return spec;
 }
 
 // Runs decisions the way the reconciler does (zero requeue: decide again)
 // until the rollout waits; returns the decisions made.
-std::vector<Decision> RunUntilWaiting(const RolloutSpec& spec, int64_t generation,
-                                      RolloutStatus& status, absl::Time now) {
+std::vector<Decision> RunUntilWaiting(const RolloutSpec& spec,
+                                      int64_t generation, RolloutStatus& status,
+                                      absl::Time now) {
   std::vector<Decision> made;
   for (int i = 0; i < 100; ++i) {
     Decision d = Decide(spec, generation, status, now);
@@ -52,7 +55,8 @@ RolloutStatus Started(int64_t generation = 1) {
   return status;
 }
 
-TEST(DecideTest, NewGenerationStartsFromStepZeroOnStableAndSelectsCanaryLabels) {
+TEST(DecideTest,
+     NewGenerationStartsFromStepZeroOnStableAndSelectsCanaryLabels) {
   RolloutStatus status;  // never seen
   Decision d = Decide(ArticleSpec(), 1, status, kStart);
   EXPECT_EQ(d.next.observed_generation, 1);
@@ -126,7 +130,8 @@ TEST(DecideTest, FinishedRolloutsPinTrafficToStable) {
 }
 
 TEST(DecideTest, ChangedSpecRestartsWhateverThePhase) {
-  for (Phase phase : {Phase::kProgressing, Phase::kPaused, Phase::kHealthy, Phase::kDegraded}) {
+  for (Phase phase : {Phase::kProgressing, Phase::kPaused, Phase::kHealthy,
+                      Phase::kDegraded}) {
     RolloutStatus status = Started(1);
     status.phase = phase;
     status.current_step_index = 3;
@@ -174,10 +179,12 @@ TEST(DecideTest, RestartAtEveryStepRepeatsNothingAndSkipsNothing) {
     int decisions = 0;
     for (int i = 0; i < 100 && persisted.phase != Phase::kHealthy; ++i) {
       Decision d = Decide(spec, 1, persisted, now);
-      if (weights.empty() || weights.back() != d.canary_weight) weights.push_back(d.canary_weight);
+      if (weights.empty() || weights.back() != d.canary_weight)
+        weights.push_back(d.canary_weight);
       if (decisions++ == crash_after) continue;  // traffic applied, status lost
       persisted = d.next;
-      if (d.requeue_after > absl::ZeroDuration() && d.requeue_after != absl::InfiniteDuration()) {
+      if (d.requeue_after > absl::ZeroDuration() &&
+          d.requeue_after != absl::InfiniteDuration()) {
         now += d.requeue_after;
       }
     }
@@ -199,7 +206,8 @@ TEST(DecideTest, TimedPauseIsMeasuredFromTheRecordedStart) {
   status.canary_weight = 50;
   status.pause_started_at = kStart;
   // A restarted canaryd 25s later waits only the 5s left.
-  EXPECT_EQ(Decide(spec, 1, status, kStart + absl::Seconds(25)).requeue_after, absl::Seconds(5));
+  EXPECT_EQ(Decide(spec, 1, status, kStart + absl::Seconds(25)).requeue_after,
+            absl::Seconds(5));
   // One that was down past the end advances at once.
   Decision late = Decide(spec, 1, status, kStart + absl::Minutes(5));
   EXPECT_EQ(late.next.current_step_index, 4);
@@ -224,15 +232,18 @@ TEST_P(CommandTest, AcceptsOrRefusesWithoutChange) {
   RolloutStatus status = Started();
   status.phase = c.phase;
   status.current_step_index = c.step;
-  status.canary_weight = c.phase == Phase::kHealthy || c.phase == Phase::kDegraded ? 0 : 20;
+  status.canary_weight =
+      c.phase == Phase::kHealthy || c.phase == Phase::kDegraded ? 0 : 20;
   if (c.pause_started) status.pause_started_at = kStart;
   status.paused_by_user = c.paused_by_user;
   auto next = ApplyCommand(spec, status, c.command);
-  EXPECT_EQ(next.ok(), c.accepted) << CommandName(c.command) << " in " << PhaseName(c.phase)
-                                   << ": " << next.status();
+  EXPECT_EQ(next.ok(), c.accepted)
+      << CommandName(c.command) << " in " << PhaseName(c.phase) << ": "
+      << next.status();
   if (!next.ok()) {
     EXPECT_TRUE(absl::IsFailedPrecondition(next.status()));
-    EXPECT_NE(next.status().message().find(CommandName(c.command)), absl::string_view::npos);
+    EXPECT_NE(next.status().message().find(CommandName(c.command)),
+              absl::string_view::npos);
     return;
   }
   EXPECT_FALSE(next->message.empty());
@@ -240,7 +251,8 @@ TEST_P(CommandTest, AcceptsOrRefusesWithoutChange) {
     case Command::kPromote:
       EXPECT_EQ(next->phase, Phase::kProgressing);
       EXPECT_FALSE(next->paused_by_user);
-      EXPECT_EQ(next->current_step_index, c.pause_started ? c.step + 1 : c.step);
+      EXPECT_EQ(next->current_step_index,
+                c.pause_started ? c.step + 1 : c.step);
       break;
     case Command::kPromoteFull:
       EXPECT_EQ(next->current_step_index, 5);
@@ -269,8 +281,9 @@ TEST_P(CommandTest, AcceptsOrRefusesWithoutChange) {
 
 std::vector<CommandCase> AllCommandCases() {
   std::vector<CommandCase> cases;
-  const Command all[] = {Command::kPromote, Command::kPromoteFull, Command::kAbort,
-                         Command::kRetry,   Command::kPause,       Command::kResume};
+  const Command all[] = {Command::kPromote, Command::kPromoteFull,
+                         Command::kAbort,   Command::kRetry,
+                         Command::kPause,   Command::kResume};
   struct State {
     Phase phase;
     int step;
@@ -282,12 +295,13 @@ std::vector<CommandCase> AllCommandCases() {
       {Phase::kPaused, 1, true, false},        // at the indefinite pause
       {Phase::kPaused, 3, true, false},        // in the timed pause
       {Phase::kPaused, 2, false, true},        // held by a user between steps
-      {Phase::kPaused, 1, true, true},         // held by a user during a pause step
+      {Phase::kPaused, 1, true, true},  // held by a user during a pause step
       {Phase::kHealthy, 5, false, false},
       {Phase::kDegraded, 2, false, false},
   };
   for (const State& s : states) {
-    const bool finished = s.phase == Phase::kHealthy || s.phase == Phase::kDegraded;
+    const bool finished =
+        s.phase == Phase::kHealthy || s.phase == Phase::kDegraded;
     for (Command command : all) {
       bool accepted = false;
       switch (command) {
@@ -308,7 +322,8 @@ std::vector<CommandCase> AllCommandCases() {
           accepted = s.by_user;
           break;
       }
-      cases.push_back({s.phase, s.step, s.pause_started, s.by_user, command, accepted});
+      cases.push_back(
+          {s.phase, s.step, s.pause_started, s.by_user, command, accepted});
     }
   }
   return cases;
@@ -348,7 +363,8 @@ TEST(DegradeTest, ReturnsTrafficToStableAndSaysWhy) {
   status.canary_weight = 50;
   status.phase = Phase::kPaused;
   status.pause_started_at = kStart;
-  RolloutStatus degraded = Degrade(status, "VirtualService default/x not found");
+  RolloutStatus degraded =
+      Degrade(status, "VirtualService default/x not found");
   EXPECT_EQ(degraded.phase, Phase::kDegraded);
   EXPECT_EQ(degraded.canary_weight, 0);
   EXPECT_EQ(degraded.message, "VirtualService default/x not found");
