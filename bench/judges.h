@@ -1,0 +1,50 @@
+#ifndef SMARTCANARY_BENCH_JUDGES_H_
+#define SMARTCANARY_BENCH_JUDGES_H_
+
+#include <string>
+#include <vector>
+
+#include "bench/simulation.h"
+
+// The judges compared on the same simulated streams.
+namespace smartcanary::bench {
+
+struct Verdict {
+  double rollback_second = -1;  // -1: never rolled back
+  double promote_second = -1;   // when a good canary may be promoted
+};
+
+struct Judge {
+  std::string name;
+  Verdict (*run)(const Scenario&, const std::vector<Second>&);
+};
+
+// The article's template: pooled (stable+canary) success rate >= 0.95 over
+// 5m, measured every 5m, failureLimit 3.
+Verdict ArticleTemplate(const Scenario& s, const std::vector<Second>& seconds);
+// Flagger's Istio defaults: canary-only success rate >= 99% over 1m, every
+// minute, rollback after 5 failed checks (no data is a failed check).
+Verdict FlaggerDefaults(const Scenario& s, const std::vector<Second>& seconds);
+// Kayenta: Mann-Whitney on per-minute event rates, canary vs baseline, 98%
+// interval, 0.25 tolerance, re-judged every minute.
+Verdict KayentaMannWhitney(const Scenario& s,
+                           const std::vector<Second>& seconds);
+// Ours: the dispersion-adjusted grid-mixture e-process on 5 s intervals,
+// alpha 0.01, margin 0.25, with early promotion once the canary is proven
+// not worse.
+Verdict SmartCanary(const Scenario& s, const std::vector<Second>& seconds);
+// The same e-process counting every event as independent (no dispersion
+// adjustment): the remedy's measured counterpart.
+Verdict SmartCanaryPerEvent(const Scenario& s,
+                            const std::vector<Second>& seconds);
+
+const std::vector<Judge>& AllJudges();
+
+// Seconds at 5 s resolution; the interval canaryd's analysis evaluates at.
+inline constexpr size_t kIntervalSeconds = 5;
+inline constexpr double kAlpha = 0.01;
+inline constexpr double kMargin = 0.25;
+
+}  // namespace smartcanary::bench
+
+#endif  // SMARTCANARY_BENCH_JUDGES_H_

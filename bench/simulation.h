@@ -1,0 +1,58 @@
+#ifndef SMARTCANARY_BENCH_SIMULATION_H_
+#define SMARTCANARY_BENCH_SIMULATION_H_
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "analysis/stats/evidence.h"
+
+// Simulated canary rollouts with known truth, second by second: Poisson
+// request arrivals split by the rollout's weight plan, per-request bad events
+// (errors or slow requests), optionally arriving in same-arm clusters, under a
+// shared time-of-day swing or a shared incident.
+namespace smartcanary::bench {
+
+struct WeightStep {
+  double until_second;  // this share applies until here
+  double canary_share;
+};
+
+struct Scenario {
+  std::string name;
+  bool bad = false;  // ground truth: should be rolled back
+  double total_rps = 200;
+  std::vector<WeightStep> plan = {{300, 0.2}, {600, 0.5}};  // then promoted
+  double baseline_rate = 0.001;  // bad events per request
+  double canary_rate = 0.001;
+  double cluster_mean = 1;        // mean same-arm cluster size (1: independent)
+  bool cluster_baseline = false;  // clusters in the baseline arm instead
+  double diurnal_amplitude = 0;   // shared traffic swing, e.g. 0.8 = +-80%
+  double diurnal_period_s = 600;
+  double incident_start_s = -1;  // shared incident: both arms' rates x
+  double incident_seconds = 0;
+  double incident_multiplier = 1;
+  bool canary_no_traffic = false;  // routing broken: the canary gets nothing
+  double crash_period_s =
+      0;  // crash loop: canary fails everything half the time
+
+  double duration() const { return plan.back().until_second; }
+  double ShareAt(double second) const;
+};
+
+struct Second {
+  double baseline_requests = 0, canary_requests = 0;
+  double baseline_events = 0, canary_events = 0;
+  double canary_share = 0;
+};
+
+// One simulated rollout, the same stream for every judge.
+std::vector<Second> Simulate(const Scenario& scenario, std::mt19937_64& random);
+
+// Sums seconds [from, to) into one interval.
+stats::IntervalCounts Sum(const std::vector<Second>& seconds, size_t from,
+                          size_t to);
+
+}  // namespace smartcanary::bench
+
+#endif  // SMARTCANARY_BENCH_SIMULATION_H_
