@@ -1,9 +1,11 @@
 #include "analysis/analyzer_service.h"
 
+#include <cmath>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "analysis/comparative.h"
 #include "analysis/condition.h"
 #include "analysis/measurement.h"
 #include "analysis/prometheus_client.h"
@@ -100,6 +102,51 @@ v1::MeasurementPhase ToProto(MeasurementPhase phase) {
   return v1::ERROR;
 }
 
+// The four counters over [canary start, now] at the provider's resolution.
+ComparativeVerdict MeasureComparative(const v1::Metric& metric,
+                                      const std::map<std::string, std::string>& args,
+                                      const v1::RolloutContext& context) {
+  const v1::ComparativeProvider provider = *SubstituteArgs(metric.comparative(), args);
+  std::vector<std::pair<absl::Time, int>> weights;
+  for (const v1::WeightChange& change : context.weight_timeline()) {
+    weights.emplace_back(absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(change.at())),
+                         change.canary_weight());
+  }
+  // Counts since the canary first took traffic in this rollout.
+  absl::Time start = absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(context.analysis_started_at()));
+  for (size_t i = 0; i < weights.size(); ++i) {
+    if (weights[i].second > 0) {
+      start = weights[i].first;
+      break;
+    }
+  }
+  const absl::Duration step = absl::Seconds(std::max(1, provider.resolution_seconds()));
+  start = absl::FromUnixSeconds(absl::ToUnixSeconds(start));
+  const int intervals = static_cast<int>((absl::Now() - start) / step);
+  if (intervals < 1) {
+    return {{MeasurementPhase::kInconclusive, {}, "no data: the first interval has not closed yet"}, false};
+  }
+  PrometheusOptions options = OptionsOf(provider.prometheus());
+  PrometheusClient prometheus(options);
+  const CounterQueries queries = QueriesFor(provider);
+  CounterSamples samples[4];
+  const std::string* texts[4] = {&queries.canary_events, &queries.canary_requests,
+                                 &queries.baseline_events, &queries.baseline_requests};
+  for (int i = 0; i < 4; ++i) {
+    auto series = prometheus.QueryRange(*texts[i], start, start + step * intervals, step);
+    if (!series.ok()) return {{MeasurementPhase::kError, {}, std::string(series.status().message())}, false};
+    for (const Series& one : *series) {
+      for (const auto& [at, value] : one.points) {
+        if (!std::isnan(value)) samples[i][absl::ToUnixSeconds(at)] += value;
+      }
+    }
+  }
+  const double budget = std::max(1, provider.budget_share());
+  return JudgeComparative(ToIntervals(samples[0], samples[1], samples[2], samples[3], weights, start,
+                                      step, intervals),
+                          provider.alpha() / budget, provider.margin(), step);
+}
+
 }  // namespace
 
 absl::Status ValidateMetrics(const v1::AnalyzeRequest& request) {
@@ -129,7 +176,11 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext*,
     *out->mutable_started_at() = TimeUtil::GetCurrentTime();
     Verdict verdict;
     auto resolved = Resolve(metric, args);
-    if (!resolved.ok()) {
+    if (resolved.ok() && metric.has_comparative()) {
+      const ComparativeVerdict comparative = MeasureComparative(metric, args, request->context());
+      verdict = comparative.verdict;
+      out->set_not_worse(comparative.not_worse);
+    } else if (!resolved.ok()) {
       verdict = {MeasurementPhase::kError,
                  {},
                  std::string(resolved.status().message())};

@@ -88,6 +88,7 @@ v1::RolloutSpec SpecToProto(const RolloutSpec& spec) {
           step.pause_duration ? absl::ToInt64Seconds(*step.pause_duration) : 0);
     }
   }
+  out.set_early_promotion(spec.early_promotion);
   if (spec.background_analysis) {
     RefToProto(spec.background_analysis->analysis,
                out.mutable_analysis()->mutable_analysis());
@@ -142,6 +143,7 @@ absl::StatusOr<RolloutSpec> SpecFromProto(const v1::RolloutSpec& proto) {
     }
     spec.steps.push_back(out);
   }
+  spec.early_promotion = proto.early_promotion();
   if (proto.has_analysis()) {
     auto ref = RefFromProto(proto.analysis().analysis(), "spec.analysis");
     if (!ref.ok()) return ref.status();

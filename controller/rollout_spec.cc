@@ -261,6 +261,11 @@ absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
         absl::StrCat("must be a step index from 0 to ", spec.steps.size() - 1,
                      ", got ", spec.background_analysis->starting_step));
   }
+  if (spec.early_promotion && !spec.background_analysis) {
+    return FieldError("spec.earlyPromotion",
+                      "needs a background spec.analysis with a comparative metric to prove the "
+                      "canary not worse");
+  }
   for (const auto& [key, value] : spec.canary_labels) {
     if (key.empty() || value.empty()) {
       return FieldError("spec.canaryLabels",
@@ -275,7 +280,7 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
   if (auto s =
           RejectUnknownFields(spec, "spec",
                               {"trafficRouting", "canaryLabels", "steps",
-                               "stableService", "canaryService", "analysis"});
+                               "stableService", "canaryService", "analysis", "earlyPromotion"});
       !s.ok()) {
     return s;
   }
@@ -298,6 +303,10 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
     auto step = ParseStep((*steps)[i], absl::StrCat("spec.steps[", i, "]"));
     if (!step.ok()) return step.status();
     out.steps.push_back(*step);
+  }
+  if (auto early = spec.find("earlyPromotion"); early != spec.end()) {
+    if (!early->is_boolean()) return FieldError("spec.earlyPromotion", "must be true or false");
+    out.early_promotion = early->get<bool>();
   }
   if (auto background = spec.find("analysis"); background != spec.end()) {
     auto ref = ParseAnalysisRef(*background, "spec.analysis");
@@ -341,6 +350,7 @@ json RolloutSpecToJson(const RolloutSpec& spec) {
     }
   }
   out["steps"] = steps;
+  if (spec.early_promotion) out["earlyPromotion"] = true;
   if (spec.background_analysis) {
     json background = AnalysisRefToJson(spec.background_analysis->analysis);
     background["startingStep"] = spec.background_analysis->starting_step;

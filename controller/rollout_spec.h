@@ -50,6 +50,9 @@ struct RolloutSpec {
   // Runs from steps[starting_step] until the rollout completes; a failure
   // rolls back at once.
   std::optional<BackgroundAnalysis> background_analysis;
+  // Timed pauses end as soon as every comparative metric of the background
+  // analysis has proven the canary not worse than its margin.
+  bool early_promotion = false;
 
   bool operator==(const RolloutSpec&) const = default;
 };

@@ -77,8 +77,25 @@ Decision Complete(const RolloutSpec& spec, const RolloutStatus& status,
   return decision;
 }
 
-Decision DecidePause(const RolloutSpec& spec, const Step& step,
-                     const RolloutStatus& status, absl::Time now) {
+// Every comparative metric of the background analysis has proven the
+// canary not worse, in its latest measurement.
+bool ProvenNotWorse(const RolloutStatus& status, const std::vector<MetricSpec>& background) {
+  if (!status.background_run) return false;
+  int comparative = 0;
+  for (const MetricSpec& spec : background) {
+    if (!spec.query.has_comparative()) continue;
+    ++comparative;
+    const MetricRun* run = nullptr;
+    for (const MetricRun& m : status.background_run->metrics) {
+      if (m.name == spec.name) run = &m;
+    }
+    if (run == nullptr || run->recent.empty() || !run->recent.back().not_worse) return false;
+  }
+  return comparative > 0;
+}
+
+Decision DecidePause(const RolloutSpec& spec, const Step& step, const RolloutStatus& status,
+                     absl::Time now, const std::vector<MetricSpec>& background) {
   const int index = status.current_step_index;
   Decision decision = Hold(status, absl::InfiniteDuration());
   decision.next.phase = Phase::kPaused;
@@ -94,6 +111,13 @@ Decision DecidePause(const RolloutSpec& spec, const Step& step,
   }
   if (!step.pause_duration) return decision;
   const absl::Time ends = *status.pause_started_at + *step.pause_duration;
+  if (now < ends && spec.early_promotion && ProvenNotWorse(status, background)) {
+    decision = Hold(AdvanceTo(status, index + 1), absl::ZeroDuration());
+    decision.next.message = absl::StrCat(StepLabel(spec, index), ": pause ended ",
+                                         FormatStepDuration(ends - now),
+                                         " early: the canary is proven not worse");
+    return decision;
+  }
   if (now < ends) {
     decision.requeue_after = ends - now;
     return decision;
@@ -256,7 +280,7 @@ Decision Decide(const RolloutSpec& spec, int64_t generation,
       decision.canary_weight = step.weight;
       return decision;
     case Step::Kind::kPause:
-      decision = DecidePause(spec, step, status, now);
+      decision = DecidePause(spec, step, status, now, analysis.background);
       break;
     case Step::Kind::kAnalysis:
       decision = DecideAnalysisStep(spec, status, analysis.step, now);

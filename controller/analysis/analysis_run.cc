@@ -121,6 +121,7 @@ double ValueFromJson(const json& v) {
 
 bool MeasurementRecord::operator==(const MeasurementRecord& other) const {
   return phase == other.phase && message == other.message && at == other.at &&
+         not_worse == other.not_worse &&
          std::equal(values.begin(), values.end(), other.values.begin(),
                     other.values.end(), [](double a, double b) {
                       return a == b || (std::isnan(a) && std::isnan(b));
@@ -259,7 +260,8 @@ json AnalysisRunToJson(const AnalysisRun& run) {
       recent.push_back({{"phase", MeasurementName(r.phase)},
                         {"values", values},
                         {"message", r.message},
-                        {"at", TimeText(r.at)}});
+                        {"at", TimeText(r.at)},
+                        {"notWorse", r.not_worse}});
     }
     json item = {
         {"name", m.name},         {"phase", RunPhaseName(m.phase)},
@@ -310,6 +312,7 @@ absl::StatusOr<AnalysisRun> AnalysisRunFromJson(const json& value) {
         for (const json& v : r.value("values", json::array()))
           record.values.push_back(ValueFromJson(v));
         record.message = r.value("message", "");
+        record.not_worse = r.value("notWorse", false);
         auto at = TimeFrom(r["at"]);
         if (!at.ok()) return at.status();
         record.at = *at;

@@ -25,6 +25,8 @@ struct MeasurementRecord {
   std::vector<double> values;
   std::string message;
   absl::Time at;
+  // Comparative metrics: the canary is proven not worse than the margin.
+  bool not_worse = false;
   // NaN values (no data) must compare equal to themselves, or a status
   // holding one would never equal its own copy.
   bool operator==(const MeasurementRecord& other) const;

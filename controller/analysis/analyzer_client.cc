@@ -69,6 +69,7 @@ std::vector<NamedMeasurement> GrpcAnalyzer::Measure(
         record.phase = FromProto(m.phase());
         record.values.assign(m.values().begin(), m.values().end());
         record.message = m.message();
+        record.not_worse = m.not_worse();
       }
     }
     out.emplace_back(metric->name, record);

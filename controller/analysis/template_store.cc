@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "analysis/comparative.h"
 #include "analysis/condition.h"
 #include "controller/kube/resources.h"
 
@@ -13,6 +14,15 @@ namespace {
 absl::Status CheckMetric(const MetricSpec& metric,
                          const std::map<std::string, std::string>& args,
                          const std::string& where) {
+  if (metric.query.has_comparative()) {
+    if (auto substituted = analysis::SubstituteArgs(metric.query.comparative(), args);
+        !substituted.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, " metric \"", metric.name,
+                                                     "\" provider.comparative: ",
+                                                     substituted.status().message()));
+    }
+    return absl::OkStatus();
+  }
   auto fail = [&](const std::string& field, const absl::Status& status) {
     return absl::InvalidArgumentError(absl::StrCat(where, " metric \"",
                                                    metric.name, "\" ", field,
@@ -85,6 +95,13 @@ absl::StatusOr<ResolvedAnalysis> TemplateStore::Resolve(
       resolved.metrics.push_back(metric);
     }
     resolved.args.insert(args->begin(), args->end());
+  }
+  // The rollout's false-rollback budget is shared by its comparative
+  // metrics (Bonferroni: valid under any dependence between them).
+  int comparative = 0;
+  for (const MetricSpec& metric : resolved.metrics) comparative += metric.query.has_comparative();
+  for (MetricSpec& metric : resolved.metrics) {
+    if (metric.query.has_comparative()) metric.query.mutable_comparative()->set_budget_share(comparative);
   }
   return resolved;
 }
