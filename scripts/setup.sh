@@ -7,7 +7,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev nlohmann-json3-dev libabsl-dev libspdlog-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev
-  openssl curl ca-certificates jq prometheus
+  openssl curl ca-certificates jq prometheus python3-scipy
 )
 missing=()
 for package in "${packages[@]}"; do
