@@ -32,6 +32,16 @@ absl::StatusOr<ResolvedMetric> Resolve(
   };
   if (metric.name().empty())
     return absl::InvalidArgumentError("metrics[].name: is required");
+  if (metric.has_comparative()) {
+    auto provider = SubstituteArgs(metric.comparative(), args);
+    if (!provider.ok()) return fail("provider.comparative", provider.status());
+    if (provider->prometheus().address().empty()) {
+      return fail("provider.comparative.prometheus.address",
+                  absl::InvalidArgumentError("is required"));
+    }
+    return ResolvedMetric{provider->prometheus().address(), "", std::nullopt,
+                          std::nullopt};
+  }
   if (!metric.has_prometheus() || metric.prometheus().query().empty()) {
     return fail("provider.prometheus.query",
                 absl::InvalidArgumentError("is required"));
@@ -103,38 +113,51 @@ v1::MeasurementPhase ToProto(MeasurementPhase phase) {
 }
 
 // The four counters over [canary start, now] at the provider's resolution.
-ComparativeVerdict MeasureComparative(const v1::Metric& metric,
-                                      const std::map<std::string, std::string>& args,
-                                      const v1::RolloutContext& context) {
-  const v1::ComparativeProvider provider = *SubstituteArgs(metric.comparative(), args);
+ComparativeVerdict MeasureComparative(
+    const v1::Metric& metric, const std::map<std::string, std::string>& args,
+    const v1::RolloutContext& context) {
+  const v1::ComparativeProvider provider =
+      *SubstituteArgs(metric.comparative(), args);
   std::vector<std::pair<absl::Time, int>> weights;
   for (const v1::WeightChange& change : context.weight_timeline()) {
-    weights.emplace_back(absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(change.at())),
-                         change.canary_weight());
+    weights.emplace_back(
+        absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(change.at())),
+        change.canary_weight());
   }
   // Counts since the canary first took traffic in this rollout.
-  absl::Time start = absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(context.analysis_started_at()));
+  absl::Time start = absl::FromUnixMillis(
+      TimeUtil::TimestampToMilliseconds(context.analysis_started_at()));
   for (size_t i = 0; i < weights.size(); ++i) {
     if (weights[i].second > 0) {
       start = weights[i].first;
       break;
     }
   }
-  const absl::Duration step = absl::Seconds(std::max(1, provider.resolution_seconds()));
+  const absl::Duration step =
+      absl::Seconds(std::max(1, provider.resolution_seconds()));
   start = absl::FromUnixSeconds(absl::ToUnixSeconds(start));
   const int intervals = static_cast<int>((absl::Now() - start) / step);
   if (intervals < 1) {
-    return {{MeasurementPhase::kInconclusive, {}, "no data: the first interval has not closed yet"}, false};
+    return {{MeasurementPhase::kInconclusive,
+             {},
+             "no data: the first interval has not closed yet"},
+            false};
   }
   PrometheusOptions options = OptionsOf(provider.prometheus());
   PrometheusClient prometheus(options);
   const CounterQueries queries = QueriesFor(provider);
   CounterSamples samples[4];
-  const std::string* texts[4] = {&queries.canary_events, &queries.canary_requests,
-                                 &queries.baseline_events, &queries.baseline_requests};
+  const std::string* texts[4] = {
+      &queries.canary_events, &queries.canary_requests,
+      &queries.baseline_events, &queries.baseline_requests};
   for (int i = 0; i < 4; ++i) {
-    auto series = prometheus.QueryRange(*texts[i], start, start + step * intervals, step);
-    if (!series.ok()) return {{MeasurementPhase::kError, {}, std::string(series.status().message())}, false};
+    auto series =
+        prometheus.QueryRange(*texts[i], start, start + step * intervals, step);
+    if (!series.ok())
+      return {{MeasurementPhase::kError,
+               {},
+               std::string(series.status().message())},
+              false};
     for (const Series& one : *series) {
       for (const auto& [at, value] : one.points) {
         if (!std::isnan(value)) samples[i][absl::ToUnixSeconds(at)] += value;
@@ -142,9 +165,10 @@ ComparativeVerdict MeasureComparative(const v1::Metric& metric,
     }
   }
   const double budget = std::max(1, provider.budget_share());
-  return JudgeComparative(ToIntervals(samples[0], samples[1], samples[2], samples[3], weights, start,
-                                      step, intervals),
-                          provider.alpha() / budget, provider.margin(), step);
+  return JudgeComparative(
+      ToIntervals(samples[0], samples[1], samples[2], samples[3], weights,
+                  start, step, intervals),
+      provider.alpha() / budget, provider.margin(), step);
 }
 
 }  // namespace
@@ -177,7 +201,8 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext*,
     Verdict verdict;
     auto resolved = Resolve(metric, args);
     if (resolved.ok() && metric.has_comparative()) {
-      const ComparativeVerdict comparative = MeasureComparative(metric, args, request->context());
+      const ComparativeVerdict comparative =
+          MeasureComparative(metric, args, request->context());
       verdict = comparative.verdict;
       out->set_not_worse(comparative.not_worse);
     } else if (!resolved.ok()) {

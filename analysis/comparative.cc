@@ -14,18 +14,23 @@ namespace {
 constexpr int kLivenessIntervals = 3;
 constexpr double kRoutingTolerance = 0.05;
 
-std::string Selector(const std::string& service, const google::protobuf::Map<std::string, std::string>& labels,
-                     const std::string& extra) {
-  std::vector<std::string> parts = {"reporter=\"destination\"",
-                                    absl::StrCat("destination_service_name=\"", service, "\"")};
+std::string Selector(
+    const std::string& service,
+    const google::protobuf::Map<std::string, std::string>& labels,
+    const std::string& extra) {
+  std::vector<std::string> parts = {
+      "reporter=\"destination\"",
+      absl::StrCat("destination_service_name=\"", service, "\"")};
   std::map<std::string, std::string> sorted(labels.begin(), labels.end());
-  for (const auto& [key, value] : sorted) parts.push_back(absl::StrCat(key, "=\"", value, "\""));
+  for (const auto& [key, value] : sorted)
+    parts.push_back(absl::StrCat(key, "=\"", value, "\""));
   if (!extra.empty()) parts.push_back(extra);
   return absl::StrCat("{", absl::StrJoin(parts, ","), "}");
 }
 
 std::string Percent(double events, double requests) {
-  return requests > 0 ? absl::StrFormat("%.3g%%", 100 * events / requests) : "n/a";
+  return requests > 0 ? absl::StrFormat("%.3g%%", 100 * events / requests)
+                      : "n/a";
 }
 
 double Delta(const CounterSamples& series, int64_t from, int64_t to) {
@@ -45,13 +50,18 @@ std::string Seconds(double s) {
 }  // namespace
 
 absl::StatusOr<v1::ComparativeProvider> SubstituteArgs(
-    const v1::ComparativeProvider& provider, const std::map<std::string, std::string>& args) {
+    const v1::ComparativeProvider& provider,
+    const std::map<std::string, std::string>& args) {
   v1::ComparativeProvider out = provider;
-  std::vector<std::string*> fields = {out.mutable_prometheus()->mutable_address(),
-                                      out.mutable_canary_events(), out.mutable_canary_requests(),
-                                      out.mutable_baseline_events(), out.mutable_baseline_requests(),
-                                      out.mutable_istio()->mutable_service()};
-  for (auto* labels : {out.mutable_istio()->mutable_canary(), out.mutable_istio()->mutable_baseline()}) {
+  std::vector<std::string*> fields = {
+      out.mutable_prometheus()->mutable_address(),
+      out.mutable_canary_events(),
+      out.mutable_canary_requests(),
+      out.mutable_baseline_events(),
+      out.mutable_baseline_requests(),
+      out.mutable_istio()->mutable_service()};
+  for (auto* labels : {out.mutable_istio()->mutable_canary(),
+                       out.mutable_istio()->mutable_baseline()}) {
     for (auto& [key, value] : *labels) fields.push_back(&value);
   }
   for (std::string* field : fields) {
@@ -64,42 +74,53 @@ absl::StatusOr<v1::ComparativeProvider> SubstituteArgs(
 
 CounterQueries QueriesFor(const v1::ComparativeProvider& p) {
   if (!p.has_istio()) {
-    return {p.canary_events(), p.canary_requests(), p.baseline_events(), p.baseline_requests()};
+    return {p.canary_events(), p.canary_requests(), p.baseline_events(),
+            p.baseline_requests()};
   }
   const v1::IstioPreset& istio = p.istio();
-  auto arm = [&](const google::protobuf::Map<std::string, std::string>& labels, bool events) {
+  auto arm = [&](const google::protobuf::Map<std::string, std::string>& labels,
+                 bool events) {
     if (istio.event() == "slower-than") {
       const std::string count =
-          absl::StrCat("sum(istio_request_duration_milliseconds_count", Selector(istio.service(), labels, ""), ")");
+          absl::StrCat("sum(istio_request_duration_milliseconds_count",
+                       Selector(istio.service(), labels, ""), ")");
       if (!events) return count;
       // Above the objective = all requests - those in the bucket at it.
-      return absl::StrCat(count, " - sum(istio_request_duration_milliseconds_bucket",
-                          Selector(istio.service(), labels, absl::StrCat("le=\"", istio.latency_objective_ms(), "\"")),
-                          ")");
+      return absl::StrCat(
+          count, " - sum(istio_request_duration_milliseconds_bucket",
+          Selector(istio.service(), labels,
+                   absl::StrCat("le=\"", istio.latency_objective_ms(), "\"")),
+          ")");
     }
     const std::string filter = !events ? ""
-                               : istio.event() == "http-5xx" ? "response_code=~\"5..\""
-                                                             : "grpc_response_status!~\"0|\"";
-    return absl::StrCat("sum(istio_requests_total", Selector(istio.service(), labels, filter), ")");
+                               : istio.event() == "http-5xx"
+                                   ? "response_code=~\"5..\""
+                                   : "grpc_response_status!~\"0|\"";
+    return absl::StrCat("sum(istio_requests_total",
+                        Selector(istio.service(), labels, filter), ")");
   };
-  return {arm(istio.canary(), true), arm(istio.canary(), false), arm(istio.baseline(), true),
-          arm(istio.baseline(), false)};
+  return {arm(istio.canary(), true), arm(istio.canary(), false),
+          arm(istio.baseline(), true), arm(istio.baseline(), false)};
 }
 
-std::vector<stats::IntervalCounts> ToIntervals(const CounterSamples& canary_events,
-                                               const CounterSamples& canary_requests,
-                                               const CounterSamples& baseline_events,
-                                               const CounterSamples& baseline_requests,
-                                               const std::vector<std::pair<absl::Time, int>>& weights,
-                                               absl::Time start, absl::Duration step, int intervals) {
+std::vector<stats::IntervalCounts> ToIntervals(
+    const CounterSamples& canary_events, const CounterSamples& canary_requests,
+    const CounterSamples& baseline_events,
+    const CounterSamples& baseline_requests,
+    const std::vector<std::pair<absl::Time, int>>& weights, absl::Time start,
+    absl::Duration step, int intervals) {
   std::vector<stats::IntervalCounts> out;
-  const int64_t t0 = absl::ToUnixSeconds(start), dt = absl::ToInt64Seconds(step);
+  const int64_t t0 = absl::ToUnixSeconds(start),
+                dt = absl::ToInt64Seconds(step);
   auto share_between = [&](absl::Time from, absl::Time to) {
     double weighted = 0;
     for (size_t i = 0; i < weights.size(); ++i) {
       const absl::Time begin = std::max(weights[i].first, from);
-      const absl::Time end = std::min(i + 1 < weights.size() ? weights[i + 1].first : to, to);
-      if (end > begin) weighted += weights[i].second / 100.0 * absl::ToDoubleSeconds(end - begin);
+      const absl::Time end =
+          std::min(i + 1 < weights.size() ? weights[i + 1].first : to, to);
+      if (end > begin)
+        weighted +=
+            weights[i].second / 100.0 * absl::ToDoubleSeconds(end - begin);
     }
     return weighted / absl::ToDoubleSeconds(to - from);
   };
@@ -113,14 +134,16 @@ std::vector<stats::IntervalCounts> ToIntervals(const CounterSamples& canary_even
     // Rates can't exceed their requests (samples straddling a scrape).
     c.canary_events = std::min(c.canary_events, c.canary_requests);
     c.baseline_events = std::min(c.baseline_events, c.baseline_requests);
-    c.configured_canary_share = share_between(absl::FromUnixSeconds(from), absl::FromUnixSeconds(to));
+    c.configured_canary_share =
+        share_between(absl::FromUnixSeconds(from), absl::FromUnixSeconds(to));
     out.push_back(c);
   }
   return out;
 }
 
-ComparativeVerdict JudgeComparative(const std::vector<stats::IntervalCounts>& intervals, double alpha,
-                                    double margin, absl::Duration step) {
+ComparativeVerdict JudgeComparative(
+    const std::vector<stats::IntervalCounts>& intervals, double alpha,
+    double margin, absl::Duration step) {
   ComparativeVerdict out;
   Verdict& v = out.verdict;
   double canary_requests = 0, baseline_requests = 0;
@@ -129,59 +152,82 @@ ComparativeVerdict JudgeComparative(const std::vector<stats::IntervalCounts>& in
     baseline_requests += c.baseline_requests;
   }
   if (canary_requests == 0) {
-    v = {MeasurementPhase::kInconclusive, {}, "no data: the canary has served no requests yet"};
+    v = {MeasurementPhase::kInconclusive,
+         {},
+         "no data: the canary has served no requests yet"};
     return out;
   }
   // Liveness: a canary with weight that stops serving fails.
   if (intervals.size() >= kLivenessIntervals) {
     bool silent = true;
-    for (size_t i = intervals.size() - kLivenessIntervals; i < intervals.size(); ++i) {
+    for (size_t i = intervals.size() - kLivenessIntervals; i < intervals.size();
+         ++i) {
       const auto& c = intervals[i];
-      silent = silent && c.canary_requests == 0 && c.configured_canary_share > 0 && c.baseline_requests > 0;
+      silent = silent && c.canary_requests == 0 &&
+               c.configured_canary_share > 0 && c.baseline_requests > 0;
     }
     if (silent) {
-      v = {MeasurementPhase::kFailed, {0},
-           absl::StrCat("canary stopped serving: no requests for ", absl::FormatDuration(step * kLivenessIntervals),
-                        " while the VirtualService gives it ",
-                        std::round(100 * intervals.back().configured_canary_share), "% of traffic")};
+      v = {MeasurementPhase::kFailed,
+           {0},
+           absl::StrCat(
+               "canary stopped serving: no requests for ",
+               absl::FormatDuration(step * kLivenessIntervals),
+               " while the VirtualService gives it ",
+               std::round(100 * intervals.back().configured_canary_share),
+               "% of traffic")};
       return out;
     }
   }
   double observed = 0, configured = 0;
-  if (stats::RoutingMismatch(intervals, kRoutingTolerance, alpha, &observed, &configured)) {
-    v = {MeasurementPhase::kError, {observed},
-         absl::StrFormat("routing check failed: the canary gets %.1f%% of requests but the "
-                         "VirtualService sets %.1f%%; the comparison is not trusted",
-                         100 * observed, 100 * configured)};
+  if (stats::RoutingMismatch(intervals, kRoutingTolerance, alpha, &observed,
+                             &configured)) {
+    v = {MeasurementPhase::kError,
+         {observed},
+         absl::StrFormat(
+             "routing check failed: the canary gets %.1f%% of requests but the "
+             "VirtualService sets %.1f%%; the comparison is not trusted",
+             100 * observed, 100 * configured)};
     return out;
   }
   const stats::Evidence e = stats::Evaluate(intervals, margin, alpha);
-  const double seconds = absl::ToDoubleSeconds(step) * static_cast<double>(intervals.size());
-  const double baseline_rate = e.baseline_events / std::max(e.baseline_requests, 1.0);
+  const double seconds =
+      absl::ToDoubleSeconds(step) * static_cast<double>(intervals.size());
+  const double baseline_rate =
+      e.baseline_events / std::max(e.baseline_requests, 1.0);
   const std::string preflight =
       baseline_rate > 0
-          ? absl::StrCat("at ", absl::StrFormat("%.3g", e.canary_requests / seconds),
-                         " req/s a 2x regression needs >= ",
-                         Seconds(stats::MinimumDetectionSeconds(e.baseline_requests / seconds,
-                                                                e.canary_requests / seconds, baseline_rate,
-                                                                2 * baseline_rate, alpha, 0.1)),
-                         " to show")
+          ? absl::StrCat(
+                "at ", absl::StrFormat("%.3g", e.canary_requests / seconds),
+                " req/s a 2x regression needs >= ",
+                Seconds(stats::MinimumDetectionSeconds(
+                    e.baseline_requests / seconds, e.canary_requests / seconds,
+                    baseline_rate, 2 * baseline_rate, alpha, 0.1)),
+                " to show")
           : "no baseline events yet: detection time unknown";
   const std::string evidence = absl::StrFormat(
-      "canary %s (%.0f/%.0f req) vs baseline %s (%.0f/%.0f); rate ratio %.3g, anytime %.3g%% "
-      "interval [%.3g, %.3g]; e-value worse %.3g, not-worse %.3g (threshold %.3g); "
+      "canary %s (%.0f/%.0f req) vs baseline %s (%.0f/%.0f); rate ratio %.3g, "
+      "anytime %.3g%% "
+      "interval [%.3g, %.3g]; e-value worse %.3g, not-worse %.3g (threshold "
+      "%.3g); "
       "dispersion %.2g/%.2g; %s",
-      Percent(e.canary_events, e.canary_requests), e.canary_events, e.canary_requests,
-      Percent(e.baseline_events, e.baseline_requests), e.baseline_events, e.baseline_requests,
-      e.rate_ratio, 100 * (1 - alpha), e.ratio_low, e.ratio_high, std::exp(e.log_e_worse),
-      std::exp(e.log_e_not_worse), 2 / alpha, e.canary_dispersion, e.baseline_dispersion, preflight);
+      Percent(e.canary_events, e.canary_requests), e.canary_events,
+      e.canary_requests, Percent(e.baseline_events, e.baseline_requests),
+      e.baseline_events, e.baseline_requests, e.rate_ratio, 100 * (1 - alpha),
+      e.ratio_low, e.ratio_high, std::exp(e.log_e_worse),
+      std::exp(e.log_e_not_worse), 2 / alpha, e.canary_dispersion,
+      e.baseline_dispersion, preflight);
   out.not_worse = e.not_worse;
   if (e.worse) {
-    v = {MeasurementPhase::kFailed, {e.rate_ratio, e.ratio_low, e.ratio_high},
-         absl::StrCat("canary worse than ", 1 + margin, "x baseline: ", evidence)};
+    v = {MeasurementPhase::kFailed,
+         {e.rate_ratio, e.ratio_low, e.ratio_high},
+         absl::StrCat("canary worse than ", 1 + margin,
+                      "x baseline: ", evidence)};
   } else {
-    v = {MeasurementPhase::kSuccessful, {e.rate_ratio, e.ratio_low, e.ratio_high},
-         absl::StrCat(e.not_worse ? "canary not worse (proven): " : "no regression shown yet: ", evidence)};
+    v = {MeasurementPhase::kSuccessful,
+         {e.rate_ratio, e.ratio_low, e.ratio_high},
+         absl::StrCat(e.not_worse ? "canary not worse (proven): "
+                                  : "no regression shown yet: ",
+                      evidence)};
   }
   return out;
 }

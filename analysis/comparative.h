@@ -18,10 +18,12 @@ namespace smartcanary::analysis {
 
 // {{args.NAME}} substituted in the address, selectors, service and queries.
 absl::StatusOr<v1::ComparativeProvider> SubstituteArgs(
-    const v1::ComparativeProvider& provider, const std::map<std::string, std::string>& args);
+    const v1::ComparativeProvider& provider,
+    const std::map<std::string, std::string>& args);
 
 struct CounterQueries {
-  std::string canary_events, canary_requests, baseline_events, baseline_requests;
+  std::string canary_events, canary_requests, baseline_events,
+      baseline_requests;
 };
 // The Istio preset's queries (histogram bucket counts for slower-than,
 // never histogram_quantile), or the custom ones.
@@ -33,12 +35,12 @@ using CounterSamples = std::map<int64_t, double>;  // unix seconds -> value
 // Interval k covers (start + (k-1) step, start + k step]. Deltas handle
 // counter resets; a missing events series beside live requests is zero
 // events. The configured share is the weight timeline's time average.
-std::vector<stats::IntervalCounts> ToIntervals(const CounterSamples& canary_events,
-                                               const CounterSamples& canary_requests,
-                                               const CounterSamples& baseline_events,
-                                               const CounterSamples& baseline_requests,
-                                               const std::vector<std::pair<absl::Time, int>>& weights,
-                                               absl::Time start, absl::Duration step, int intervals);
+std::vector<stats::IntervalCounts> ToIntervals(
+    const CounterSamples& canary_events, const CounterSamples& canary_requests,
+    const CounterSamples& baseline_events,
+    const CounterSamples& baseline_requests,
+    const std::vector<std::pair<absl::Time, int>>& weights, absl::Time start,
+    absl::Duration step, int intervals);
 
 struct ComparativeVerdict {
   Verdict verdict;
@@ -47,8 +49,9 @@ struct ComparativeVerdict {
 
 // Routing check, liveness, no-traffic, then the sequential test. `alpha` is
 // this metric's share of the rollout's budget.
-ComparativeVerdict JudgeComparative(const std::vector<stats::IntervalCounts>& intervals,
-                                    double alpha, double margin, absl::Duration step);
+ComparativeVerdict JudgeComparative(
+    const std::vector<stats::IntervalCounts>& intervals, double alpha,
+    double margin, absl::Duration step);
 
 }  // namespace smartcanary::analysis
 

@@ -19,7 +19,8 @@ namespace {
 using smartcanary::bench::Scenario;
 
 std::vector<Scenario> Scenarios() {
-  auto make = [](std::string name, bool bad, double rps, double base, double canary) {
+  auto make = [](std::string name, bool bad, double rps, double base,
+                 double canary) {
     Scenario s;
     s.name = std::move(name);
     s.bad = bad;
@@ -39,20 +40,24 @@ std::vector<Scenario> Scenarios() {
       make("large regression, high traffic", true, 2000, 0.001, 0.02),
       make("latency regression (slow 1% -> 4%)", true, 200, 0.01, 0.04),
       make("good, p95 latency objective (5% slow)", false, 200, 0.05, 0.05),
-      make("good, busy service (1% errors, 2000 req/s)", false, 2000, 0.01, 0.01),
+      make("good, busy service (1% errors, 2000 req/s)", false, 2000, 0.01,
+           0.01),
   };
-  Scenario swing = make("good, shared time-of-day swing", false, 200, 0.001, 0.001);
+  Scenario swing =
+      make("good, shared time-of-day swing", false, 200, 0.001, 0.001);
   swing.diurnal_amplitude = 0.8;
   swing.diurnal_period_s = 300;
   all.push_back(swing);
-  Scenario incident = make("good, shared incident (x20, 5 min)", false, 200, 0.001, 0.001);
+  Scenario incident =
+      make("good, shared incident (x20, 5 min)", false, 200, 0.001, 0.001);
   incident.incident_start_s = 120;
   incident.incident_seconds = 300;
   incident.incident_multiplier = 20;
   all.push_back(incident);
   for (double size : {2.0, 5.0}) {
-    Scenario clustered = make(absl::StrFormat("good, clustered errors (mean %.0f)", size), false, 200,
-                              0.002, 0.002);
+    Scenario clustered =
+        make(absl::StrFormat("good, clustered errors (mean %.0f)", size), false,
+             200, 0.002, 0.002);
     clustered.cluster_mean = size;
     all.push_back(clustered);
   }
@@ -72,9 +77,11 @@ struct Tally {
 
 // Failed canary requests served before the rollback (or by the end of the
 // plan, if the judge never rolled back).
-double BlastRadius(const std::vector<smartcanary::bench::Second>& seconds, double until) {
+double BlastRadius(const std::vector<smartcanary::bench::Second>& seconds,
+                   double until) {
   double failed = 0;
-  for (size_t t = 0; t < seconds.size() && (until < 0 || t < until); ++t) failed += seconds[t].canary_events;
+  for (size_t t = 0; t < seconds.size() && (until < 0 || t < until); ++t)
+    failed += seconds[t].canary_events;
   return failed;
 }
 
@@ -87,13 +94,15 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--runs") runs = std::atoi(argv[i + 1]);
     if (std::string(argv[i]) == "--out") out = argv[i + 1];
   }
-  if (const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY"); workspace && out[0] != '/') {
+  if (const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+      workspace && out[0] != '/') {
     out = std::string(workspace) + "/" + out;
   }
   const auto& judges = smartcanary::bench::AllJudges();
   const std::vector<Scenario> scenarios = Scenarios();
   // tallies[scenario][judge]
-  std::vector<std::vector<Tally>> tallies(scenarios.size(), std::vector<Tally>(judges.size()));
+  std::vector<std::vector<Tally>> tallies(scenarios.size(),
+                                          std::vector<Tally>(judges.size()));
   std::vector<std::thread> workers;
   for (size_t s = 0; s < scenarios.size(); ++s) {
     workers.emplace_back([&, s] {
@@ -124,15 +133,23 @@ int main(int argc, char** argv) {
 
   std::string md = absl::StrFormat(
       "# Benchmark: judges on the same simulated rollouts\n\n"
-      "Made by `bazel run -c opt //bench` (%d runs per good scenario, %d per bad one; seeded, so the "
-      "same numbers come back). Plan: 20%% canary for 5 min, 50%% for 5 min, then promoted; "
-      "baseline = the stable rest of the fleet. Ours evaluates every 5 s with alpha 0.01 and margin "
-      "0.25, and promotes a good canary early once it is proven not worse. The oracle is the "
-      "information bound kl(1-beta||alpha)/I of STATISTICS.md (beta 0.1): no test can be faster on "
+      "Made by `bazel run -c opt //bench` (%d runs per good scenario, %d per "
+      "bad one; seeded, so the "
+      "same numbers come back). Plan: 20%% canary for 5 min, 50%% for 5 min, "
+      "then promoted; "
+      "baseline = the stable rest of the fleet. Ours evaluates every 5 s with "
+      "alpha 0.01 and margin "
+      "0.25, and promotes a good canary early once it is proven not worse. The "
+      "oracle is the "
+      "information bound kl(1-beta||alpha)/I of STATISTICS.md (beta 0.1): no "
+      "test can be faster on "
       "average.\n\n"
-      "Columns: rolled back = share of runs rolled back (false rollbacks for good releases); time = "
-      "mean seconds to roll back (rolled-back runs); blast = mean failed canary requests served "
-      "before the rollback (or the whole plan); promote = mean seconds until a good canary may be "
+      "Columns: rolled back = share of runs rolled back (false rollbacks for "
+      "good releases); time = "
+      "mean seconds to roll back (rolled-back runs); blast = mean failed "
+      "canary requests served "
+      "before the rollback (or the whole plan); promote = mean seconds until a "
+      "good canary may be "
       "promoted (the plan takes 600 s with fixed pauses).\n\n",
       runs, runs / 3);
   absl::StrAppend(&md, "| scenario | truth | oracle bound |");
@@ -145,22 +162,29 @@ int main(int argc, char** argv) {
   int bad_count = 0, good_count = 0;
   for (size_t s = 0; s < scenarios.size(); ++s) {
     const Scenario& sc = scenarios[s];
-    const double canary_rps = sc.total_rps * 0.2, baseline_rps = sc.total_rps * 0.8;
+    const double canary_rps = sc.total_rps * 0.2,
+                 baseline_rps = sc.total_rps * 0.8;
     const double bound = sc.bad && sc.canary_rate > sc.baseline_rate
-                             ? smartcanary::stats::MinimumDetectionSeconds(baseline_rps, canary_rps, sc.baseline_rate,
-                                                                          sc.canary_rate, 0.01, 0.1)
+                             ? smartcanary::stats::MinimumDetectionSeconds(
+                                   baseline_rps, canary_rps, sc.baseline_rate,
+                                   sc.canary_rate, 0.01, 0.1)
                              : std::nan("");
     absl::StrAppend(&md, "| ", sc.name, " | ", sc.bad ? "bad" : "good", " | ",
-                    std::isnan(bound) ? "–" : absl::StrFormat("%.0f s", bound), " |");
+                    std::isnan(bound) ? "–" : absl::StrFormat("%.0f s", bound),
+                    " |");
     sc.bad ? ++bad_count : ++good_count;
     for (size_t j = 0; j < judges.size(); ++j) {
       const Tally& t = tallies[s][j];
       const double share = static_cast<double>(t.rolled_back) / t.runs;
-      const double time = t.rolled_back ? t.rollback_seconds / t.rolled_back : std::nan("");
+      const double time =
+          t.rolled_back ? t.rollback_seconds / t.rolled_back : std::nan("");
       if (sc.bad) {
-        absl::StrAppend(&md, absl::StrFormat(" %.0f%% rolled back, %s, blast %.1f |", 100 * share,
-                                             std::isnan(time) ? "never" : absl::StrFormat("%.0f s", time),
-                                             t.blast / t.runs));
+        absl::StrAppend(
+            &md,
+            absl::StrFormat(
+                " %.0f%% rolled back, %s, blast %.1f |", 100 * share,
+                std::isnan(time) ? "never" : absl::StrFormat("%.0f s", time),
+                t.blast / t.runs));
         bad_blast[j] += t.blast / t.runs;
         if (!std::isnan(time) && !std::isnan(bound)) {
           bad_time[j] += time;
@@ -169,39 +193,55 @@ int main(int argc, char** argv) {
       } else {
         const int kept = t.runs - t.rolled_back;
         const double prom = kept ? t.promote_seconds / kept : std::nan("");
-        absl::StrAppend(&md, absl::StrFormat(" %.1f%% false rollbacks, promote %.0f s |", 100 * share, prom));
+        absl::StrAppend(
+            &md, absl::StrFormat(" %.1f%% false rollbacks, promote %.0f s |",
+                                 100 * share, prom));
         false_rollbacks[j] += share;
         if (!std::isnan(prom)) promote[j] += prom;
       }
     }
     absl::StrAppend(&md, "\n");
   }
-  absl::StrAppend(&md, "\n## Summary\n\n| judge | false rollbacks (mean over good scenarios) | mean blast radius "
-                       "(bad scenarios) | mean time to roll back / oracle bound | mean time to promote a good "
-                       "canary |\n|---|---|---|---|---|\n");
+  absl::StrAppend(&md,
+                  "\n## Summary\n\n| judge | false rollbacks (mean over good "
+                  "scenarios) | mean blast radius "
+                  "(bad scenarios) | mean time to roll back / oracle bound | "
+                  "mean time to promote a good "
+                  "canary |\n|---|---|---|---|---|\n");
   for (size_t j = 0; j < judges.size(); ++j) {
-    absl::StrAppend(&md, absl::StrFormat("| %s | %.2f%% | %.1f | %s | %.0f s |\n", judges[j].name,
-                                         100 * false_rollbacks[j] / good_count, bad_blast[j] / bad_count,
-                                         oracle_time[j] > 0 ? absl::StrFormat("%.1fx", bad_time[j] / oracle_time[j])
-                                                            : "–",
-                                         promote[j] / good_count));
+    absl::StrAppend(
+        &md,
+        absl::StrFormat(
+            "| %s | %.2f%% | %.1f | %s | %.0f s |\n", judges[j].name,
+            100 * false_rollbacks[j] / good_count, bad_blast[j] / bad_count,
+            oracle_time[j] > 0
+                ? absl::StrFormat("%.1fx", bad_time[j] / oracle_time[j])
+                : "–",
+            promote[j] / good_count));
   }
   std::ofstream(out + "/BENCHMARK.md") << md;
   // A bar chart of mean blast radius per judge (SVG, no dependencies).
   double top = 0;
-  for (size_t j = 0; j < judges.size(); ++j) top = std::max(top, bad_blast[j] / bad_count);
+  for (size_t j = 0; j < judges.size(); ++j)
+    top = std::max(top, bad_blast[j] / bad_count);
   std::string svg = absl::StrFormat(
-      "<svg xmlns='http://www.w3.org/2000/svg' width='760' height='%d' font-family='sans-serif' "
-      "font-size='13'><text x='10' y='20' font-weight='bold'>Mean failed canary requests before rollback "
+      "<svg xmlns='http://www.w3.org/2000/svg' width='760' height='%d' "
+      "font-family='sans-serif' "
+      "font-size='13'><text x='10' y='20' font-weight='bold'>Mean failed "
+      "canary requests before rollback "
       "(bad scenarios; lower is better)</text>",
       50 + 34 * static_cast<int>(judges.size()));
   for (size_t j = 0; j < judges.size(); ++j) {
     const double value = bad_blast[j] / bad_count;
     const int y = 40 + 34 * static_cast<int>(j);
-    absl::StrAppend(&svg, absl::StrFormat("<text x='10' y='%d'>%s</text><rect x='360' y='%d' width='%.0f' "
-                                          "height='20' fill='%s'/><text x='%.0f' y='%d'>%.1f</text>",
-                                          y + 15, judges[j].name, y, 340 * value / top,
-                                          j == 3 ? "#2b8a3e" : "#868e96", 365 + 340 * value / top, y + 15, value));
+    absl::StrAppend(
+        &svg,
+        absl::StrFormat(
+            "<text x='10' y='%d'>%s</text><rect x='360' y='%d' width='%.0f' "
+            "height='20' fill='%s'/><text x='%.0f' y='%d'>%.1f</text>",
+            y + 15, judges[j].name, y, 340 * value / top,
+            j == 3 ? "#2b8a3e" : "#868e96", 365 + 340 * value / top, y + 15,
+            value));
   }
   absl::StrAppend(&svg, "</svg>\n");
   std::ofstream(out + "/benchmark.svg") << svg;

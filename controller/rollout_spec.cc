@@ -263,7 +263,8 @@ absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
   }
   if (spec.early_promotion && !spec.background_analysis) {
     return FieldError("spec.earlyPromotion",
-                      "needs a background spec.analysis with a comparative metric to prove the "
+                      "needs a background spec.analysis with a comparative "
+                      "metric to prove the "
                       "canary not worse");
   }
   for (const auto& [key, value] : spec.canary_labels) {
@@ -277,10 +278,10 @@ absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
 
 absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
   if (!spec.is_object()) return FieldError("spec", "must be an object");
-  if (auto s =
-          RejectUnknownFields(spec, "spec",
-                              {"trafficRouting", "canaryLabels", "steps",
-                               "stableService", "canaryService", "analysis", "earlyPromotion"});
+  if (auto s = RejectUnknownFields(
+          spec, "spec",
+          {"trafficRouting", "canaryLabels", "steps", "stableService",
+           "canaryService", "analysis", "earlyPromotion"});
       !s.ok()) {
     return s;
   }
@@ -305,7 +306,8 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
     out.steps.push_back(*step);
   }
   if (auto early = spec.find("earlyPromotion"); early != spec.end()) {
-    if (!early->is_boolean()) return FieldError("spec.earlyPromotion", "must be true or false");
+    if (!early->is_boolean())
+      return FieldError("spec.earlyPromotion", "must be true or false");
     out.early_promotion = early->get<bool>();
   }
   if (auto background = spec.find("analysis"); background != spec.end()) {

@@ -79,7 +79,8 @@ Decision Complete(const RolloutSpec& spec, const RolloutStatus& status,
 
 // Every comparative metric of the background analysis has proven the
 // canary not worse, in its latest measurement.
-bool ProvenNotWorse(const RolloutStatus& status, const std::vector<MetricSpec>& background) {
+bool ProvenNotWorse(const RolloutStatus& status,
+                    const std::vector<MetricSpec>& background) {
   if (!status.background_run) return false;
   int comparative = 0;
   for (const MetricSpec& spec : background) {
@@ -89,13 +90,15 @@ bool ProvenNotWorse(const RolloutStatus& status, const std::vector<MetricSpec>& 
     for (const MetricRun& m : status.background_run->metrics) {
       if (m.name == spec.name) run = &m;
     }
-    if (run == nullptr || run->recent.empty() || !run->recent.back().not_worse) return false;
+    if (run == nullptr || run->recent.empty() || !run->recent.back().not_worse)
+      return false;
   }
   return comparative > 0;
 }
 
-Decision DecidePause(const RolloutSpec& spec, const Step& step, const RolloutStatus& status,
-                     absl::Time now, const std::vector<MetricSpec>& background) {
+Decision DecidePause(const RolloutSpec& spec, const Step& step,
+                     const RolloutStatus& status, absl::Time now,
+                     const std::vector<MetricSpec>& background) {
   const int index = status.current_step_index;
   Decision decision = Hold(status, absl::InfiniteDuration());
   decision.next.phase = Phase::kPaused;
@@ -111,11 +114,13 @@ Decision DecidePause(const RolloutSpec& spec, const Step& step, const RolloutSta
   }
   if (!step.pause_duration) return decision;
   const absl::Time ends = *status.pause_started_at + *step.pause_duration;
-  if (now < ends && spec.early_promotion && ProvenNotWorse(status, background)) {
+  if (now < ends && spec.early_promotion &&
+      ProvenNotWorse(status, background)) {
     decision = Hold(AdvanceTo(status, index + 1), absl::ZeroDuration());
-    decision.next.message = absl::StrCat(StepLabel(spec, index), ": pause ended ",
-                                         FormatStepDuration(ends - now),
-                                         " early: the canary is proven not worse");
+    decision.next.message =
+        absl::StrCat(StepLabel(spec, index), ": pause ended ",
+                     FormatStepDuration(ends - now),
+                     " early: the canary is proven not worse");
     return decision;
   }
   if (now < ends) {

@@ -69,7 +69,8 @@ canaryctl="$bin/cli/canaryctl"
 say "applying the article's VirtualService, DestinationRule and analysis templates"
 $kubectl apply -f manifests/examples/rpc-server/virtualservice.yaml \
   -f manifests/examples/rpc-server/destinationrule.yaml \
-  -f manifests/examples/rpc-server/canary-success-rate.yaml | sed 's/^/   /'
+  -f manifests/examples/rpc-server/canary-success-rate.yaml \
+  -f manifests/examples/rpc-server/canary-vs-baseline.yaml | sed 's/^/   /'
 
 say "starting the mesh stand-in (50 req/s split by the VirtualService) and Prometheus"
 start mesh "$bin/tests/fixtures/mesh_standin/mesh-standin" --kubeconfig "$KUBECONFIG" \
@@ -87,7 +88,7 @@ start prometheus prometheus --config.file "$work/prometheus.yml" --storage.tsdb.
 wait_http "http://127.0.0.1:$prom/-/ready"
 step "Prometheus on 127.0.0.1:$prom scraping every 1s"
 
-rollout() {  # rollout VERSION: the CanaryRollout for that version
+rollout() {  # rollout VERSION STABLE_VERSION: the CanaryRollout for that version
   cat <<YML
 apiVersion: smartcanary.dev/v1alpha1
 kind: CanaryRollout
@@ -98,21 +99,18 @@ spec:
     istio:
       virtualService: {name: rpc-server, routes: [primary]}
       destinationRule: {name: rpc-server, stableSubsetName: stable, canarySubsetName: canary}
+  earlyPromotion: true
   analysis:
     startingStep: 1
-    templates: [{templateName: canary-success-rate, clusterScope: true}]
+    templates: [{templateName: canary-vs-baseline, clusterScope: true}]
     args:
     - {name: prometheus, value: "http://127.0.0.1:$prom"}
     - {name: service, value: rpc-server}
     - {name: canary-version, value: $1}
+    - {name: stable-version, value: $2}
   steps:
   - setWeight: 20
-  - analysis:
-      templates: [{templateName: canary-success-rate, clusterScope: true}]
-      args:
-      - {name: prometheus, value: "http://127.0.0.1:$prom"}
-      - {name: service, value: rpc-server}
-      - {name: canary-version, value: $1}
+  - pause: {duration: 30s}
   - setWeight: 50
   - pause: {duration: 15s}
   - setWeight: 100
@@ -131,8 +129,8 @@ rollback_seconds() {
 }
 
 demo_start=$SECONDS
-say "rollout 1: v2 (a good version) — 20% → analysis → 50% → pause → 100% → promoted"
-rollout v2 > "$work/rollout-v2.yaml"
+say "rollout 1: v2 (a good version) — 20% → 50% → 100% → promoted, judged against v1 all along"
+rollout v2 v1 > "$work/rollout-v2.yaml"
 $canaryctl start -f "$work/rollout-v2.yaml"
 set +e
 $canaryctl status rpc-server --timeout 300s | sed 's/^/   /'
@@ -140,8 +138,8 @@ good=${PIPESTATUS[0]}
 set -e
 $canaryctl get rpc-server | sed 's/^/   /'
 
-say "rollout 2: v3 (5% of calls fail) — must be rolled back automatically"
-rollout v3 > "$work/rollout-v3.yaml"
+say "rollout 2: v3 (5% of calls fail) — the smart judge must roll it back automatically"
+rollout v3 v2 > "$work/rollout-v3.yaml"
 $canaryctl start -f "$work/rollout-v3.yaml"
 set +e
 $canaryctl status rpc-server --timeout 300s | sed 's/^/   /'
@@ -158,6 +156,12 @@ say "summary"
 ok=0
 if [ "$good" -eq 0 ]; then step "✔ v2 promoted: Healthy"; else step "✖ v2 did not reach Healthy (exit $good)"; ok=1; fi
 if [ "$bad" -eq 1 ]; then step "✔ v3 rolled back automatically: Degraded"; else step "✖ v3 was not rolled back (exit $bad)"; ok=1; fi
+if $canaryctl get rpc-server -o json | jq -e '.message | test("canary worse than")' >/dev/null; then
+  step "✔ the smart judge (canary vs baseline, anytime-valid) made the call:"
+  $canaryctl get rpc-server -o json | jq -r '.message' | fold -w 100 | sed 's/^/       /'
+else
+  step "✖ the rollback was not the smart judge's verdict"; ok=1
+fi
 if [ "$weights" = "100 0" ]; then step "✔ VirtualService reads stable 100 / canary 0"; else step "✖ VirtualService weights: $weights"; ok=1; fi
 step "v3 was rolled back ${rollback}s after it first took traffic"
 step "demo wall time: $((SECONDS - demo_start))s for both rollouts; logs in $work"

@@ -12,8 +12,8 @@ namespace {
 constexpr double kBetFractions[] = {0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9};
 // Alternatives for the grid mixture, as multiples of 1+margin (STATISTICS.md).
 constexpr double kGridMultiples[] = {1.25, 1.5, 2, 3, 5, 10, 20};
-constexpr double kMinIntervals = 4;
-constexpr double kUnknownDispersion = 10;
+constexpr double kMinIntervals = 3;
+constexpr double kUnknownDispersion = 5;
 
 bool Informative(const IntervalCounts& c) {
   return c.baseline_events + c.canary_events > 0 && c.baseline_requests > 0 &&
@@ -54,16 +54,23 @@ void Dispersion::Add(double requests, double events) {
 
 double Dispersion::Factor() const {
   // Too few intervals or no event yet: nothing says how clustered this
-  // arm's events are, so assume clusters of mean size 5 or so. (Borrowing
+  // arm's events are, so assume clusters of a few events. (Borrowing
   // the other arm's factor instead was measured: it let a canary's first
   // cluster weigh as independent events.)
   if (intervals_ < kMinIntervals || events_ <= 0) return kUnknownDispersion;
   // Pearson X^2 = sum (n - N p)^2 / (N p) with p = events / requests.
   const double pearson = squares_ * requests_ / events_ - events_;
   const double estimate = pearson / (intervals_ - 1);
-  // Upper confidence value: the estimate's relative standard error is about
-  // sqrt(2 / (J - 1)).
-  return std::max(1.0, estimate * (1 + 2 * std::sqrt(2 / (intervals_ - 1))));
+  // One-sided 95% upper value: the estimate's relative standard error is
+  // about sqrt(2 / (J - 1)).
+  return std::max(1.0,
+                  estimate * (1 + 1.645 * std::sqrt(2 / (intervals_ - 1))));
+}
+
+double Dispersion::FactorOr(const Dispersion& other) const {
+  if (events_ <= 0 && intervals_ >= kMinIntervals && other.has_events())
+    return other.Factor();
+  return Factor();
 }
 
 EProcess::EProcess(double ratio0, bool worse, bool adjust_dispersion)
@@ -74,8 +81,14 @@ EProcess::EProcess(double ratio0, bool worse, bool adjust_dispersion)
 
 void EProcess::Add(const IntervalCounts& c) {
   if (Informative(c)) {
-    const double phi_a = adjust_ ? baseline_.Factor() : 1;
-    const double phi_b = adjust_ ? canary_.Factor() : 1;
+    // The arm whose surprise events would push this test to reject stays
+    // conservative; the other may borrow (see Dispersion::FactorOr).
+    const double phi_a = !adjust_ ? 1
+                         : worse_ ? baseline_.FactorOr(canary_)
+                                  : baseline_.Factor();
+    const double phi_b = !adjust_ ? 1
+                         : worse_ ? canary_.Factor()
+                                  : canary_.FactorOr(baseline_);
     const double requests_a = c.baseline_requests / phi_a,
                  requests_b = c.canary_requests / phi_b;
     const double theta0 = CanaryEventShare(ratio0_, requests_a, requests_b);

@@ -39,6 +39,11 @@ class Dispersion {
  public:
   void Add(double requests, double events);
   double Factor() const;
+  // The factor for an arm whose events weigh against the test's rejection:
+  // with no event of its own yet it borrows `other`'s estimate (both arms
+  // run the same service), since overweighting it is conservative.
+  double FactorOr(const Dispersion& other) const;
+  bool has_events() const { return events_ > 0; }
 
  private:
   double intervals_ = 0, requests_ = 0, events_ = 0, squares_ = 0;

@@ -133,15 +133,17 @@ absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
   return absl::OkStatus();
 }
 
-
-absl::StatusOr<std::map<std::string, std::string>> Selector(const json& value,
-                                                            const std::string& path) {
+absl::StatusOr<std::map<std::string, std::string>> Selector(
+    const json& value, const std::string& path) {
   std::map<std::string, std::string> labels;
   if (!value.is_object() || value.empty()) {
-    return FieldError(path, "must be a map of labels, e.g. {destination_canonical_revision: v2}");
+    return FieldError(
+        path,
+        "must be a map of labels, e.g. {destination_canonical_revision: v2}");
   }
   for (const auto& [key, label] : value.items()) {
-    if (!label.is_string()) return FieldError(path + "." + key, "must be a string");
+    if (!label.is_string())
+      return FieldError(path + "." + key, "must be a string");
     labels[key] = label.get<std::string>();
   }
   return labels;
@@ -149,75 +151,93 @@ absl::StatusOr<std::map<std::string, std::string>> Selector(const json& value,
 
 absl::Status ParseIstioPreset(const json& istio, const std::string& ipath,
                               v1::IstioPreset* preset) {
-  if (auto s = Known(istio, ipath, {"service", "canary", "baseline", "event", "latencyObjectiveMs"});
+  if (auto s = Known(
+          istio, ipath,
+          {"service", "canary", "baseline", "event", "latencyObjectiveMs"});
       !s.ok()) {
     return s;
   }
   preset->set_service(istio.value("service", ""));
-  if (preset->service().empty()) return FieldError(ipath + ".service", "is required");
-  for (auto [key, labels] : {std::pair{"canary", preset->mutable_canary()},
-                             std::pair{"baseline", preset->mutable_baseline()}}) {
-    auto selector = Selector(istio.value(key, json()), absl::StrCat(ipath, ".", key));
+  if (preset->service().empty())
+    return FieldError(ipath + ".service", "is required");
+  for (auto [key, labels] :
+       {std::pair{"canary", preset->mutable_canary()},
+        std::pair{"baseline", preset->mutable_baseline()}}) {
+    auto selector =
+        Selector(istio.value(key, json()), absl::StrCat(ipath, ".", key));
     if (!selector.ok()) return selector.status();
     labels->insert(selector->begin(), selector->end());
   }
   preset->set_event(istio.value("event", "grpc-errors"));
   if (preset->event() != "grpc-errors" && preset->event() != "http-5xx" &&
       preset->event() != "slower-than") {
-    return FieldError(ipath + ".event",
-                      absl::StrCat("\"", preset->event(),
-                                   "\" is not one of grpc-errors, http-5xx, slower-than"));
+    return FieldError(
+        ipath + ".event",
+        absl::StrCat("\"", preset->event(),
+                     "\" is not one of grpc-errors, http-5xx, slower-than"));
   }
   preset->set_latency_objective_ms(istio.value("latencyObjectiveMs", 0.0));
   if (preset->event() == "slower-than" && preset->latency_objective_ms() <= 0) {
-    return FieldError(ipath + ".latencyObjectiveMs",
-                      "is required for slower-than (a histogram bucket edge, e.g. 250)");
+    return FieldError(
+        ipath + ".latencyObjectiveMs",
+        "is required for slower-than (a histogram bucket edge, e.g. 250)");
   }
   return absl::OkStatus();
 }
 
-absl::Status ParseComparative(const json& value, const std::string& path, v1::Metric& metric) {
+absl::Status ParseComparative(const json& value, const std::string& path,
+                              v1::Metric& metric) {
   if (auto s = Known(value, path,
-                     {"prometheus", "istio", "canaryEvents", "canaryRequests", "baselineEvents",
-                      "baselineRequests", "alpha", "margin", "resolution"});
+                     {"prometheus", "istio", "canaryEvents", "canaryRequests",
+                      "baselineEvents", "baselineRequests", "alpha", "margin",
+                      "resolution"});
       !s.ok()) {
     return s;
   }
   v1::ComparativeProvider* out = metric.mutable_comparative();
-  if (!value.contains("prometheus")) return FieldError(path + ".prometheus", "is required");
+  if (!value.contains("prometheus"))
+    return FieldError(path + ".prometheus", "is required");
   if (auto s = ParsePrometheus(value["prometheus"], path + ".prometheus",
                                out->mutable_prometheus(), false);
       !s.ok()) {
     return s;
   }
-  const bool custom = value.contains("canaryEvents") || value.contains("canaryRequests") ||
-                      value.contains("baselineEvents") || value.contains("baselineRequests");
+  const bool custom =
+      value.contains("canaryEvents") || value.contains("canaryRequests") ||
+      value.contains("baselineEvents") || value.contains("baselineRequests");
   if (value.contains("istio") == custom) {
-    return FieldError(path,
-                      "give either istio (a preset) or all of canaryEvents, canaryRequests, "
-                      "baselineEvents, baselineRequests");
+    return FieldError(
+        path,
+        "give either istio (a preset) or all of canaryEvents, canaryRequests, "
+        "baselineEvents, baselineRequests");
   }
   if (custom) {
     for (auto [key, setter] :
-         {std::pair<const char*, void (v1::ComparativeProvider::*)(const std::string&)>{
+         {std::pair<const char*,
+                    void (v1::ComparativeProvider::*)(const std::string&)>{
               "canaryEvents", &v1::ComparativeProvider::set_canary_events},
           {"canaryRequests", &v1::ComparativeProvider::set_canary_requests},
           {"baselineEvents", &v1::ComparativeProvider::set_baseline_events},
-          {"baselineRequests", &v1::ComparativeProvider::set_baseline_requests}}) {
+          {"baselineRequests",
+           &v1::ComparativeProvider::set_baseline_requests}}) {
       if (!value.contains(key) || !value[key].is_string()) {
-        return FieldError(absl::StrCat(path, ".", key),
-                          "is required (a PromQL expression of a cumulative count)");
+        return FieldError(
+            absl::StrCat(path, ".", key),
+            "is required (a PromQL expression of a cumulative count)");
       }
       (out->*setter)(value[key].get<std::string>());
     }
-  } else if (auto s = ParseIstioPreset(value["istio"], path + ".istio", out->mutable_istio());
+  } else if (auto s = ParseIstioPreset(value["istio"], path + ".istio",
+                                       out->mutable_istio());
              !s.ok()) {
     return s;
   }
   out->set_alpha(value.value("alpha", 0.01));
   out->set_margin(value.value("margin", 0.25));
-  if (out->alpha() <= 0 || out->alpha() >= 1) return FieldError(path + ".alpha", "must be in (0, 1)");
-  if (out->margin() < 0) return FieldError(path + ".margin", "must not be negative");
+  if (out->alpha() <= 0 || out->alpha() >= 1)
+    return FieldError(path + ".alpha", "must be in (0, 1)");
+  if (out->margin() < 0)
+    return FieldError(path + ".margin", "must not be negative");
   auto resolution = OptionalDuration(value, "resolution", path);
   if (!resolution.ok()) return resolution.status();
   out->set_resolution_seconds(
@@ -227,10 +247,13 @@ absl::Status ParseComparative(const json& value, const std::string& path, v1::Me
   return absl::OkStatus();
 }
 
-absl::Status ParseProvider(const json& provider, const std::string& path, v1::Metric& metric) {
-  if (auto s = Known(provider, path, {"prometheus", "comparative"}); !s.ok()) return s;
+absl::Status ParseProvider(const json& provider, const std::string& path,
+                           v1::Metric& metric) {
+  if (auto s = Known(provider, path, {"prometheus", "comparative"}); !s.ok())
+    return s;
   if (provider.contains("comparative")) {
-    return ParseComparative(provider["comparative"], path + ".comparative", metric);
+    return ParseComparative(provider["comparative"], path + ".comparative",
+                            metric);
   }
   if (!provider.contains("prometheus")) {
     return FieldError(path + ".prometheus", "is required (or comparative)");

@@ -15,11 +15,12 @@ absl::Status CheckMetric(const MetricSpec& metric,
                          const std::map<std::string, std::string>& args,
                          const std::string& where) {
   if (metric.query.has_comparative()) {
-    if (auto substituted = analysis::SubstituteArgs(metric.query.comparative(), args);
+    if (auto substituted =
+            analysis::SubstituteArgs(metric.query.comparative(), args);
         !substituted.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, " metric \"", metric.name,
-                                                     "\" provider.comparative: ",
-                                                     substituted.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, " metric \"", metric.name,
+          "\" provider.comparative: ", substituted.status().message()));
     }
     return absl::OkStatus();
   }
@@ -99,9 +100,11 @@ absl::StatusOr<ResolvedAnalysis> TemplateStore::Resolve(
   // The rollout's false-rollback budget is shared by its comparative
   // metrics (Bonferroni: valid under any dependence between them).
   int comparative = 0;
-  for (const MetricSpec& metric : resolved.metrics) comparative += metric.query.has_comparative();
+  for (const MetricSpec& metric : resolved.metrics)
+    comparative += metric.query.has_comparative();
   for (MetricSpec& metric : resolved.metrics) {
-    if (metric.query.has_comparative()) metric.query.mutable_comparative()->set_budget_share(comparative);
+    if (metric.query.has_comparative())
+      metric.query.mutable_comparative()->set_budget_share(comparative);
   }
   return resolved;
 }

@@ -63,6 +63,26 @@ spec:
         query: >
           sum(rate(istio_requests_total{reporter="destination",destination_canonical_revision="{{args.version}}",grpc_response_status="0"}[10s]))
           / sum(rate(istio_requests_total{reporter="destination",destination_canonical_revision="{{args.version}}"}[10s]))
+---
+apiVersion: smartcanary.dev/v1alpha1
+kind: CanaryAnalysisTemplate
+metadata: {name: vs-baseline}
+spec:
+  args:
+  - name: prometheus
+  - name: version
+  metrics:
+  - name: grpc-errors
+    interval: 5s
+    initialDelay: 10s
+    inconclusiveLimit: 6
+    provider:
+      comparative:
+        prometheus: {address: "{{args.prometheus}}"}
+        istio:
+          service: rpc-server
+          canary: {destination_canonical_revision: "{{args.version}}"}
+          baseline: {destination_canonical_revision: v1}
 )";
 
 std::string ReadFile(const std::string& path) {
@@ -336,6 +356,59 @@ TEST_F(CanaryE2ETest, TheArticleTemplateWorksWithOnlyApiVersionAndKindChanged) {
   EXPECT_EQ(done.analysis_runs(0).phase(), "Successful");
   EXPECT_EQ(done.analysis_runs(0).metrics(0).successful(), 1)
       << done.analysis_runs(0).metrics(0).last_message();
+}
+
+v1::StartRolloutRequest SmartRequest(CanaryE2ETest* test,
+                                     const v1::StartRolloutRequest& base,
+                                     const std::string& prometheus,
+                                     const std::string& version) {
+  (void)test;
+  v1::StartRolloutRequest request = base;
+  v1::AnalysisStep* analysis =
+      request.mutable_spec()->mutable_analysis()->mutable_analysis();
+  analysis->Clear();
+  analysis->add_templates()->set_template_name("vs-baseline");
+  for (auto [name, value] :
+       {std::pair<std::string, std::string>{"prometheus", prometheus},
+        {"version", version}}) {
+    v1::Arg* arg = analysis->add_args();
+    arg->set_name(name);
+    arg->set_value(value);
+  }
+  request.mutable_spec()->mutable_analysis()->set_starting_step(1);
+  return request;
+}
+
+TEST_F(CanaryE2ETest, TheSmartJudgeRollsBackABadCanaryWithItsEvidence) {
+  v1::Step pause;
+  pause.mutable_pause()->set_duration_seconds(120);
+  Start(SmartRequest(
+      this, Request("v3", {SetWeight(20), pause, SetWeight(50)}, false),
+      prometheus_->url(), "v3"));
+  ASSERT_EQ(WaitForEnd(), v1::DEGRADED) << Get().message();
+  const std::string message = Get().message();
+  for (const char* part :
+       {"rolled back: background analysis", "canary worse than 1.25x baseline",
+        "rate ratio", "interval [", "e-value"}) {
+    EXPECT_NE(message.find(part), std::string::npos)
+        << part << " in " << message;
+  }
+  EXPECT_EQ(Weights(), std::make_pair(100, 0));
+}
+
+TEST_F(CanaryE2ETest, TheSmartJudgeLetsAGoodCanaryThrough) {
+  v1::Step pause;
+  pause.mutable_pause()->set_duration_seconds(25);
+  Start(SmartRequest(
+      this, Request("v2", {SetWeight(20), pause, SetWeight(100)}, false),
+      prometheus_->url(), "v2"));
+  ASSERT_EQ(WaitForEnd(), v1::HEALTHY) << Get().message();
+  const v1::Rollout done = Get();
+  ASSERT_EQ(done.analysis_runs_size(), 1);
+  EXPECT_EQ(done.analysis_runs(0).phase(), "Successful")
+      << done.analysis_runs(0).message();
+  EXPECT_GE(done.analysis_runs(0).metrics(0).successful(), 1);
+  EXPECT_EQ(done.analysis_runs(0).metrics(0).failed(), 0);
 }
 
 TEST_F(CanaryE2ETest, InstallBundleIsAcceptedByTheApiServer) {

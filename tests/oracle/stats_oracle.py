@@ -13,8 +13,8 @@ from scipy.optimize import brentq
 from scipy.special import logsumexp, xlogy
 
 GRID = np.array([1.25, 1.5, 2, 3, 5, 10, 20])
-MIN_INTERVALS = 4
-UNKNOWN_DISPERSION = 10.0
+MIN_INTERVALS = 3
+UNKNOWN_DISPERSION = 5.0
 
 
 def kl(p, q):
@@ -37,7 +37,18 @@ def dispersion(history):
     p = events / requests
     pearson = sum((e - n * p) ** 2 / (n * p) for n, e in rows)
     j = len(rows)
-    return max(1.0, pearson / (j - 1) * (1 + 2 * math.sqrt(2 / (j - 1))))
+    return max(1.0, pearson / (j - 1) * (1 + 1.645 * math.sqrt(2 / (j - 1))))
+
+
+def has_events(history):
+    return sum(e for n, e in history if n > 0) > 0
+
+
+def borrowed(own, other):
+    """An arm without events takes the other's factor, once both have history."""
+    if not has_events(own) and len([1 for n, _ in own if n > 0]) >= MIN_INTERVALS and has_events(other):
+        return dispersion(other)
+    return dispersion(own)
 
 
 def log_e(rows, ratio0, worse, adjust):
@@ -45,8 +56,9 @@ def log_e(rows, ratio0, worse, adjust):
     base_hist, can_hist = [], []
     for na, nb, ea, eb in rows:
         if ea + eb > 0 and na > 0 and nb > 0:
-            fa = dispersion(base_hist) if adjust else 1.0
-            fb = dispersion(can_hist) if adjust else 1.0
+            # Only the arm whose events weigh against rejection may borrow.
+            fa = (borrowed(base_hist, can_hist) if worse else dispersion(base_hist)) if adjust else 1.0
+            fb = (dispersion(can_hist) if worse else borrowed(can_hist, base_hist)) if adjust else 1.0
             ra, rb = na / fa, nb / fb
             theta0 = rb * ratio0 / (ra + rb * ratio0)
             mult = GRID if worse else 1 / GRID

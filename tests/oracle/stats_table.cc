@@ -10,8 +10,11 @@ int main() {
   using nlohmann::json;
   using smartcanary::stats::IntervalCounts;
   namespace stats = smartcanary::stats;
-  json out = {{"logsumexp", json::array()}, {"kl", json::array()}, {"bound", json::array()},
-              {"eprocess", json::array()}, {"evidence", json::array()}};
+  json out = {{"logsumexp", json::array()},
+              {"kl", json::array()},
+              {"bound", json::array()},
+              {"eprocess", json::array()},
+              {"evidence", json::array()}};
   std::mt19937_64 random(42);
   std::uniform_real_distribution<double> unit(0, 1);
   for (int i = 0; i < 10; ++i) {
@@ -19,41 +22,68 @@ int main() {
     for (int j = 0; j < 1 + i; ++j) v.push_back((unit(random) - 0.5) * 2000);
     out["logsumexp"].push_back({{"values", v}, {"cpp", stats::LogSumExp(v)}});
   }
-  for (auto [p, q] : {std::pair{0.5, 0.5}, {0.001, 0.0015}, {0.9, 0.01}, {1.0, 0.01}, {0.0, 0.3}}) {
-    out["kl"].push_back({{"p", p}, {"q", q}, {"cpp", stats::BernoulliKl(p, q)}});
+  for (auto [p, q] : {std::pair{0.5, 0.5},
+                      {0.001, 0.0015},
+                      {0.9, 0.01},
+                      {1.0, 0.01},
+                      {0.0, 0.3}}) {
+    out["kl"].push_back(
+        {{"p", p}, {"q", q}, {"cpp", stats::BernoulliKl(p, q)}});
   }
-  for (auto [a, b, pa, pb] : {std::tuple{190.0, 10.0, 0.001, 0.01}, {10.0, 10.0, 0.001, 0.01},
-                              {1000.0, 500.0, 0.01, 0.015}, {50.0, 5.0, 0.002, 0.004}}) {
-    out["bound"].push_back({{"baseline_rps", a}, {"canary_rps", b}, {"baseline_rate", pa},
-                            {"canary_rate", pb}, {"alpha", 0.01}, {"beta", 0.1},
-                            {"cpp", stats::MinimumDetectionSeconds(a, b, pa, pb, 0.01, 0.1)}});
+  for (auto [a, b, pa, pb] : {std::tuple{190.0, 10.0, 0.001, 0.01},
+                              {10.0, 10.0, 0.001, 0.01},
+                              {1000.0, 500.0, 0.01, 0.015},
+                              {50.0, 5.0, 0.002, 0.004}}) {
+    out["bound"].push_back(
+        {{"baseline_rps", a},
+         {"canary_rps", b},
+         {"baseline_rate", pa},
+         {"canary_rate", pb},
+         {"alpha", 0.01},
+         {"beta", 0.1},
+         {"cpp", stats::MinimumDetectionSeconds(a, b, pa, pb, 0.01, 0.1)}});
   }
   for (int table = 0; table < 8; ++table) {
     std::vector<IntervalCounts> intervals;
     const double canary_factor = 0.5 + table * 0.4;
     std::poisson_distribution<int> events(2.0);
     for (int j = 0; j < 25; ++j) {
-      const double base_req = 700 + 200 * unit(random), can_req = 150 + 100 * unit(random);
-      intervals.push_back({base_req, can_req, static_cast<double>(events(random)),
+      // Tables 6 and 7 leave one arm without events, so that the dispersion
+      // factor's borrowing is exercised.
+      const double base_req = 700 + 200 * unit(random),
+                   can_req = 150 + 100 * unit(random);
+      intervals.push_back({base_req, can_req,
+                           static_cast<double>(events(random)),
                            static_cast<double>(std::poisson_distribution<int>(
-                               2.0 * canary_factor * can_req / base_req * (table % 3 == 0 ? 3 : 1))(random)),
+                               2.0 * canary_factor * can_req / base_req *
+                               (table % 3 == 0 ? 3 : 1))(random)),
                            0.2});
+      if (table == 6) intervals.back().baseline_events = 0;
+      if (table == 7) intervals.back().canary_events = 0;
     }
     json rows = json::array();
     for (const auto& c : intervals) {
-      rows.push_back({c.baseline_requests, c.canary_requests, c.baseline_events, c.canary_events});
+      rows.push_back({c.baseline_requests, c.canary_requests, c.baseline_events,
+                      c.canary_events});
     }
     for (double ratio0 : {1.0, 1.25, 2.0}) {
       for (bool worse : {true, false}) {
         for (bool adjust : {true, false}) {
-          out["eprocess"].push_back({{"rows", rows}, {"ratio0", ratio0}, {"worse", worse}, {"adjust", adjust},
-                                     {"cpp", stats::LogEProcess(intervals, ratio0, worse, adjust)}});
+          out["eprocess"].push_back(
+              {{"rows", rows},
+               {"ratio0", ratio0},
+               {"worse", worse},
+               {"adjust", adjust},
+               {"cpp", stats::LogEProcess(intervals, ratio0, worse, adjust)}});
         }
       }
     }
     const stats::Evidence e = stats::Evaluate(intervals, 0.25, 0.01);
-    out["evidence"].push_back({{"rows", rows}, {"margin", 0.25}, {"alpha", 0.01},
-                               {"low", e.ratio_low}, {"high", e.ratio_high}});
+    out["evidence"].push_back({{"rows", rows},
+                               {"margin", 0.25},
+                               {"alpha", 0.01},
+                               {"low", e.ratio_low},
+                               {"high", e.ratio_high}});
   }
   std::cout << out.dump() << "\n";
   return 0;

@@ -109,6 +109,14 @@ std::vector<NullCase> NullCases() {
     baseline_clusters.cluster_baseline = true;
     cases.push_back({"baseline errors in clusters", baseline_clusters});
   }
+  for (double size : {1.0, 5.0}) {
+    Scenario rare = Good();
+    rare.baseline_rate = rare.canary_rate = 0.001;  // arms often without events
+    rare.cluster_mean = size;
+    cases.push_back({"rare errors (0.1%), canary clusters", rare});
+    rare.cluster_baseline = true;
+    cases.push_back({"rare errors (0.1%), baseline clusters", rare});
+  }
   Scenario incident = Good();
   incident.incident_start_s = 200;
   incident.incident_seconds = 300;
