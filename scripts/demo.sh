@@ -128,24 +128,26 @@ rollback_seconds() {
       ($h | last | .at | secs) - ($first | secs)'
 }
 
+# run_rollout VERSION STABLE_VERSION: submit, follow to the end, show the
+# tree; returns canaryctl status's exit code (0 Healthy, 1 Degraded).
+run_rollout() {
+  rollout "$1" "$2" > "$work/rollout-$1.yaml"
+  $canaryctl start -f "$work/rollout-$1.yaml"
+  local code
+  set +e  # a Degraded rollout is an outcome here, not a script failure
+  $canaryctl status rpc-server --timeout 300s | sed 's/^/   /'
+  code=${PIPESTATUS[0]}
+  set -e
+  $canaryctl get rpc-server | sed 's/^/   /'
+  return "$code"
+}
+
 demo_start=$SECONDS
 say "rollout 1: v2 (a good version) — 20% → 50% → 100% → promoted, judged against v1 all along"
-rollout v2 v1 > "$work/rollout-v2.yaml"
-$canaryctl start -f "$work/rollout-v2.yaml"
-set +e
-$canaryctl status rpc-server --timeout 300s | sed 's/^/   /'
-good=${PIPESTATUS[0]}
-set -e
-$canaryctl get rpc-server | sed 's/^/   /'
+good=0; run_rollout v2 v1 || good=$?
 
 say "rollout 2: v3 (5% of calls fail) — the smart judge must roll it back automatically"
-rollout v3 v2 > "$work/rollout-v3.yaml"
-$canaryctl start -f "$work/rollout-v3.yaml"
-set +e
-$canaryctl status rpc-server --timeout 300s | sed 's/^/   /'
-bad=${PIPESTATUS[0]}
-set -e
-$canaryctl get rpc-server | sed 's/^/   /'
+bad=0; run_rollout v3 v2 || bad=$?
 weights=$($kubectl get virtualservice rpc-server -o jsonpath='{.spec.http[0].route[*].weight}')
 rollback=$(rollback_seconds)
 
