@@ -168,7 +168,8 @@ ComparativeVerdict MeasureComparative(
   return JudgeComparative(
       ToIntervals(samples[0], samples[1], samples[2], samples[3], weights,
                   start, step, intervals),
-      provider.alpha() / budget, provider.margin(), step);
+      provider.alpha() / budget, provider.margin(), step,
+      absl::Seconds(context.planned_pause_seconds()));
 }
 
 }  // namespace

@@ -143,7 +143,7 @@ std::vector<stats::IntervalCounts> ToIntervals(
 
 ComparativeVerdict JudgeComparative(
     const std::vector<stats::IntervalCounts>& intervals, double alpha,
-    double margin, absl::Duration step) {
+    double margin, absl::Duration step, absl::Duration planned) {
   ComparativeVerdict out;
   Verdict& v = out.verdict;
   double canary_requests = 0, baseline_requests = 0;
@@ -194,16 +194,25 @@ ComparativeVerdict JudgeComparative(
       absl::ToDoubleSeconds(step) * static_cast<double>(intervals.size());
   const double baseline_rate =
       e.baseline_events / std::max(e.baseline_requests, 1.0);
-  const std::string preflight =
+  const double needed =
       baseline_rate > 0
-          ? absl::StrCat(
-                "at ", absl::StrFormat("%.3g", e.canary_requests / seconds),
-                " req/s a 2x regression needs >= ",
-                Seconds(stats::MinimumDetectionSeconds(
-                    e.baseline_requests / seconds, e.canary_requests / seconds,
-                    baseline_rate, 2 * baseline_rate, alpha, 0.1)),
-                " to show")
-          : "no baseline events yet: detection time unknown";
+          ? stats::MinimumDetectionSeconds(
+                e.baseline_requests / seconds, e.canary_requests / seconds,
+                baseline_rate, 2 * baseline_rate, alpha, 0.1)
+          : std::nan("");
+  std::string preflight =
+      std::isnan(needed)
+          ? "no baseline events yet: detection time unknown"
+          : absl::StrCat("at ",
+                         absl::StrFormat("%.3g", e.canary_requests / seconds),
+                         " req/s a 2x regression needs >= ", Seconds(needed),
+                         " to show");
+  if (!std::isnan(needed) && planned > absl::ZeroDuration() &&
+      needed > absl::ToDoubleSeconds(planned)) {
+    absl::StrAppend(&preflight, " (longer than the plan's ",
+                    absl::FormatDuration(planned),
+                    " of timed pauses: too little traffic to judge in time)");
+  }
   const std::string evidence = absl::StrFormat(
       "canary %s (%.0f/%.0f req) vs baseline %s (%.0f/%.0f); rate ratio %.3g, "
       "anytime %.3g%% "

@@ -49,9 +49,12 @@ struct ComparativeVerdict {
 
 // Routing check, liveness, no-traffic, then the sequential test. `alpha` is
 // this metric's share of the rollout's budget.
+// `planned` is the plan's timed pauses added up (zero: unknown); when a 2x
+// regression needs longer than that to show, the verdict says so.
 ComparativeVerdict JudgeComparative(
     const std::vector<stats::IntervalCounts>& intervals, double alpha,
-    double margin, absl::Duration step);
+    double margin, absl::Duration step,
+    absl::Duration planned = absl::ZeroDuration());
 
 }  // namespace smartcanary::analysis
 

@@ -49,6 +49,12 @@ v1::RolloutContext ContextOf(const CanaryRollout& rollout,
   context.mutable_canary_labels()->insert(rollout.spec.canary_labels.begin(),
                                           rollout.spec.canary_labels.end());
   *context.mutable_analysis_started_at() = ToTimestamp(run.started_at);
+  absl::Duration planned = absl::ZeroDuration();
+  for (const Step& step : rollout.spec.steps) {
+    if (step.kind == Step::Kind::kPause && step.pause_duration)
+      planned += *step.pause_duration;
+  }
+  context.set_planned_pause_seconds(absl::ToInt64Seconds(planned));
   for (const WeightChange& change : status.weight_history) {
     v1::WeightChange* proto = context.add_weight_timeline();
     *proto->mutable_at() = ToTimestamp(change.at);

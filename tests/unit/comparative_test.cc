@@ -93,6 +93,12 @@ TEST(ComparativeTest, VerdictsExplainThemselves) {
     EXPECT_NE(bad.verdict.message.find(part), std::string::npos)
         << part << " in " << bad.verdict.message;
   }
+  auto short_plan = JudgeComparative(Steady(12, 800, 200, 0.05, 0.01, 0.2),
+                                     0.01, 0.25, step, absl::Seconds(30));
+  EXPECT_NE(short_plan.verdict.message.find(
+                "longer than the plan's 30s of timed pauses"),
+            std::string::npos)
+      << short_plan.verdict.message;
   auto good =
       JudgeComparative(Steady(60, 800, 200, 4, 0.5, 0.2), 0.01, 0.25, step);
   EXPECT_EQ(good.verdict.phase, MeasurementPhase::kSuccessful);
