@@ -3,15 +3,14 @@
 #include <curl/curl.h>
 
 #include <cmath>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/files.h"
 #include "nlohmann/json.hpp"
 
 namespace smartcanary::analysis {
@@ -26,13 +25,12 @@ size_t Append(char* data, size_t size, size_t count, void* user) {
 
 absl::StatusOr<std::string> ReadSecret(const std::string& path,
                                        const std::string& what) {
-  std::ifstream in(path);
-  if (!in)
+  auto secret = ReadSecretFile(path);
+  if (!secret.ok()) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, ": cannot read ", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::string(absl::StripAsciiWhitespace(text.str()));
+        absl::StrCat(what, ": ", secret.status().message()));
+  }
+  return secret;
 }
 
 // Prometheus encodes sample values as strings ("NaN", "+Inf" included).

@@ -195,9 +195,13 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
   }
   CanaryRollout rollout = *parsed;
   std::unique_ptr<TrafficRouter> router = deps_.routers(rollout);
-  // Mesh objects or templates that do not fit: stop on stable and say why.
+  // Mesh objects or templates that do not fit: traffic back on stable first
+  // (best effort: the routing itself may be what does not fit), then say why.
   auto degrade = [&](const RolloutStatus& from,
                      const std::string& why) -> absl::StatusOr<absl::Duration> {
+    if (auto zero = router->SetCanaryWeight(0);
+        !zero.ok() && !IsConfigError(zero))
+      return zero;
     RolloutStatus next = Degrade(from, why);
     if (next == rollout.status) return absl::InfiniteDuration();
     spdlog::warn("{}/{}: degraded: {}", ns, name, next.message);
@@ -211,9 +215,6 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
         ActiveAnalysesFor(rollout, rollout.status, step_args, background_args);
     if (!analysis.ok()) {
       if (!IsConfigError(analysis.status())) return analysis.status();
-      if (auto zero = router->SetCanaryWeight(0);
-          !zero.ok() && !IsConfigError(zero))
-        return zero;
       return degrade(rollout.status,
                      absl::StrCat("analysis: ", analysis.status().message()));
     }

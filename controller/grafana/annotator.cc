@@ -2,12 +2,10 @@
 
 #include <curl/curl.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "spdlog/spdlog.h"
 
 namespace smartcanary::grafana {
@@ -16,11 +14,7 @@ namespace {
 size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
 
 std::string ReadToken(const std::string& path) {
-  if (path.empty()) return "";
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::string(absl::StripAsciiWhitespace(text.str()));
+  return path.empty() ? "" : ReadSecretFile(path).value_or("");
 }
 
 }  // namespace
