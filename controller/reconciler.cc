@@ -105,16 +105,27 @@ absl::StatusOr<CanaryRollout> Reconciler::WriteStatus(
 absl::StatusOr<ActiveAnalysis> Reconciler::ActiveAnalysesFor(
     const CanaryRollout& rollout, const RolloutStatus& status,
     std::map<std::string, std::string>& step_args,
-    std::map<std::string, std::string>& background_args) {
+    std::map<std::string, std::string>& background_args,
+    std::map<std::string, ResolvedAnalysis>& resolved_this_pass) {
+  auto resolve =
+      [&](const AnalysisRef& ref,
+          const std::string& where) -> absl::StatusOr<ResolvedAnalysis> {
+    if (auto cached = resolved_this_pass.find(where);
+        cached != resolved_this_pass.end()) {
+      return cached->second;
+    }
+    auto resolved = templates_.Resolve(rollout.namespace_name, ref, where);
+    if (resolved.ok()) resolved_this_pass[where] = *resolved;
+    return resolved;
+  };
   ActiveAnalysis active;
   const RolloutSpec& spec = rollout.spec;
   const int index = status.current_step_index;
   if (status.observed_generation == rollout.generation &&
       index < static_cast<int>(spec.steps.size()) &&
       spec.steps[index].kind == Step::Kind::kAnalysis) {
-    auto resolved =
-        templates_.Resolve(rollout.namespace_name, spec.steps[index].analysis,
-                           absl::StrCat("spec.steps[", index, "].analysis"));
+    auto resolved = resolve(spec.steps[index].analysis,
+                            absl::StrCat("spec.steps[", index, "].analysis"));
     if (!resolved.ok()) return resolved.status();
     active.step = resolved->metrics;
     step_args = resolved->args;
@@ -122,8 +133,7 @@ absl::StatusOr<ActiveAnalysis> Reconciler::ActiveAnalysesFor(
   if (status.observed_generation == rollout.generation &&
       BackgroundActive(spec, status)) {
     auto resolved =
-        templates_.Resolve(rollout.namespace_name,
-                           spec.background_analysis->analysis, "spec.analysis");
+        resolve(spec.background_analysis->analysis, "spec.analysis");
     if (!resolved.ok()) return resolved.status();
     active.background = resolved->metrics;
     background_args = resolved->args;
@@ -209,10 +219,11 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
     if (!written.ok()) return written.status();
     return absl::InfiniteDuration();
   };
+  std::map<std::string, ResolvedAnalysis> resolved_this_pass;
   for (int i = 0; i < kDecisionsPerPass; ++i) {
     std::map<std::string, std::string> step_args, background_args;
-    auto analysis =
-        ActiveAnalysesFor(rollout, rollout.status, step_args, background_args);
+    auto analysis = ActiveAnalysesFor(rollout, rollout.status, step_args,
+                                      background_args, resolved_this_pass);
     if (!analysis.ok()) {
       if (!IsConfigError(analysis.status())) return analysis.status();
       return degrade(rollout.status,

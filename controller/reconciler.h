@@ -53,11 +53,14 @@ class Reconciler {
 
  private:
   // Resolves the analyses that apply at `status`; FAILED_PRECONDITION or
-  // INVALID_ARGUMENT when a template is missing or wrong.
+  // INVALID_ARGUMENT when a template is missing or wrong. Templates are read
+  // once per reconcile pass (`resolved_this_pass`, keyed by the reference's
+  // field path), not once per decision.
   absl::StatusOr<ActiveAnalysis> ActiveAnalysesFor(
       const CanaryRollout& rollout, const RolloutStatus& status,
       std::map<std::string, std::string>& step_args,
-      std::map<std::string, std::string>& background_args);
+      std::map<std::string, std::string>& background_args,
+      std::map<std::string, ResolvedAnalysis>& resolved_this_pass);
   RolloutStatus TakeMeasurements(
       const CanaryRollout& rollout, const Decision& decision,
       const ActiveAnalysis& analysis,
