@@ -6,27 +6,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "controller/json_fields.h"
 
 namespace smartcanary {
 namespace {
 
 using nlohmann::json;
-
-absl::Status FieldError(const std::string& path, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
-}
-
-absl::Status RejectUnknownFields(const json& object, const std::string& path,
-                                 const std::set<std::string>& known) {
-  for (const auto& [key, value] : object.items()) {
-    if (!known.count(key)) {
-      return FieldError(absl::StrCat(path, ".", key),
-                        absl::StrCat("unknown field (expected one of: ",
-                                     absl::StrJoin(known, ", "), ")"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<const json*> RequireObject(const json& parent,
                                           const std::string& key,

@@ -6,30 +6,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "controller/json_fields.h"
 #include "controller/rollout_spec.h"
 
 namespace smartcanary {
 namespace {
 
 using nlohmann::json;
-
-absl::Status FieldError(const std::string& path, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
-}
-
-absl::Status Known(const json& object, const std::string& path,
-                   const std::set<std::string>& known) {
-  if (!object.is_object()) return FieldError(path, "must be an object");
-  for (const auto& [key, value] : object.items()) {
-    if (!known.count(key)) {
-      return FieldError(
-          absl::StrCat(path, ".", key),
-          absl::StrCat("unknown or unsupported field (supported: ",
-                       absl::StrJoin(known, ", "), ")"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 // Argo accepts ints or strings of digits (intstr) for counts and limits.
 absl::StatusOr<int> IntOrString(const json& object, const std::string& key,
@@ -67,7 +50,8 @@ absl::StatusOr<std::vector<AnalysisArg>> ParseArgs(const json& value,
     return FieldError(path, "must be a list of {name, value}");
   for (size_t i = 0; i < value.size(); ++i) {
     const std::string item_path = absl::StrCat(path, "[", i, "]");
-    if (auto s = Known(value[i], item_path, {"name", "value"}); !s.ok())
+    if (auto s = RejectUnknownFields(value[i], item_path, {"name", "value"});
+        !s.ok())
       return s;
     if (!value[i].contains("name") || !value[i]["name"].is_string()) {
       return FieldError(item_path + ".name", "is required");
@@ -84,9 +68,9 @@ absl::StatusOr<std::vector<AnalysisArg>> ParseArgs(const json& value,
 
 absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
                              v1::PrometheusProvider* out, bool needs_query) {
-  if (auto s = Known(prom, prom_path,
-                     {"address", "query", "timeout", "headers",
-                      "bearerTokenFile", "basicAuth", "caFile"});
+  if (auto s = RejectUnknownFields(prom, prom_path,
+                                   {"address", "query", "timeout", "headers",
+                                    "bearerTokenFile", "basicAuth", "caFile"});
       !s.ok()) {
     return s;
   }
@@ -116,15 +100,17 @@ absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
                         "must be a list of {key, value}");
     for (size_t i = 0; i < headers.size(); ++i) {
       const std::string h = absl::StrCat(prom_path, ".headers[", i, "]");
-      if (auto s = Known(headers[i], h, {"key", "value"}); !s.ok()) return s;
+      if (auto s = RejectUnknownFields(headers[i], h, {"key", "value"});
+          !s.ok())
+        return s;
       (*out->mutable_headers())[headers[i].value("key", "")] =
           headers[i].value("value", "");
     }
   }
   if (prom.contains("basicAuth")) {
     const json& basic = prom["basicAuth"];
-    if (auto s = Known(basic, prom_path + ".basicAuth",
-                       {"username", "passwordFile"});
+    if (auto s = RejectUnknownFields(basic, prom_path + ".basicAuth",
+                                     {"username", "passwordFile"});
         !s.ok())
       return s;
     out->set_basic_auth_user(basic.value("username", ""));
@@ -151,7 +137,7 @@ absl::StatusOr<std::map<std::string, std::string>> Selector(
 
 absl::Status ParseIstioPreset(const json& istio, const std::string& ipath,
                               v1::IstioPreset* preset) {
-  if (auto s = Known(
+  if (auto s = RejectUnknownFields(
           istio, ipath,
           {"service", "canary", "baseline", "event", "latencyObjectiveMs"});
       !s.ok()) {
@@ -187,10 +173,11 @@ absl::Status ParseIstioPreset(const json& istio, const std::string& ipath,
 
 absl::Status ParseComparative(const json& value, const std::string& path,
                               v1::Metric& metric) {
-  if (auto s = Known(value, path,
-                     {"prometheus", "istio", "canaryEvents", "canaryRequests",
-                      "baselineEvents", "baselineRequests", "alpha", "margin",
-                      "resolution"});
+  if (auto s = RejectUnknownFields(
+          value, path,
+          {"prometheus", "istio", "canaryEvents", "canaryRequests",
+           "baselineEvents", "baselineRequests", "alpha", "margin",
+           "resolution"});
       !s.ok()) {
     return s;
   }
@@ -249,7 +236,9 @@ absl::Status ParseComparative(const json& value, const std::string& path,
 
 absl::Status ParseProvider(const json& provider, const std::string& path,
                            v1::Metric& metric) {
-  if (auto s = Known(provider, path, {"prometheus", "comparative"}); !s.ok())
+  if (auto s =
+          RejectUnknownFields(provider, path, {"prometheus", "comparative"});
+      !s.ok())
     return s;
   if (provider.contains("comparative")) {
     return ParseComparative(provider["comparative"], path + ".comparative",
@@ -264,11 +253,11 @@ absl::Status ParseProvider(const json& provider, const std::string& path,
 
 absl::StatusOr<MetricSpec> ParseMetric(const json& value,
                                        const std::string& path) {
-  if (auto s =
-          Known(value, path,
-                {"name", "interval", "count", "initialDelay",
-                 "successCondition", "failureCondition", "failureLimit",
-                 "inconclusiveLimit", "consecutiveErrorLimit", "provider"});
+  if (auto s = RejectUnknownFields(
+          value, path,
+          {"name", "interval", "count", "initialDelay", "successCondition",
+           "failureCondition", "failureLimit", "inconclusiveLimit",
+           "consecutiveErrorLimit", "provider"});
       !s.ok()) {
     return s;
   }
@@ -320,7 +309,8 @@ int MetricSpec::planned_measurements() const {
 
 absl::StatusOr<AnalysisRef> ParseAnalysisRef(const json& value,
                                              const std::string& path) {
-  if (auto s = Known(value, path, {"templates", "args", "startingStep"});
+  if (auto s = RejectUnknownFields(value, path,
+                                   {"templates", "args", "startingStep"});
       !s.ok())
     return s;
   AnalysisRef ref;
@@ -330,7 +320,8 @@ absl::StatusOr<AnalysisRef> ParseAnalysisRef(const json& value,
   }
   for (size_t i = 0; i < templates.size(); ++i) {
     const std::string item = absl::StrCat(path, ".templates[", i, "]");
-    if (auto s = Known(templates[i], item, {"templateName", "clusterScope"});
+    if (auto s = RejectUnknownFields(templates[i], item,
+                                     {"templateName", "clusterScope"});
         !s.ok())
       return s;
     if (!templates[i].contains("templateName") ||
@@ -368,8 +359,9 @@ json AnalysisRefToJson(const AnalysisRef& ref) {
 
 absl::StatusOr<AnalysisTemplate> ParseAnalysisTemplate(
     const json& spec, const std::string& where) {
-  if (auto s = Known(spec, where + " spec",
-                     {"args", "metrics", "dryRun", "measurementRetention"});
+  if (auto s = RejectUnknownFields(
+          spec, where + " spec",
+          {"args", "metrics", "dryRun", "measurementRetention"});
       !s.ok()) {
     return s;
   }
