@@ -44,6 +44,9 @@ ABSL_FLAG(std::string, grafana_token_file, "",
           "file holding a Grafana service account token");
 ABSL_FLAG(std::string, grafana_dashboard_uid, "",
           "annotate this dashboard only; empty: all");
+ABSL_FLAG(int, workers, 8,
+          "rollouts reconciled at once (one rollout never by two workers); "
+          "analysis never occupies a worker");
 
 namespace {
 
@@ -96,18 +99,27 @@ int main(int argc, char** argv) {
             absl::GetFlag(FLAGS_grafana_dashboard_uid)},
         metrics);
   }
+  // Measurements arrive on gRPC's threads and wake their rollout through
+  // the controller's queue, which exists only once the controller does.
+  std::atomic<smartcanary::Controller*> wake_target{nullptr};
   smartcanary::Reconciler reconciler(
       client, {[&client](const smartcanary::CanaryRollout& r) {
                  return std::make_unique<smartcanary::istio::IstioRouter>(
                      client, r.namespace_name, r.spec.traffic_routing);
                },
-               &analyzer, annotator.get(), &metrics});
+               &analyzer, annotator.get(), &metrics,
+               [&wake_target](const std::string& key) {
+                 if (auto* controller = wake_target.load())
+                   controller->Trigger(key);
+               }});
   smartcanary::Controller controller(client, reconciler, watch_namespace,
-                                     metrics);
+                                     metrics, absl::GetFlag(FLAGS_workers));
+  wake_target = &controller;
   smartcanary::RolloutServiceImpl service(
       client, reconciler,
-      [&controller](const std::string& ns, const std::string& name) {
-        controller.Trigger(ns, name);
+      [&controller](const std::string& ns, const std::string& name,
+                    absl::Duration delay) {
+        controller.Trigger(ns, name, delay);
       },
       watch_namespace.empty() ? config->default_namespace : watch_namespace);
 
@@ -126,7 +138,18 @@ int main(int argc, char** argv) {
   }
 
   smartcanary::http::HttpServer http;
-  http.Handle("/healthz", [] {
+  // Alive: every watch and worker loop has shown life recently.
+  http.Handle("/healthz", [&controller] {
+    if (auto healthy = controller.Healthy(absl::Now()); !healthy.ok()) {
+      return smartcanary::http::Response{503, "text/plain",
+                                         std::string(healthy.message()) + "\n"};
+    }
+    return smartcanary::http::Response{200, "text/plain", "ok\n"};
+  });
+  // Ready: every watch has listed once, so commands see current objects.
+  http.Handle("/readyz", [&controller] {
+    if (!controller.Synced())
+      return smartcanary::http::Response{503, "text/plain", "syncing\n"};
     return smartcanary::http::Response{200, "text/plain", "ok\n"};
   });
   http.Handle("/metrics", [&metrics] {
@@ -150,6 +173,8 @@ int main(int argc, char** argv) {
   while (!g_stop) absl::SleepFor(absl::Milliseconds(200));
   spdlog::info("canaryd stopping");
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  reconciler.Shutdown();  // no more wakes into the controller's queue
+  wake_target = nullptr;
   controller.Stop();
   http.Stop();
   annotator.reset();

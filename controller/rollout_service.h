@@ -11,14 +11,16 @@
 
 namespace smartcanary {
 
-// gRPC RolloutService. Every call reads or writes the CanaryRollout object;
-// commands are applied by the pure state machine and written as the
-// object's status (resourceVersion-guarded), then the controller is poked to
-// move traffic. A refused command writes nothing.
+// gRPC RolloutService. Every call reads or writes the CanaryRollout object.
+// Commands go through the Reconciler under the rollout's lock, so they take
+// effect on traffic before the reply (an abort replies only once the
+// VirtualService shows stable 100), whatever analysis is in flight. A
+// refused command writes nothing.
 class RolloutServiceImpl final : public v1::RolloutService::Service {
  public:
-  using Trigger =
-      std::function<void(const std::string& ns, const std::string& name)>;
+  // Reconcile this rollout again after `delay`.
+  using Trigger = std::function<void(
+      const std::string& ns, const std::string& name, absl::Duration delay)>;
 
   RolloutServiceImpl(const kube::KubeClient& client, Reconciler& reconciler,
                      Trigger trigger, std::string default_namespace);
