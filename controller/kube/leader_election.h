@@ -23,7 +23,8 @@ struct LeaderElectionConfig {
   LeaseTiming timing;
 };
 
-// Called on the elector's thread (or Stop()'s caller); keep them short.
+// Called on the elector's thread (or Stop()'s caller); keep them short and
+// never call Stop() from one (it joins that thread).
 struct LeaderCallbacks {
   std::function<void()> on_started_leading;
   // Leadership lost (renew deadline passed, or another holder seen) or
