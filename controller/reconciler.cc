@@ -137,6 +137,14 @@ Reconciler::Reconciler(const kube::KubeClient& client, ReconcilerDeps deps)
 
 Reconciler::~Reconciler() { Shutdown(); }
 
+absl::Status Reconciler::Fence() const {
+  if (deps_.may_write && !deps_.may_write()) {
+    return absl::UnavailableError(
+        "not the leader: this canaryd may not write (its lease is not held)");
+  }
+  return absl::OkStatus();
+}
+
 void Reconciler::Shutdown() { inbox_->Close(); }
 
 std::vector<std::string> Reconciler::RolloutsUsing(
@@ -166,6 +174,7 @@ void Reconciler::IndexRouting(const std::string& key,
 absl::StatusOr<CanaryRollout> Reconciler::WriteStatus(
     const CanaryRollout& rollout, const RolloutStatus& status,
     std::optional<Command> command) {
+  if (auto fenced = Fence(); !fenced.ok()) return fenced;
   json ops = json::array({{{"op", "replace"},
                            {"path", "/metadata/resourceVersion"},
                            {"value", rollout.resource_version}},
@@ -303,6 +312,7 @@ absl::StatusOr<absl::Duration> Reconciler::Finalize(const json& object,
                                                     const std::string& ns,
                                                     const std::string& name) {
   const std::string key = KeyOf(ns, name);
+  if (auto fenced = Fence(); !fenced.ok()) return fenced;
   if (HasTrafficFinalizer(object)) {
     if (auto parsed = CanaryRolloutFromJson(object); parsed.ok()) {
       auto zero = deps_.routers(*parsed)->SetCanaryWeight(0);
@@ -361,6 +371,9 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
     return absl::InfiniteDuration();
   }
   CanaryRollout rollout = *parsed;
+  // Every write below (finalizer, traffic, status) happens only while this
+  // process holds the lease; WriteStatus asks again.
+  if (auto fenced = Fence(); !fenced.ok()) return fenced;
   if (!HasTrafficFinalizer(*object)) {
     // Before the first weight moves, so that deleting the rollout can
     // always return its traffic.
@@ -405,6 +418,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
     }
     const Decision decision = Decide(rollout.spec, rollout.generation,
                                      rollout.status, now, *analysis);
+    if (auto fenced = Fence(); !fenced.ok()) return fenced;
     RolloutStatus next = decision.next;
     if (decision.select_canary_labels) {
       if (auto valid = templates_.ValidateSpec(ns, rollout.spec); !valid.ok()) {
@@ -476,6 +490,7 @@ absl::StatusOr<Reconciler::CommandResult> Reconciler::RunCommand(
     }
     auto next = ApplyCommand(rollout->spec, rollout->status, command);
     if (!next.ok()) return next.status();
+    if (auto fenced = Fence(); !fenced.ok()) return fenced;
     if (command == Command::kAbort) {
       if (auto zero = ReturnTrafficToStable(*deps_.routers(*rollout));
           !zero.ok()) {

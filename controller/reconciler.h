@@ -35,6 +35,8 @@ struct ReconcilerDeps {
   Metrics* metrics = nullptr;   // may be null
   // Reconcile this rollout ("namespace/name") soon: its measurements are in.
   std::function<void(const std::string& key)> wake;
+  // The leader-election fence, asked right before every write; unset: always.
+  std::function<bool()> may_write;
 };
 
 // Brings one CanaryRollout's traffic and status to what the state machine
@@ -109,6 +111,8 @@ class Reconciler {
                                           const std::string& ns,
                                           const std::string& name);
   void IndexRouting(const std::string& key, const CanaryRollout* rollout);
+  // UNAVAILABLE once this process may no longer write (it lost its lease).
+  absl::Status Fence() const;
 
   const kube::KubeClient& client_;
   ReconcilerDeps deps_;

@@ -29,11 +29,13 @@ absl::Status CheckName(const std::string& name) {
 
 RolloutServiceImpl::RolloutServiceImpl(const kube::KubeClient& client,
                                        Reconciler& reconciler, Trigger trigger,
-                                       std::string default_namespace)
+                                       std::string default_namespace,
+                                       Leader leader)
     : client_(client),
       reconciler_(reconciler),
       trigger_(std::move(trigger)),
-      default_namespace_(std::move(default_namespace)) {}
+      default_namespace_(std::move(default_namespace)),
+      leader_(std::move(leader)) {}
 
 std::string RolloutServiceImpl::NamespaceOf(
     const std::string& requested) const {
@@ -45,6 +47,9 @@ grpc::Status RolloutServiceImpl::StartRollout(
     v1::Rollout* out) {
   if (auto status = CheckName(request->name()); !status.ok())
     return ToGrpc(status);
+  if (leader_) {
+    if (auto leading = leader_(); !leading.ok()) return ToGrpc(leading);
+  }
   auto spec = SpecFromProto(request->spec());
   if (!spec.ok()) return ToGrpc(spec.status());
   const std::string ns = NamespaceOf(request->namespace_());
@@ -191,6 +196,9 @@ grpc::Status RolloutServiceImpl::WatchRollout(
 grpc::Status RolloutServiceImpl::RunCommand(const v1::RolloutRef& ref,
                                             Command command, v1::Rollout* out) {
   if (auto status = CheckName(ref.name()); !status.ok()) return ToGrpc(status);
+  if (leader_) {
+    if (auto leading = leader_(); !leading.ok()) return ToGrpc(leading);
+  }
   const std::string ns = NamespaceOf(ref.namespace_());
   auto result = reconciler_.RunCommand(ns, ref.name(), command, absl::Now());
   if (!result.ok()) return ToGrpc(result.status());

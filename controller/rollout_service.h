@@ -22,8 +22,14 @@ class RolloutServiceImpl final : public v1::RolloutService::Service {
   using Trigger = std::function<void(
       const std::string& ns, const std::string& name, absl::Duration delay)>;
 
+  // `leader`: who may act now; a standby refuses writes with UNAVAILABLE
+  // naming the leader, so clients retry against the Service, whose
+  // readiness selects the leader. Unset: this process always may.
+  using Leader = std::function<absl::Status()>;
+
   RolloutServiceImpl(const kube::KubeClient& client, Reconciler& reconciler,
-                     Trigger trigger, std::string default_namespace);
+                     Trigger trigger, std::string default_namespace,
+                     Leader leader = nullptr);
 
   grpc::Status StartRollout(grpc::ServerContext*,
                             const v1::StartRolloutRequest*,
@@ -55,6 +61,7 @@ class RolloutServiceImpl final : public v1::RolloutService::Service {
   Reconciler& reconciler_;
   Trigger trigger_;
   std::string default_namespace_;
+  Leader leader_;
 };
 
 }  // namespace smartcanary

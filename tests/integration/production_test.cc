@@ -256,5 +256,85 @@ TEST_F(ProductionTest, DeletingARolloutMidwayReturnsItsTrafficToStable) {
   EXPECT_EQ(Weights("alpha"), std::make_pair(100, 0));
 }
 
+TEST_F(ProductionTest, TwoReplicasOnlyTheLeaderWritesAndTheStandbyTakesOver) {
+  const std::vector<std::string> flags = {
+      "--leader-elect", "--leader-election-namespace=" + ns_.name(),
+      "--lease-duration=3s", "--renew-deadline=2s", "--retry-period=500ms"};
+  canaryd_.Kill9();  // the fixture's own single replica
+  std::vector<std::unique_ptr<CanarydProcess>> replicas;
+  for (int i = 0; i < 2; ++i)
+    replicas.push_back(std::make_unique<CanarydProcess>(ns_.name(), flags));
+  auto promote = [&](const std::string& name, CanarydProcess& via) {
+    grpc::ClientContext context;
+    v1::RolloutRef ref;
+    ref.set_namespace_(ns_.name());
+    ref.set_name(name);
+    v1::PromoteRequest promote;
+    *promote.mutable_rollout() = ref;
+    v1::Rollout out;
+    return via.Stub()->Promote(&context, promote, &out);
+  };
+  // Exactly one replica accepts the rollout; the other says it stands by.
+  int leader = -1;
+  ASSERT_TRUE(WaitFor([&] {
+    for (int i = 0; i < 2; ++i) {
+      grpc::ClientContext context;
+      v1::Rollout out;
+      if (replicas[i]
+              ->Stub()
+              ->StartRollout(&context,
+                             Request("alpha", {SetWeight(20), Pause(),
+                                               SetWeight(60), Pause()}),
+                             &out)
+              .ok()) {
+        leader = i;
+        return true;
+      }
+    }
+    return false;
+  }));
+  const int standby = 1 - leader;
+  stub_ = replicas[leader]->Stub();
+  ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 1));
+  EXPECT_EQ(Weights("alpha"), std::make_pair(80, 20));
+  grpc::Status refused = promote("alpha", *replicas[standby]);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(refused.error_message().find("standby"), std::string::npos)
+      << refused.error_message();
+  EXPECT_NE(HttpGet(replicas[standby]->metrics_url())
+                .find("canaryd_reconciles_total 0"),
+            std::string::npos)
+      << "the standby reconciled";
+
+  replicas[leader]->Kill9();
+  stub_ = replicas[standby]->Stub();
+  // The standby takes over once the lease runs out; then it acts.
+  ASSERT_TRUE(WaitFor([&] {
+    return promote("alpha", *replicas[standby]).ok();
+  })) << promote("alpha", *replicas[standby]).error_message();
+  ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 3));
+  EXPECT_EQ(Weights("alpha"), std::make_pair(40, 60));
+
+  json ops = json::array({{{"op", "replace"},
+                           {"path", "/spec/http/0/route/1/weight"},
+                           {"value", 0}},
+                          {{"op", "replace"},
+                           {"path", "/spec/http/0/route/0/weight"},
+                           {"value", 100}}});
+  ASSERT_TRUE(
+      Kube()
+          .JsonPatch(kube::kVirtualServices.Item(ns_.name(), "alpha"), ops)
+          .ok());
+  EXPECT_TRUE(WaitFor([&] {
+    return Weights("alpha") == std::make_pair(40, 60);
+  })) << "the new leader did not put the drifted weights back";
+
+  const std::string path = kube::kCanaryRollouts.Item(ns_.name(), "alpha");
+  ASSERT_TRUE(Kube().Delete(path).ok());
+  ASSERT_TRUE(
+      WaitFor([&] { return absl::IsNotFound(Kube().Get(path).status()); }));
+  EXPECT_EQ(Weights("alpha"), std::make_pair(100, 0));
+}
+
 }  // namespace
 }  // namespace smartcanary::testing
