@@ -485,12 +485,15 @@ absl::Status FakeKube::Watch(const std::string& path,
     }
   }
   while (true) {
+    bool stopped = false;
     for (const json& event : pending) {
-      if (!on_event(event)) ended = true;
-      if (ended) break;
+      if (!on_event(event)) {
+        stopped = true;
+        break;
+      }
     }
     pending.clear();
-    if (ended || (cancelled && cancelled())) break;
+    if (stopped || ended || (cancelled && cancelled())) break;
     absl::MutexLock lock(&mu_);
     auto news = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return (!log_.empty() && log_.back().version > cursor) ||
