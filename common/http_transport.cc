@@ -190,6 +190,11 @@ HttpTransport::Attempt HttpTransport::Exchange(
   }
   if (!options_.user_agent.empty())
     curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  // A peer that vanished (host down, network cut) is noticed by the kernel
+  // even on a connection that is quiet by design.
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 10L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    Millis(options_.connect_timeout));
   if (request.timeout > absl::ZeroDuration())
