@@ -1,12 +1,11 @@
 #include "analysis/prometheus_client.h"
 
-#include <curl/curl.h>
-
 #include <cmath>
 #include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -18,9 +17,23 @@ namespace {
 
 using nlohmann::json;
 
-size_t Append(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+std::string StringField(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// application/x-www-form-urlencoded.
+std::string FormEscape(const std::string& value) {
+  std::string out;
+  for (unsigned char c : value) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppendFormat(&out, "%%%02X", c);
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> ReadSecret(const std::string& path,
@@ -47,14 +60,16 @@ double SampleValue(const json& pair) {
 
 std::map<std::string, std::string> Labels(const json& metric) {
   std::map<std::string, std::string> labels;
+  if (!metric.is_object()) return labels;
   for (const auto& [key, value] : metric.items())
-    labels[key] = value.get<std::string>();
+    if (value.is_string()) labels[key] = value.get<std::string>();
   return labels;
 }
 
 absl::StatusOr<json> DataOf(const std::string& body) {
   json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded() || !parsed.contains("data")) {
+  if (!parsed.is_object() || !parsed.contains("data") ||
+      !parsed["data"].is_object()) {
     return absl::InternalError(
         "Prometheus answered with something that is not its API's JSON");
   }
@@ -68,7 +83,20 @@ std::string UnixSeconds(absl::Time t) {
 }  // namespace
 
 PrometheusClient::PrometheusClient(PrometheusOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)) {
+  TlsConfig tls;
+  if (!options_.ca_file.empty()) {
+    auto ca = ReadFile(options_.ca_file);
+    if (ca.ok()) {
+      tls.ca_pem = *ca;
+    } else {
+      setup_ = absl::FailedPreconditionError(
+          absl::StrCat("provider.prometheus.caFile: ", ca.status().message()));
+    }
+  }
+  transport_ = std::make_unique<HttpTransport>(
+      HttpTransportOptions{tls, options_.user_agent, options_.timeout});
+}
 
 absl::StatusOr<std::string> PrometheusClient::Get(
     const std::string& path,
@@ -77,79 +105,65 @@ absl::StatusOr<std::string> PrometheusClient::Get(
     return absl::InvalidArgumentError(
         "provider.prometheus.address: is required");
   }
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
-                                                           curl_easy_cleanup);
-  std::string body;
+  if (!setup_.ok()) return setup_;
+  HttpRequest request;
+  request.method = "POST";  // a form, as Grafana sends: no URL length limit
   for (const auto& [key, value] : params) {
-    char* escaped = curl_easy_escape(curl.get(), value.c_str(),
-                                     static_cast<int>(value.size()));
-    absl::StrAppend(&body, body.empty() ? "" : "&", key, "=", escaped);
-    curl_free(escaped);
+    absl::StrAppend(&request.body, request.body.empty() ? "" : "&", key, "=",
+                    FormEscape(value));
   }
   std::string address = options_.address;
   while (!address.empty() && address.back() == '/') address.pop_back();
-  const std::string url = address + path;
-  curl_slist* headers = nullptr;
-  for (const auto& [name, value] : options_.headers) {
-    headers =
-        curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
-  }
+  request.url = address + path;
+  request.headers.push_back("Content-Type: application/x-www-form-urlencoded");
+  request.headers.push_back("Accept: application/json");
+  for (const auto& [name, value] : options_.headers)
+    request.headers.push_back(absl::StrCat(name, ": ", value));
   if (!options_.bearer_token_file.empty()) {
     auto token = ReadSecret(options_.bearer_token_file, "bearer token");
     if (!token.ok()) return token.status();
-    headers = curl_slist_append(
-        headers, absl::StrCat("Authorization: Bearer ", *token).c_str());
+    request.headers.push_back(absl::StrCat("Authorization: Bearer ", *token));
   }
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(
-      headers, curl_slist_free_all);
-  std::string password;
   if (!options_.basic_auth_user.empty()) {
     auto secret =
         ReadSecret(options_.basic_auth_password_file, "basic auth password");
     if (!secret.ok()) return secret.status();
-    password = *secret;
-    curl_easy_setopt(curl.get(), CURLOPT_USERNAME,
-                     options_.basic_auth_user.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_PASSWORD, password.c_str());
+    request.headers.push_back(absl::StrCat(
+        "Authorization: Basic ", absl::Base64Escape(absl::StrCat(
+                                     options_.basic_auth_user, ":", *secret))));
   }
-  if (!options_.ca_file.empty())
-    curl_easy_setopt(curl.get(), CURLOPT_CAINFO, options_.ca_file.c_str());
-  std::string response;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS,
-                   body.c_str());  // POST form, as Grafana does
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, header_list.get());
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(
-      curl.get(), CURLOPT_TIMEOUT_MS,
-      static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response);
-  const CURLcode result = curl_easy_perform(curl.get());
-  if (result == CURLE_OPERATION_TIMEDOUT) {
+  request.timeout = options_.timeout;
+  request.max_response_bytes = options_.max_response_bytes;
+  request.idempotent = true;  // a query reads only
+  RetryPolicy policy;
+  policy.max_attempts = 3;
+  policy.max_total = options_.timeout;
+  auto response = transport_->Send(request, policy, RetryClock::Real());
+  if (absl::IsDeadlineExceeded(response.status())) {
     return absl::DeadlineExceededError(
         absl::StrCat("Prometheus at ", address, " did not answer within ",
                      absl::FormatDuration(options_.timeout)));
   }
-  if (result != CURLE_OK) {
+  if (absl::IsUnavailable(response.status())) {
     return absl::UnavailableError(
         absl::StrCat("Prometheus at ", address,
-                     " unreachable: ", curl_easy_strerror(result)));
+                     " unreachable: ", response.status().message()));
   }
-  long code = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
-  if (code == 200) return response;
-  json parsed = json::parse(response, nullptr, false);
-  if (!parsed.is_discarded() && parsed.value("status", "") == "error") {
+  if (!response.ok()) return response.status();
+  const int code = response->status;
+  if (code == 200) return std::move(response->body);
+  json parsed = json::parse(response->body, nullptr, false);
+  if (parsed.is_object() && StringField(parsed, "status") == "error") {
+    const std::string type = StringField(parsed, "errorType");
     const std::string message =
-        absl::StrCat("Prometheus: ", parsed.value("errorType", "error"), ": ",
-                     parsed.value("error", ""));
+        absl::StrCat("Prometheus: ", type.empty() ? "error" : type, ": ",
+                     StringField(parsed, "error"));
     if (code == 400 || code == 422) return absl::InvalidArgumentError(message);
     return absl::UnavailableError(message);
   }
   return absl::UnavailableError(absl::StrCat("Prometheus at ", address,
                                              " answered HTTP ", code, ": ",
-                                             response.substr(0, 200)));
+                                             response->body.substr(0, 200)));
 }
 
 absl::StatusOr<std::vector<Sample>> PrometheusClient::Query(
@@ -160,15 +174,16 @@ absl::StatusOr<std::vector<Sample>> PrometheusClient::Query(
   if (!body.ok()) return body.status();
   auto data = DataOf(*body);
   if (!data.ok()) return data.status();
-  const std::string type = data->value("resultType", "");
-  const json& result = (*data)["result"];
+  const std::string type = StringField(*data, "resultType");
+  const json result = data->value("result", json());
   std::vector<Sample> samples;
   if (type == "scalar") {
     samples.push_back({{}, SampleValue(result)});
-  } else if (type == "vector") {
+  } else if (type == "vector" && result.is_array()) {
     for (const json& item : result) {
+      if (!item.is_object()) continue;
       samples.push_back({Labels(item.value("metric", json::object())),
-                         SampleValue(item["value"])});
+                         SampleValue(item.value("value", json()))});
     }
   } else {
     return absl::InvalidArgumentError(
@@ -190,9 +205,15 @@ absl::StatusOr<std::vector<Series>> PrometheusClient::QueryRange(
   auto data = DataOf(*body);
   if (!data.ok()) return data.status();
   std::vector<Series> series;
-  for (const json& item : (*data)["result"]) {
+  const json result = data->value("result", json::array());
+  if (!result.is_array()) return series;
+  for (const json& item : result) {
+    if (!item.is_object()) continue;
     Series one{Labels(item.value("metric", json::object())), {}};
-    for (const json& pair : item["values"]) {
+    const json values = item.value("values", json::array());
+    if (!values.is_array()) continue;
+    for (const json& pair : values) {
+      if (!pair.is_array() || pair.empty() || !pair[0].is_number()) continue;
       one.points.emplace_back(absl::FromUnixMillis(static_cast<int64_t>(
                                   pair[0].get<double>() * 1000)),
                               SampleValue(pair));

@@ -1,13 +1,16 @@
 #ifndef SMARTCANARY_ANALYSIS_PROMETHEUS_CLIENT_H_
 #define SMARTCANARY_ANALYSIS_PROMETHEUS_CLIENT_H_
 
+#include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/http_transport.h"
 
 namespace smartcanary::analysis {
 
@@ -19,6 +22,8 @@ struct PrometheusOptions {
   std::string basic_auth_user;
   std::string basic_auth_password_file;
   std::string ca_file;
+  size_t max_response_bytes = size_t{32} << 20;
+  std::string user_agent = UserAgent("canary-analyzer");
 };
 
 struct Sample {
@@ -31,10 +36,12 @@ struct Series {
   std::vector<std::pair<absl::Time, double>> points;
 };
 
-// Prometheus' HTTP API over libcurl. Errors: a query Prometheus rejects
-// (syntax, bad data) is INVALID_ARGUMENT carrying Prometheus' own message;
-// an unreachable server UNAVAILABLE with the cause; a slow one
-// DEADLINE_EXCEEDED.
+// Prometheus' HTTP API over HttpTransport. Queries are read-only, so 429,
+// 5xx and lost connections are retried (honouring Retry-After) while the
+// timeout's budget lasts. Errors: a query Prometheus rejects (syntax, bad
+// data) is INVALID_ARGUMENT carrying Prometheus' own message; an unreachable
+// server UNAVAILABLE with the cause; a slow one DEADLINE_EXCEEDED; an answer
+// over max_response_bytes RESOURCE_EXHAUSTED.
 class PrometheusClient {
  public:
   explicit PrometheusClient(PrometheusOptions options);
@@ -56,6 +63,8 @@ class PrometheusClient {
       const std::vector<std::pair<std::string, std::string>>& params) const;
 
   PrometheusOptions options_;
+  absl::Status setup_;  // an unreadable ca_file, reported by every query
+  std::unique_ptr<HttpTransport> transport_;
 };
 
 }  // namespace smartcanary::analysis

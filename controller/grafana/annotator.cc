@@ -1,17 +1,11 @@
 #include "controller/grafana/annotator.h"
 
-#include <curl/curl.h>
-
-#include <memory>
-
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "spdlog/spdlog.h"
 
 namespace smartcanary::grafana {
 namespace {
-
-size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
 
 std::string ReadToken(const std::string& path) {
   return path.empty() ? "" : ReadSecretFile(path).value_or("");
@@ -22,6 +16,8 @@ std::string ReadToken(const std::string& path) {
 Annotator::Annotator(AnnotatorOptions options, Metrics& metrics)
     : options_(std::move(options)),
       metrics_(metrics),
+      transport_(
+          HttpTransportOptions{{}, UserAgent("canaryd"), absl::Seconds(5)}),
       worker_([this] { Run(); }) {}
 
 Annotator::~Annotator() {
@@ -60,30 +56,42 @@ void Annotator::Publish(const CanaryRollout& rollout,
   }
 }
 
-bool Annotator::Post(const std::string& body, const std::string& token) {
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
-                                                           curl_easy_cleanup);
-  curl_slist* headers =
-      curl_slist_append(nullptr, "Content-Type: application/json");
-  headers = curl_slist_append(headers, "Accept: application/json");
+bool Annotator::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+absl::Status Annotator::Post(const std::string& body,
+                             const std::string& token) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = options_.url;
+  while (!request.url.empty() && request.url.back() == '/')
+    request.url.pop_back();
+  request.url += "/api/annotations";
+  request.headers = {"Content-Type: application/json",
+                     "Accept: application/json"};
   if (!token.empty())
-    headers =
-        curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> list(
-      headers, curl_slist_free_all);
-  std::string url = options_.url;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  url += "/api/annotations";
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, list.get());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, 5000L);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, Discard);
-  if (curl_easy_perform(curl.get()) != CURLE_OK) return false;
-  long code = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
-  return code >= 200 && code < 300;
+    request.headers.push_back("Authorization: Bearer " + token);
+  request.body = body;
+  request.timeout = options_.timeout;
+  request.max_response_bytes = size_t{1} << 20;
+  // A rare duplicate annotation costs less than a lost one.
+  request.idempotent = true;
+  RetryPolicy policy;
+  policy.max_attempts = options_.retries + 1;
+  policy.initial_backoff = absl::Milliseconds(500);
+  policy.max_total = absl::Minutes(1);
+  // Shutting down cuts the waits short, not the queue.
+  auto response = transport_.Send(
+      request, policy, RetryClock::Real([this] { return stopping(); }));
+  if (!response.ok()) return response.status();
+  if (response->status < 200 || response->status >= 300) {
+    return absl::UnavailableError(absl::StrCat("POST ", request.url, ": HTTP ",
+                                               response->status, ": ",
+                                               response->body.substr(0, 200)));
+  }
+  return absl::OkStatus();
 }
 
 void Annotator::Run() {
@@ -101,17 +109,11 @@ void Annotator::Run() {
     }
     const std::string token =
         ReadToken(options_.token_file);  // rotated tokens are picked up
-    bool posted = false;
-    for (int attempt = 0; attempt <= options_.retries && !posted; ++attempt) {
-      if (attempt > 0) absl::SleepFor(absl::Milliseconds(250) * (1 << attempt));
-      posted = Post(body, token);
-    }
-    if (posted) {
+    if (absl::Status posted = Post(body, token); posted.ok()) {
       metrics_.Count("canaryd_annotations_total");
     } else {
       metrics_.Count("canaryd_annotation_failures_total", "reason=\"post\"");
-      spdlog::warn("grafana: annotation dropped after {} retries",
-                   options_.retries);
+      spdlog::warn("grafana: annotation dropped: {}", posted.ToString());
     }
   }
 }

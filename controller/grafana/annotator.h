@@ -2,11 +2,14 @@
 #define SMARTCANARY_CONTROLLER_GRAFANA_ANNOTATOR_H_
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/http_transport.h"
 #include "controller/metrics.h"
 #include "controller/rollout_events.h"
 #include "nlohmann/json.hpp"
@@ -17,14 +20,16 @@ struct AnnotatorOptions {
   std::string url;         // Grafana's base URL
   std::string token_file;  // service account token (Bearer)
   std::string dashboard_uid;
-  int retries = 3;
+  int retries = 3;  // after the first try
   size_t queue_limit = 1000;
+  absl::Duration timeout = absl::Seconds(5);  // one post
 };
 
 // Posts one annotation per rollout event to Grafana's HTTP annotations API
 // (POST /api/annotations) from a thread of its own: a slow or failing
-// Grafana never blocks or slows a rollout. Failed posts are retried a few
-// times, then dropped and counted (canaryd_annotation_failures_total).
+// Grafana never blocks or slows a rollout. Failed posts (429, 5xx, lost
+// connections) are retried with backoff, honouring Retry-After, then dropped
+// and counted (canaryd_annotation_failures_total).
 class Annotator : public EventSink {
  public:
   Annotator(AnnotatorOptions options, Metrics& metrics);
@@ -40,11 +45,13 @@ class Annotator : public EventSink {
 
  private:
   void Run();
-  bool Post(const std::string& body, const std::string& token);
+  absl::Status Post(const std::string& body, const std::string& token);
+  bool stopping() const;
 
   AnnotatorOptions options_;
   Metrics& metrics_;
-  absl::Mutex mu_;
+  HttpTransport transport_;
+  mutable absl::Mutex mu_;
   std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;

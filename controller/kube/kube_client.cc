@@ -1,165 +1,161 @@
 #include "controller/kube/kube_client.h"
 
-#include <curl/curl.h>
+#include <sys/stat.h>
 
-#include <memory>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 namespace smartcanary::kube {
 namespace {
 
 using nlohmann::json;
 
-struct CurlDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-struct HeaderDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-using HeaderList = std::unique_ptr<curl_slist, HeaderDeleter>;
-
-size_t AppendToString(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+// Applying it twice gives what applying it once gave, or fails: it is
+// guarded by a test or a resourceVersion precondition, or only replaces,
+// removes and tests (an `add` may append to a list, `move` and `copy` may
+// duplicate).
+bool PatchIsSafeToRepeat(const json& ops) {
+  if (!ops.is_array()) return false;
+  bool only_replaces = true;
+  for (const json& op : ops) {
+    if (!op.is_object()) return false;
+    const json name = op.value("op", json());
+    const json path = op.value("path", json());
+    if (name == "test") return true;
+    if (name == "replace" && path == "/metadata/resourceVersion") return true;
+    if (name != "replace" && name != "remove") only_replaces = false;
+  }
+  return only_replaces;
 }
 
-void SetBlob(CURL* curl, CURLoption option, const std::string& pem) {
-  curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
-  curl_easy_setopt(curl, option, &blob);
-}
+// Splits a watch stream into its JSON lines.
+class EventLines {
+ public:
+  EventLines(const KubeApi::EventHandler& on_event, size_t max_bytes)
+      : on_event_(on_event), max_bytes_(max_bytes) {}
 
-// Credentials and TLS settings shared by every request.
-CurlHandle NewHandle(const KubeConfig& config, const std::string& url,
-                     HeaderList& headers) {
-  CurlHandle curl(curl_easy_init());
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!config.ca_pem.empty())
-    SetBlob(curl.get(), CURLOPT_CAINFO_BLOB, config.ca_pem);
-  if (!config.client_cert_pem.empty()) {
-    SetBlob(curl.get(), CURLOPT_SSLCERT_BLOB, config.client_cert_pem);
-    curl_easy_setopt(curl.get(), CURLOPT_SSLCERTTYPE, "PEM");
-  }
-  if (!config.client_key_pem.empty()) {
-    SetBlob(curl.get(), CURLOPT_SSLKEY_BLOB, config.client_key_pem);
-    curl_easy_setopt(curl.get(), CURLOPT_SSLKEYTYPE, "PEM");
-  }
-  headers.reset(
-      curl_slist_append(headers.release(), "Accept: application/json"));
-  if (!config.token.empty()) {
-    headers.reset(curl_slist_append(
-        headers.release(),
-        absl::StrCat("Authorization: Bearer ", config.token).c_str()));
-  }
-  return curl;
-}
-
-absl::Status StatusFromHttp(long code, const std::string& method,
-                            const std::string& path, const std::string& body) {
-  std::string message = body;
-  std::string reason;
-  if (json parsed = json::parse(body, nullptr, false); parsed.is_object()) {
-    message = parsed.value("message", body);
-    reason = parsed.value("reason", "");
-  }
-  message = absl::StrCat(method, " ", path, ": ", message);
-  switch (code) {
-    case 400:
-    case 422:
-      return absl::InvalidArgumentError(message);
-    case 401:
-      return absl::UnauthenticatedError(message);
-    case 403:
-      return absl::PermissionDeniedError(message);
-    case 404:
-      return absl::NotFoundError(message);
-    case 409:
-      return reason == "AlreadyExists" ? absl::AlreadyExistsError(message)
-                                       : absl::AbortedError(message);
-    case 410:
-      return absl::OutOfRangeError(message);
-    default:
-      return absl::UnavailableError(
-          absl::StrCat(message, " (HTTP ", code, ")"));
-  }
-}
-
-struct WatchState {
-  std::string buffer;
-  const std::function<bool(const json&)>* on_event;
-  const std::function<bool()>* cancelled;
-  bool stopped_by_callback = false;
-  std::string error;
-};
-
-size_t OnWatchData(char* data, size_t size, size_t count, void* user) {
-  auto* state = static_cast<WatchState*>(user);
-  state->buffer.append(data, size * count);
-  size_t newline;
-  while ((newline = state->buffer.find('\n')) != std::string::npos) {
-    std::string line = state->buffer.substr(0, newline);
-    state->buffer.erase(0, newline + 1);
-    if (line.empty()) continue;
-    json event = json::parse(line, nullptr, false);
-    if (event.is_discarded()) {
-      state->error = "watch: unreadable event: " + line.substr(0, 200);
-      return 0;
+  bool Feed(absl::string_view chunk) {
+    buffer_.append(chunk.data(), chunk.size());
+    size_t start = 0, newline;
+    while ((newline = buffer_.find('\n', start)) != std::string::npos) {
+      const absl::string_view line(buffer_.data() + start, newline - start);
+      start = newline + 1;
+      if (line.empty()) continue;
+      json event = json::parse(line.begin(), line.end(), nullptr, false);
+      if (!event.is_object()) {
+        error_ = absl::InternalError(
+            absl::StrCat("unreadable watch event: ", line.substr(0, 200)));
+        return false;
+      }
+      if (!on_event_(event)) {
+        stopped_ = true;
+        return false;
+      }
     }
-    if (!(*state->on_event)(event)) {
-      state->stopped_by_callback = true;
-      return 0;
+    buffer_.erase(0, start);
+    if (buffer_.size() > max_bytes_) {
+      error_ = absl::ResourceExhaustedError(absl::StrCat(
+          "a watch event exceeds the ", FormatBytes(max_bytes_), " cap"));
+      return false;
     }
+    return true;
   }
-  return size * count;
-}
+  bool stopped() const { return stopped_; }
+  const absl::Status& error() const { return error_; }
 
-int OnWatchProgress(void* user, curl_off_t, curl_off_t, curl_off_t,
-                    curl_off_t) {
-  return (*static_cast<WatchState*>(user)->cancelled)() ? 1 : 0;
+ private:
+  const KubeApi::EventHandler& on_event_;
+  size_t max_bytes_;
+  std::string buffer_;
+  bool stopped_ = false;
+  absl::Status error_;
+};
+
+// The transport's own failures, as KubeApi reports them.
+absl::Status TransportError(const absl::Status& status) {
+  if (absl::IsDeadlineExceeded(status))
+    return absl::UnavailableError(status.message());
+  return status;
 }
 
 }  // namespace
 
 KubeClient::KubeClient(KubeConfig config, absl::Duration timeout)
-    : config_(std::move(config)), timeout_(timeout) {}
+    : KubeClient(std::move(config), [timeout] {
+        KubeClientOptions options;
+        options.timeout = timeout;
+        return options;
+      }()) {}
 
-absl::StatusOr<json> KubeClient::Request(
-    const std::string& method, const std::string& path, const std::string& body,
-    const std::string& content_type) const {
-  HeaderList headers;
-  CurlHandle curl = NewHandle(config_, config_.server + path, headers);
-  if (!content_type.empty()) {
-    headers.reset(curl_slist_append(
-        headers.release(),
-        absl::StrCat("Content-Type: ", content_type).c_str()));
+KubeClient::KubeClient(KubeConfig config, KubeClientOptions options)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      transport_(std::make_unique<HttpTransport>(HttpTransportOptions{
+          {config_.ca_pem, config_.client_cert_pem, config_.client_key_pem},
+          options_.user_agent,
+          options_.connect_timeout})) {
+  absl::MutexLock lock(&token_mu_);
+  token_ = config_.token;
+}
+
+std::string KubeClient::Token(bool force, bool* changed) const {
+  absl::MutexLock lock(&token_mu_);
+  if (changed != nullptr) *changed = false;
+  if (config_.token_file.empty()) return token_;
+  FileStamp stamp;
+  if (struct stat info; stat(config_.token_file.c_str(), &info) == 0) {
+    stamp = {info.st_ino, info.st_size,
+             static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 +
+                 info.st_mtim.tv_nsec};
   }
-  std::string response;
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
-  if (!body.empty()) {
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE,
-                     static_cast<long>(body.size()));
+  if (!force && stamp == token_stamp_) return token_;
+  // Unreadable (mid-rotation): keep the old token; a 401 will tell.
+  if (auto token = ReadSecretFile(config_.token_file); token.ok()) {
+    if (changed != nullptr) *changed = *token != token_;
+    token_ = *token;
+    token_stamp_ = stamp;
   }
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(timeout_)));
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, AppendToString);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response);
-  CURLcode result = curl_easy_perform(curl.get());
-  if (result != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat(
-        method, " ", config_.server, path, ": ", curl_easy_strerror(result)));
+  return token_;
+}
+
+HttpRequest KubeClient::NewRequest(const std::string& method,
+                                   const std::string& path) const {
+  HttpRequest request;
+  request.method = method;
+  request.url = config_.server + path;
+  request.headers.push_back("Accept: application/json");
+  if (const std::string token = Token(false); !token.empty())
+    request.headers.push_back(absl::StrCat("Authorization: Bearer ", token));
+  request.timeout = options_.timeout;
+  request.max_response_bytes = options_.max_response_bytes;
+  return request;
+}
+
+absl::StatusOr<json> KubeClient::Request(const std::string& method,
+                                         const std::string& path,
+                                         const std::string& body,
+                                         const std::string& content_type,
+                                         bool idempotent) const {
+  absl::StatusOr<HttpResponse> response;
+  for (bool retried_auth = false;; retried_auth = true) {
+    HttpRequest request = NewRequest(method, path);
+    if (!content_type.empty())
+      request.headers.push_back("Content-Type: " + content_type);
+    request.body = body;
+    request.idempotent = idempotent;
+    response = transport_->Send(request, options_.retry, RetryClock::Real());
+    if (!response.ok()) return TransportError(response.status());
+    // The token may have rotated between our stat and the server's check.
+    bool changed = false;
+    if (response->status == 401 && !retried_auth) Token(true, &changed);
+    if (!changed) break;
   }
-  long code = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
-  if (code < 200 || code >= 300)
-    return StatusFromHttp(code, method, path, response);
-  json parsed = json::parse(response, nullptr, false);
+  if (response->status < 200 || response->status >= 300)
+    return StatusFromHttp(response->status, method, path, response->body);
+  json parsed = json::parse(response->body, nullptr, false);
   if (parsed.is_discarded()) {
     return absl::InternalError(
         absl::StrCat(method, " ", path, ": response is not JSON"));
@@ -168,52 +164,81 @@ absl::StatusOr<json> KubeClient::Request(
 }
 
 absl::StatusOr<json> KubeClient::Get(const std::string& path) const {
-  return Request("GET", path, "", "");
+  return Request("GET", path, "", "", true);
+}
+
+absl::StatusOr<ListResult> KubeClient::List(
+    const std::string& collection) const {
+  return ListPages([this](const std::string& page) { return Get(page); },
+                   collection, options_.list_page_size);
 }
 
 absl::StatusOr<json> KubeClient::Post(const std::string& path,
                                       const json& body) const {
-  return Request("POST", path, body.dump(), "application/json");
+  return Request("POST",
+                 WithQuery(path, "fieldManager", options_.field_manager),
+                 body.dump(), "application/json", false);
 }
 
 absl::StatusOr<json> KubeClient::Put(const std::string& path,
                                      const json& body) const {
-  return Request("PUT", path, body.dump(), "application/json");
+  return Request("PUT", WithQuery(path, "fieldManager", options_.field_manager),
+                 body.dump(), "application/json", true);
 }
 
 absl::StatusOr<json> KubeClient::JsonPatch(const std::string& path,
                                            const json& ops) const {
-  return Request("PATCH", path, ops.dump(), "application/json-patch+json");
+  return Request(
+      "PATCH", WithQuery(path, "fieldManager", options_.field_manager),
+      ops.dump(), "application/json-patch+json", PatchIsSafeToRepeat(ops));
+}
+
+absl::StatusOr<json> KubeClient::MergePatch(const std::string& path,
+                                            const json& patch) const {
+  // Setting the same fields twice is the same as once.
+  return Request("PATCH",
+                 WithQuery(path, "fieldManager", options_.field_manager),
+                 patch.dump(), "application/merge-patch+json", true);
 }
 
 absl::StatusOr<json> KubeClient::Delete(const std::string& path) const {
-  return Request("DELETE", path, "", "");
+  // Deleting writes no fields: the API server takes no fieldManager here.
+  return Request("DELETE", path, "", "", true);
 }
 
 absl::Status KubeClient::Watch(const std::string& path,
-                               const std::function<bool(const json&)>& on_event,
+                               const EventHandler& on_event,
                                const std::function<bool()>& cancelled) const {
-  HeaderList headers;
-  CurlHandle curl = NewHandle(config_, config_.server + path, headers);
-  WatchState state{"", &on_event, &cancelled, false, ""};
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, OnWatchData);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, OnWatchProgress);
-  curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &state);
-  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-  CURLcode result = curl_easy_perform(curl.get());
-  if (state.stopped_by_callback || cancelled()) return absl::OkStatus();
-  if (!state.error.empty()) return absl::InternalError(state.error);
-  if (result != CURLE_OK) {
-    return absl::UnavailableError(
-        absl::StrCat("watch ", path, ": ", curl_easy_strerror(result)));
+  const std::string watch_path =
+      HasQueryParam(path, "allowWatchBookmarks")
+          ? path
+          : WithQuery(path, "allowWatchBookmarks", "true");
+  HttpRequest request = NewRequest("GET", watch_path);
+  request.timeout = absl::ZeroDuration();
+  request.stall_timeout = options_.watch_stall_timeout;
+  request.cancelled = cancelled;
+  EventLines lines(on_event, options_.max_response_bytes);
+  absl::StatusOr<HttpResponse> response = transport_->Stream(
+      request, [&lines](absl::string_view chunk) { return lines.Feed(chunk); });
+  if (lines.stopped() || (cancelled && cancelled())) return absl::OkStatus();
+  if (!lines.error().ok()) {
+    return absl::Status(
+        lines.error().code(),
+        absl::StrCat("WATCH ", path, ": ", lines.error().message()));
   }
-  long code = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
-  if (code < 200 || code >= 300)
-    return StatusFromHttp(code, "WATCH", path, state.buffer);
+  if (!response.ok()) {
+    if (absl::IsCancelled(response.status())) return absl::OkStatus();
+    if (absl::IsDeadlineExceeded(response.status())) {
+      return absl::UnavailableError(absl::StrCat(
+          "WATCH ", path, ": no data for ",
+          absl::FormatDuration(options_.watch_stall_timeout),
+          ", the stream is taken as dead (", response.status().message(), ")"));
+    }
+    return absl::UnavailableError(response.status().message());
+  }
+  if (response->status == 401) Token(true);  // for the caller's next try
+  if (response->status < 200 || response->status >= 300)
+    return StatusFromHttp(response->status, "WATCH", path, response->body);
   return absl::OkStatus();
 }
 

@@ -89,9 +89,12 @@ absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path) {
     if (user) {
       if (user["token"]) config.token = user["token"].as<std::string>();
       if (user["tokenFile"]) {
-        auto token = ReadFile(user["tokenFile"].as<std::string>());
+        std::filesystem::path token_file = user["tokenFile"].as<std::string>();
+        if (token_file.is_relative()) token_file = base / token_file;
+        auto token = ReadSecretFile(token_file.string());
         if (!token.ok()) return token.status();
-        config.token = std::string(absl::StripAsciiWhitespace(*token));
+        config.token = *token;
+        config.token_file = token_file.string();
       }
       auto cert = DataOrFile(user, "client-certificate", base, "user");
       if (!cert.ok()) return cert.status();
@@ -123,9 +126,10 @@ absl::StatusOr<KubeConfig> LoadInClusterConfig() {
                                    ? "[" + host_text + "]"
                                    : host_text,
                                ":", port);
-  auto token = ReadFile(dir + "token");
+  config.token_file = dir + "token";
+  auto token = ReadSecretFile(config.token_file);
   if (!token.ok()) return token.status();
-  config.token = std::string(absl::StripAsciiWhitespace(*token));
+  config.token = *token;
   auto ca = ReadFile(dir + "ca.crt");
   if (!ca.ok()) return ca.status();
   config.ca_pem = *ca;

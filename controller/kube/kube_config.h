@@ -13,6 +13,9 @@ struct KubeConfig {
   std::string server;  // https://host:port
   std::string ca_pem;  // empty: the system trust store
   std::string token;
+  // Where `token` came from, if a file: re-read when it changes, since
+  // projected service account tokens rotate.
+  std::string token_file;
   std::string client_cert_pem;
   std::string client_key_pem;
   std::string default_namespace = "default";
