@@ -230,7 +230,7 @@ TEST(DecideWithAnalysisTest, BackgroundFailureRollsBackEvenDuringAUserPause) {
       BackgroundAnalysis{AnalysisRef{{{"errors", false}}, {}}, 1};
   ActiveAnalysis active{{}, {Metric("errors", absl::Seconds(5), 0)}};
   RolloutStatus status = AtStep(2, 20);
-  status.paused_by_user = true;
+  status.pause_reason = PauseReason::kUser;
   status.phase = Phase::kPaused;
   Decision start = Decide(spec, 1, status, kT0, active);
   ASSERT_TRUE(start.next.background_run.has_value());
