@@ -105,7 +105,9 @@ std::vector<RolloutEvent> EventsBetween(const RolloutStatus& before,
     events.push_back({"paused", after.message});
   }
   if (!command && held_before && !held_after && !Finished(after.phase)) {
-    events.push_back({"resumed", after.message});
+    events.push_back(
+        {"resumed", absl::StrCat("hold (", PauseReasonName(before.pause_reason),
+                                 ") ended: ", after.message)});
   }
   if (!command && after.phase != before.phase) {
     if (after.phase == Phase::kPaused)

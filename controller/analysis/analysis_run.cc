@@ -177,13 +177,19 @@ DueMeasurements Due(const std::vector<MetricSpec>& specs,
     const MetricSpec* spec = FindSpec(specs, metric.name);
     if (spec == nullptr || !Measuring(metric.phase)) continue;
     absl::Time when;
+    const bool pending = !metric.recent.empty() && metric.recent.back().pending;
     if (!metric.last_at) {
       when = run.started_at + spec->initial_delay;
     } else if (spec->interval > absl::ZeroDuration()) {
       when = *metric.last_at + spec->interval;
-    } else {
+    } else if (!pending) {
       continue;
+    } else {
+      when = absl::InfiniteFuture();
     }
+    // A pending measurement is no verdict: measure again once the warm-up
+    // is over, without waiting out a longer interval.
+    if (pending) when = std::min(when, run.warm_up_from + spec->WarmUp());
     if (when <= now) {
       due.metrics.push_back(metric.name);
     } else {
