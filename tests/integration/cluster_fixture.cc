@@ -186,14 +186,16 @@ std::unique_ptr<v1::RolloutService::Stub> CanarydProcess::Stub() const {
   return v1::RolloutService::NewStub(FreshChannel(address()));
 }
 
-PrometheusProcess::PrometheusProcess(const std::vector<std::string>& targets)
+PrometheusProcess::PrometheusProcess(const std::vector<std::string>& targets,
+                                     absl::Duration scrape_interval)
     : port_(FreePort()) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string dir =
       absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/prometheus-", port_);
+  const int64_t every = absl::ToInt64Seconds(scrape_interval);
   std::string config =
-      "global: {scrape_interval: 1s, evaluation_interval: "
-      "1s}\nscrape_configs:\n";
+      absl::StrCat("global: {scrape_interval: ", every,
+                   "s, evaluation_interval: ", every, "s}\nscrape_configs:\n");
   for (size_t i = 0; i < targets.size(); ++i) {
     absl::StrAppend(&config, "- job_name: target", i,
                     "\n  static_configs: [{targets: [\"", targets[i],

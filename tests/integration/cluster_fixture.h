@@ -75,10 +75,12 @@ class CanarydProcess {
   std::unique_ptr<ChildProcess> process_;
 };
 
-// Debian's Prometheus scraping `targets` (host:port) every second.
+// Debian's Prometheus scraping `targets` (host:port) every `scrape_interval`
+// (a second unless a test needs a cluster's slower pace).
 class PrometheusProcess {
  public:
-  explicit PrometheusProcess(const std::vector<std::string>& targets);
+  explicit PrometheusProcess(const std::vector<std::string>& targets,
+                             absl::Duration scrape_interval = absl::Seconds(1));
   std::string url() const {
     return "http://127.0.0.1:" + std::to_string(port_);
   }
