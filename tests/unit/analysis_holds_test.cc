@@ -9,6 +9,7 @@
 
 #include "controller/rollout_events.h"
 #include "controller/state_machine.h"
+#include "tests/unit/rollout_specs.h"
 
 namespace smartcanary {
 namespace {
@@ -40,14 +41,9 @@ MetricSpec Ratio(int failure_limit = 1, int inconclusive_limit = 0,
 
 // 20%, pause 60s, 50%, pause 60s, 100%; background analysis from step 1.
 RolloutSpec Plan(OnError on_error = OnError::kRollback) {
-  RolloutSpec spec;
-  spec.traffic_routing.virtual_service = "vs";
-  spec.traffic_routing.destination_rule = "dr";
-  spec.traffic_routing.stable_subset = "stable";
-  spec.traffic_routing.canary_subset = "canary";
-  spec.canary_labels = {{"version", "v2"}};
-  spec.steps = {Weight(20), PauseFor(absl::Seconds(60)), Weight(50),
-                PauseFor(absl::Seconds(60)), Weight(100)};
+  RolloutSpec spec =
+      SubsetRouted({Weight(20), PauseFor(absl::Seconds(60)), Weight(50),
+                    PauseFor(absl::Seconds(60)), Weight(100)});
   spec.background_analysis =
       BackgroundAnalysis{AnalysisRef{{{"ratio", false}}, {}, on_error}, 1};
   return spec;

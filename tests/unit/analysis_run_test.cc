@@ -6,6 +6,7 @@
 
 #include "controller/rollout_events.h"
 #include "controller/state_machine.h"
+#include "tests/unit/rollout_specs.h"
 
 namespace smartcanary {
 namespace {
@@ -307,18 +308,11 @@ TEST(AnalysisRunTest, PendingAndNoDataRoundTripThroughJson) {
 
 // The rollout's state machine with analysis.
 RolloutSpec SpecWithAnalysisStep() {
-  RolloutSpec spec;
-  spec.traffic_routing.virtual_service = "vs";
-  spec.traffic_routing.destination_rule = "dr";
-  spec.traffic_routing.stable_subset = "stable";
-  spec.traffic_routing.canary_subset = "canary";
-  spec.canary_labels = {{"version", "v2"}};
   Step analysis_step{Step::Kind::kAnalysis, 0, std::nullopt,
                      AnalysisRef{{{"success-rate", true}}, {}}};
-  spec.steps = {Step{Step::Kind::kSetWeight, 20, std::nullopt, {}},
-                analysis_step,
-                Step{Step::Kind::kSetWeight, 60, std::nullopt, {}}};
-  return spec;
+  return SubsetRouted({Step{Step::Kind::kSetWeight, 20, std::nullopt, {}},
+                       analysis_step,
+                       Step{Step::Kind::kSetWeight, 60, std::nullopt, {}}});
 }
 
 RolloutStatus AtStep(int index, int weight) {
