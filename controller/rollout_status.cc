@@ -119,14 +119,9 @@ absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
     }
     out.observed_generation = status.value("observedGeneration", int64_t{0});
     if (status.contains("pauseStartTime")) {
-      absl::Time when;
-      std::string error;
-      if (!absl::ParseTime(absl::RFC3339_full,
-                           status["pauseStartTime"].get<std::string>(), &when,
-                           &error)) {
-        return absl::InvalidArgumentError("status.pauseStartTime: " + error);
-      }
-      out.pause_started_at = when;
+      auto when = TimeField(status["pauseStartTime"], "pauseStartTime");
+      if (!when.ok()) return when.status();
+      out.pause_started_at = *when;
     }
     for (const char* key : {"stepAnalysis", "backgroundAnalysis"}) {
       if (!status.contains(key)) continue;
@@ -136,14 +131,9 @@ absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
           *run;
     }
     for (const json& change : status.value("weightHistory", json::array())) {
-      absl::Time at;
-      std::string error;
-      if (!absl::ParseTime(absl::RFC3339_full, change.value("at", ""), &at,
-                           &error)) {
-        return absl::InvalidArgumentError("status.weightHistory[].at: " +
-                                          error);
-      }
-      out.weight_history.push_back({at, change.value("canaryWeight", 0)});
+      auto at = TimeField(change.value("at", json()), "weightHistory[].at");
+      if (!at.ok()) return at.status();
+      out.weight_history.push_back({*at, change.value("canaryWeight", 0)});
     }
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("status: ", e.what()));
@@ -160,8 +150,7 @@ json RolloutStatusToJson(const RolloutStatus& status) {
               {"pausedByUser", status.paused_by_user()},
               {"observedGeneration", status.observed_generation}};
   if (status.pause_started_at) {
-    out["pauseStartTime"] = absl::FormatTime(
-        absl::RFC3339_full, *status.pause_started_at, absl::UTCTimeZone());
+    out["pauseStartTime"] = TimeText(*status.pause_started_at);
   }
   if (status.pause_reason != PauseReason::kNone)
     out["pauseReason"] = PauseReasonName(status.pause_reason);
@@ -186,8 +175,7 @@ json RolloutStatusToJson(const RolloutStatus& status) {
   if (!status.weight_history.empty()) {
     json history = json::array();
     for (const WeightChange& change : status.weight_history) {
-      history.push_back({{"at", absl::FormatTime(absl::RFC3339_full, change.at,
-                                                 absl::UTCTimeZone())},
+      history.push_back({{"at", TimeText(change.at)},
                          {"canaryWeight", change.canary_weight}});
     }
     out["weightHistory"] = history;
