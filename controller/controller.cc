@@ -32,7 +32,7 @@ absl::Duration Backoff(int failures) {
 
 }  // namespace
 
-Controller::Controller(const kube::KubeClient& client, Reconciler& reconciler,
+Controller::Controller(const kube::KubeApi& client, Reconciler& reconciler,
                        std::string ns, Metrics& metrics, int workers)
     : client_(client),
       reconciler_(reconciler),

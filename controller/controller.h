@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "controller/kube/kube_client.h"
+#include "controller/kube/kube_api.h"
 #include "controller/kube/resources.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
@@ -28,7 +28,7 @@ namespace smartcanary {
 // drifted weights are put back at once.
 class Controller {
  public:
-  Controller(const kube::KubeClient& client, Reconciler& reconciler,
+  Controller(const kube::KubeApi& client, Reconciler& reconciler,
              std::string ns, Metrics& metrics, int workers);
   ~Controller();
 
@@ -56,7 +56,7 @@ class Controller {
   void Sleep(absl::Duration duration);
   void Beat(int loop);
 
-  const kube::KubeClient& client_;
+  const kube::KubeApi& client_;
   Reconciler& reconciler_;
   std::string namespace_;
   WorkQueue queue_;

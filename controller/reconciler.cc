@@ -126,7 +126,7 @@ bool IsConfigError(const absl::Status& status) {
          absl::IsInvalidArgument(status);
 }
 
-Reconciler::Reconciler(const kube::KubeClient& client, ReconcilerDeps deps)
+Reconciler::Reconciler(const kube::KubeApi& client, ReconcilerDeps deps)
     : client_(client),
       deps_(std::move(deps)),
       templates_(client),

@@ -16,7 +16,7 @@
 #include "controller/analysis/template_store.h"
 #include "controller/canary_rollout.h"
 #include "controller/keyed_mutex.h"
-#include "controller/kube/kube_client.h"
+#include "controller/kube/kube_api.h"
 #include "controller/metrics.h"
 #include "controller/rollout_events.h"
 #include "controller/state_machine.h"
@@ -48,7 +48,7 @@ struct ReconcilerDeps {
 // hold its lock, so they never interleave; nothing here waits on analysis.
 class Reconciler {
  public:
-  Reconciler(const kube::KubeClient& client, ReconcilerDeps deps);
+  Reconciler(const kube::KubeApi& client, ReconcilerDeps deps);
   ~Reconciler();
 
   // Returns how long until this rollout needs another look (InfiniteDuration:
@@ -114,7 +114,7 @@ class Reconciler {
   // UNAVAILABLE once this process may no longer write (it lost its lease).
   absl::Status Fence() const;
 
-  const kube::KubeClient& client_;
+  const kube::KubeApi& client_;
   ReconcilerDeps deps_;
   TemplateStore templates_;
   KeyedMutex locks_;

@@ -28,7 +28,7 @@ absl::Status CheckName(const std::string& name) {
 
 }  // namespace
 
-RolloutServiceImpl::RolloutServiceImpl(const kube::KubeClient& client,
+RolloutServiceImpl::RolloutServiceImpl(const kube::KubeApi& client,
                                        Reconciler& reconciler, Trigger trigger,
                                        std::string default_namespace,
                                        Leader leader)
@@ -137,9 +137,9 @@ grpc::Status RolloutServiceImpl::ListRollouts(
     grpc::ServerContext*, const v1::ListRolloutsRequest* request,
     v1::ListRolloutsResponse* out) {
   auto list =
-      client_.Get(kube::kCanaryRollouts.Collection(request->namespace_()));
+      client_.List(kube::kCanaryRollouts.Collection(request->namespace_()));
   if (!list.ok()) return ToGrpc(list.status());
-  for (const json& item : list->value("items", json::array())) {
+  for (const json& item : list->items) {
     auto rollout = CanaryRolloutFromJson(item);
     if (!rollout.ok()) {
       spdlog::warn("list: skipping unreadable rollout: {}",

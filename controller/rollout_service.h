@@ -4,7 +4,7 @@
 #include <functional>
 #include <string>
 
-#include "controller/kube/kube_client.h"
+#include "controller/kube/kube_api.h"
 #include "controller/reconciler.h"
 #include "controller/state_machine.h"
 #include "smartcanary/v1/rollout.grpc.pb.h"
@@ -27,7 +27,7 @@ class RolloutServiceImpl final : public v1::RolloutService::Service {
   // readiness selects the leader. Unset: this process always may.
   using Leader = std::function<absl::Status()>;
 
-  RolloutServiceImpl(const kube::KubeClient& client, Reconciler& reconciler,
+  RolloutServiceImpl(const kube::KubeApi& client, Reconciler& reconciler,
                      Trigger trigger, std::string default_namespace,
                      Leader leader = nullptr);
 
@@ -60,7 +60,7 @@ class RolloutServiceImpl final : public v1::RolloutService::Service {
   void AddSubmitWarnings(const std::string& ns, const RolloutSpec& spec,
                          v1::Rollout* out) const;
 
-  const kube::KubeClient& client_;
+  const kube::KubeApi& client_;
   Reconciler& reconciler_;
   Trigger trigger_;
   std::string default_namespace_;

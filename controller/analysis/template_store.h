@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "controller/analysis/analysis_spec.h"
-#include "controller/kube/kube_client.h"
+#include "controller/kube/kube_api.h"
 #include "controller/rollout_spec.h"
 
 namespace smartcanary {
@@ -23,7 +23,7 @@ struct ResolvedAnalysis {
 // bad template) naming the reference's field, the template and the metric.
 class TemplateStore {
  public:
-  explicit TemplateStore(const kube::KubeClient& client) : client_(client) {}
+  explicit TemplateStore(const kube::KubeApi& client) : client_(client) {}
 
   absl::StatusOr<ResolvedAnalysis> Resolve(const std::string& ns,
                                            const AnalysisRef& ref,
@@ -36,7 +36,7 @@ class TemplateStore {
                             const RolloutSpec& spec) const;
 
  private:
-  const kube::KubeClient& client_;
+  const kube::KubeApi& client_;
 };
 
 }  // namespace smartcanary

@@ -16,7 +16,7 @@ absl::Status StatusOnly(const absl::StatusOr<bool>& result) {
 
 }  // namespace
 
-IstioRouter::IstioRouter(const kube::KubeClient& client, std::string ns,
+IstioRouter::IstioRouter(const kube::KubeApi& client, std::string ns,
                          TrafficRouting routing)
     : client_(client),
       namespace_(std::move(ns)),

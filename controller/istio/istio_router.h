@@ -4,7 +4,7 @@
 #include <functional>
 #include <string>
 
-#include "controller/kube/kube_client.h"
+#include "controller/kube/kube_api.h"
 #include "controller/rollout_spec.h"
 #include "controller/traffic_router.h"
 #include "nlohmann/json.hpp"
@@ -15,7 +15,7 @@ namespace smartcanary::istio {
 // subsets (subset-level) or two Services (host-level).
 class IstioRouter : public TrafficRouter {
  public:
-  IstioRouter(const kube::KubeClient& client, std::string ns,
+  IstioRouter(const kube::KubeApi& client, std::string ns,
               TrafficRouting routing);
 
   absl::Status Verify() override;
@@ -37,7 +37,7 @@ class IstioRouter : public TrafficRouter {
   absl::Status SetSelectorLabels(
       bool canary, const std::map<std::string, std::string>& labels);
 
-  const kube::KubeClient& client_;
+  const kube::KubeApi& client_;
   std::string namespace_;
   TrafficRouting routing_;
 };
