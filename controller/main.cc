@@ -20,6 +20,7 @@
 #include "controller/grafana/annotator.h"
 #include "controller/http/http_server.h"
 #include "controller/istio/istio_router.h"
+#include "controller/kube/kube_client.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/leader_election.h"
 #include "controller/metrics.h"

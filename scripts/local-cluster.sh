@@ -5,10 +5,11 @@
 #
 #   scripts/local-cluster.sh up DIR     start; writes DIR/kubeconfig and DIR/env
 #   scripts/local-cluster.sh down DIR   stop and keep DIR's logs
+#   scripts/local-cluster.sh restart-apiserver DIR   same port, same etcd
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 up|down DIR" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 up|down|restart-apiserver DIR" >&2; exit 2; }
 log() { echo "[local-cluster] $*" >&2; }
 # shellcheck source=lib.sh
 . "$root/scripts/lib.sh"
@@ -55,6 +56,37 @@ wait_ready() {
   return 1
 }
 
+# start_apiserver BIN: kube-apiserver on $api_port against etcd on $etcd_port.
+start_apiserver() {
+  local bin=$1
+  "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+    --cert-dir "$dir/pki" --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
+    --client-ca-file "$dir/pki/ca.crt" --token-auth-file "$dir/pki/tokens.csv" \
+    --authorization-mode RBAC --service-cluster-ip-range 10.96.0.0/16 \
+    --service-account-issuer https://kubernetes.default.svc \
+    --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
+    --enable-priority-and-fairness=false --profiling=false --v=0 > "$dir/kube-apiserver.log" 2>&1 &
+  echo $! > "$dir/kube-apiserver.pid"
+}
+
+# Stops kube-apiserver and starts it again on the same port and etcd: what
+# an API server restart looks like to its clients (fault-injection tests).
+restart_apiserver() {
+  dir=$(cd "$dir" && pwd)
+  # shellcheck disable=SC1091
+  . "$dir/ports"
+  token=$(cut -d, -f1 "$dir/pki/tokens.csv")
+  local pid; pid=$(cat "$dir/kube-apiserver.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  # shellcheck disable=SC2154  # set by the ports file
+  start_apiserver "$bin"
+  wait_ready
+  log "kube-apiserver restarted on https://127.0.0.1:$api_port"
+}
+
 up() {
   mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
   stop
@@ -71,15 +103,8 @@ up() {
     --initial-cluster "local=http://127.0.0.1:$peer_port" \
     --log-level warn --quota-backend-bytes 1073741824 > "$dir/etcd.log" 2>&1 &
   echo $! > "$dir/etcd.pid"
-  "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
-    --cert-dir "$dir/pki" --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
-    --client-ca-file "$dir/pki/ca.crt" --token-auth-file "$dir/pki/tokens.csv" \
-    --authorization-mode RBAC --service-cluster-ip-range 10.96.0.0/16 \
-    --service-account-issuer https://kubernetes.default.svc \
-    --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
-    --enable-priority-and-fairness=false --profiling=false --v=0 > "$dir/kube-apiserver.log" 2>&1 &
-  echo $! > "$dir/kube-apiserver.pid"
+  echo "etcd_port=$etcd_port api_port=$api_port bin=$bin" > "$dir/ports"
+  start_apiserver "$bin"
   wait_ready
   local ca_data; ca_data=$(base64 -w0 < "$dir/pki/ca.crt")
   cat > "$dir/kubeconfig" <<KC
@@ -116,5 +141,6 @@ ENV
 case "$cmd" in
   up) up ;;
   down) stop; log "down" ;;
-  *) echo "usage: $0 up|down DIR" >&2; exit 2 ;;
+  restart-apiserver) restart_apiserver ;;
+  *) echo "usage: $0 up|down|restart-apiserver DIR" >&2; exit 2 ;;
 esac

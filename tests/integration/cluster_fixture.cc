@@ -154,6 +154,13 @@ void ChildProcess::Start() {
   }
 }
 
+bool ChildProcess::Exited() {
+  if (pid_ <= 0) return true;
+  if (waitpid(pid_, nullptr, WNOHANG) != pid_) return false;
+  pid_ = -1;
+  return true;
+}
+
 void ChildProcess::Kill9() {
   if (pid_ <= 0) return;
   kill(pid_, SIGKILL);

@@ -47,6 +47,8 @@ class ChildProcess {
   void Start();
   void Kill9();
   bool running() const { return pid_ > 0; }
+  // Whether it has ended by itself (reaped then) or was never started.
+  bool Exited();
 
  private:
   std::string name_;
@@ -61,6 +63,7 @@ class CanarydProcess {
                           std::vector<std::string> extra_flags = {});
   void Start();
   void Kill9() { process_->Kill9(); }
+  bool Exited() { return process_->Exited(); }
   std::string address() const {
     return "127.0.0.1:" + std::to_string(grpc_port_);
   }

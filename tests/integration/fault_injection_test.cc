@@ -4,13 +4,18 @@
 // scrape). A sampler reads every VirtualService throughout; no sample may
 // show weights outside that rollout's plan, and at the end every rollout is
 // in its expected phase with its mesh objects agreeing with its status.
+// Two canaryd replicas run with leader election, so a kill hits the leader
+// or the standby; the API server is restarted twice mid-run (this test is
+// exclusive: nothing else uses the control plane meanwhile).
 // SMARTCANARY_FAULT_KILLS sets the number of kills (the test command uses a
 // short run; scripts/fault-injection.sh a long one).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -141,14 +146,44 @@ Plan PlanFor(int i) {
 class FaultInjectionTest : public ::testing::Test {
  protected:
   std::string Name(int i) { return absl::StrCat("r", i); }
+  // One budget for every wait in the test, so a broken control plane fails
+  // it in minutes rather than holding the suite for one wait per rollout.
+  absl::Duration Remaining() const {
+    return std::max(give_up_ - absl::Now(), absl::Seconds(1));
+  }
+  const absl::Time give_up_ = absl::Now() + absl::Minutes(8);
 
+  // Tries each replica: a standby refuses writes (UNAVAILABLE), a killed
+  // one does not answer; the first that does decides.
   grpc::Status Call(
       const std::function<grpc::Status(v1::RolloutService::Stub&,
                                        grpc::ClientContext&)>& rpc) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
-    return rpc(*canaryd_.Stub(), context);
+    grpc::Status last;
+    for (auto& replica : replicas_) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(10));
+      last = rpc(*replica->Stub(), context);
+      if (last.error_code() != grpc::StatusCode::UNAVAILABLE) return last;
+    }
+    return last;
+  }
+  // Which replica leads: the leader says a rollout that does not exist is
+  // NOT_FOUND, a standby refuses before looking.
+  int Leader() {
+    for (int i = 0; i < 2; ++i) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(5));
+      v1::RolloutRef ref;
+      ref.set_namespace_(ns_.name());
+      ref.set_name("no-such-rollout");
+      v1::Rollout out;
+      if (replicas_[i]->Stub()->Resume(&context, ref, &out).error_code() ==
+          grpc::StatusCode::NOT_FOUND)
+        return i;
+    }
+    return -1;
   }
   // Retries while canaryd is down (killed by the test).
   void Eventually(const std::string& what,
@@ -160,7 +195,7 @@ class FaultInjectionTest : public ::testing::Test {
           last = Call(rpc);
           return last.ok();
         },
-        absl::Seconds(120)))
+        Remaining()))
         << what << ": " << last.error_message();
   }
   v1::Rollout Get(int i) {
@@ -181,13 +216,34 @@ class FaultInjectionTest : public ::testing::Test {
       "analyzer-" + ns_.name(),
       {RunfilePath("analysis/canary-analyzer"),
        absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port_)}};
-  CanarydProcess canaryd_{
-      ns_.name(), {absl::StrCat("--analyzer=127.0.0.1:", analyzer_port_)}};
+  std::vector<std::unique_ptr<CanarydProcess>> replicas_ = [this] {
+    std::vector<std::unique_ptr<CanarydProcess>> replicas;
+    for (int i = 0; i < 2; ++i) {
+      replicas.push_back(std::make_unique<CanarydProcess>(
+          ns_.name(),
+          std::vector<std::string>{
+              absl::StrCat("--analyzer=127.0.0.1:", analyzer_port_),
+              "--leader-elect", "--leader-election-namespace=" + ns_.name(),
+              "--lease-duration=3s", "--renew-deadline=2s",
+              "--retry-period=500ms"}));
+    }
+    return replicas;
+  }();
 };
 
 TEST_F(FaultInjectionTest, RolloutsEndRightAndWeightsStayInPlanThroughKills) {
   const char* env = std::getenv("SMARTCANARY_FAULT_KILLS");
-  const int kills = env != nullptr ? std::atoi(env) : 12;
+  const int kills = env != nullptr ? std::atoi(env) : 16;
+  const char* root = std::getenv("SMARTCANARY_ROOT");
+  const char* cluster = std::getenv("SMARTCANARY_CLUSTER_DIR");
+  ASSERT_TRUE(root != nullptr && cluster != nullptr)
+      << "run through scripts/test.sh: it passes SMARTCANARY_ROOT and "
+         "SMARTCANARY_CLUSTER_DIR so this test can restart the API server";
+  auto restart_api_server = [&] {
+    const std::string command = absl::StrCat(
+        root, "/scripts/local-cluster.sh restart-apiserver ", cluster, " 2>&1");
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  };
   ns_.Apply(absl::StrReplaceAll(kTemplates, {{"PROM", prometheus_.url()}}));
   std::vector<Plan> plans;
   for (int i = 0; i < kRollouts; ++i) {
@@ -240,18 +296,50 @@ TEST_F(FaultInjectionTest, RolloutsEndRightAndWeightsStayInPlanThroughKills) {
     });
   }
 
+  // A replica that lost its lease (the API server was away longer than the
+  // renew deadline) exits, as it should; here, as in a Deployment, it is
+  // started again.
+  std::mutex replicas_mu;
+  std::atomic<int> exits{0};
+  std::thread supervisor([&] {
+    while (!stop) {
+      {
+        std::lock_guard<std::mutex> lock(replicas_mu);
+        for (auto& replica : replicas_) {
+          if (replica->Exited()) {
+            ++exits;
+            replica->Start();
+          }
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+  });
+
   // The killer and the person, interleaved: kill at random moments; once a
   // rollout waits at its indefinite pause, promote or abort it.
   std::mt19937 random(20261127);
   std::set<int> commanded;
-  int killed = 0;
+  int killed = 0, leaders_killed = 0, api_restarts = 0;
   while (killed < kills || commanded.size() < kRollouts * 2 / 5) {
     if (killed < kills) {
       absl::SleepFor(absl::Milliseconds(300 + random() % 1200));
-      canaryd_.Kill9();
-      ++killed;
-      absl::SleepFor(absl::Milliseconds(random() % 500));
-      canaryd_.Start();
+      const int leader = Leader();
+      // Mostly the leader: its death is the interesting one.
+      const int victim =
+          leader >= 0 && random() % 3 != 0 ? leader : random() % 2;
+      {
+        std::lock_guard<std::mutex> lock(replicas_mu);
+        replicas_[victim]->Kill9();
+        ++killed;
+        if (victim == leader) ++leaders_killed;
+        absl::SleepFor(absl::Milliseconds(random() % 500));
+        replicas_[victim]->Start();
+      }
+      if (killed == kills / 3 || killed == 2 * kills / 3) {
+        restart_api_server();
+        ++api_restarts;
+      }
     }
     for (int i = 0; i < kRollouts; ++i) {
       const Kind kind = plans[i].kind;
@@ -279,11 +367,12 @@ TEST_F(FaultInjectionTest, RolloutsEndRightAndWeightsStayInPlanThroughKills) {
 
   for (int i = 0; i < kRollouts; ++i) {
     EXPECT_TRUE(WaitFor([&] { return Get(i).phase() == plans[i].end; },
-                        absl::Seconds(120)))
+                        Remaining()))
         << Name(i) << " ended as " << Get(i).DebugString();
   }
   stop = true;
   sampler.join();
+  supervisor.join();
 
   int agree = 0;
   for (int i = 0; i < kRollouts; ++i) {
@@ -304,7 +393,9 @@ TEST_F(FaultInjectionTest, RolloutsEndRightAndWeightsStayInPlanThroughKills) {
       ++agree;
   }
   std::lock_guard<std::mutex> lock(mu);
-  std::cout << "fault injection: " << killed << " SIGKILLs, " << kRollouts
+  std::cout << "fault injection: " << killed << " SIGKILLs (" << leaders_killed
+            << " of the leader), " << api_restarts << " API server restarts, "
+            << exits.load() << " replica exits on a lost lease, " << kRollouts
             << " rollouts, " << agree << " agreeing with their status, "
             << samples.load() << " samples of every VirtualService, "
             << violations.size() << " outside the plan\n";
