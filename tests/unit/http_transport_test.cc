@@ -156,6 +156,32 @@ TEST(HttpTransportTest, AttemptsAreBoundedAndTheLastAnswerReturned) {
   EXPECT_EQ(server.requests().size(), 4u);
 }
 
+TEST(HttpTransportTest, TheDeadlineBoundsRetriesAndWaits) {
+  ScriptedHttpServer server(
+      InTurn({HttpReply(503, "busy", {"Retry-After: 1"})}));
+  HttpTransport transport({});
+  RecordingClock clock;
+  HttpRequest request = Get(server.url() + "/x");
+  request.deadline = clock.now + absl::Milliseconds(2500);
+  auto response = transport.Send(request, FastPolicy(), clock.Clock());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 503);
+  // Tries at 0s, 1s and 2s; a third wait would end past 2.5s.
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_EQ(clock.sleeps,
+            (std::vector<absl::Duration>{absl::Seconds(1), absl::Seconds(1)}));
+}
+
+TEST(HttpTransportTest, NothingIsSentPastTheDeadline) {
+  ScriptedHttpServer server(InTurn({HttpReply(200, "{}")}));
+  HttpTransport transport({});
+  HttpRequest request = Get(server.url() + "/x");
+  request.deadline = absl::Now() - absl::Seconds(1);
+  auto response = transport.Do(request);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(response.status())) << response.status();
+  EXPECT_TRUE(server.requests().empty());
+}
+
 TEST(HttpTransportTest, ARefusedConnectionIsRetriedEvenForAPost) {
   int port;
   {

@@ -189,6 +189,17 @@ TEST(KubeClientTest, ACreateIsNotRepeatedAfterAServerError) {
   EXPECT_EQ(server.requests().size(), 1u + FastOptions().retry.max_attempts);
 }
 
+TEST(KubeClientTest, RetriesStayWithinTheCallsTimeout) {
+  // A writer fencing by time (leader election) counts on this.
+  ScriptedHttpServer server(
+      InTurn({HttpReply(503, "{}", {"Retry-After: 3600"})}));
+  KubeClientOptions options = FastOptions();
+  options.timeout = absl::Seconds(2);
+  KubeClient client = ClientFor(server, options);
+  EXPECT_TRUE(absl::IsUnavailable(client.Get(kPath).status()));
+  EXPECT_EQ(server.requests().size(), 1u);  // no hour-long wait
+}
+
 TEST(KubeClientTest, AnAnswerOverTheCapIsResourceExhausted) {
   ScriptedHttpServer server([](const SeenRequest&) {
     return HttpReply(200, json{{"data", std::string(4096, 'x')}}.dump());
