@@ -244,6 +244,7 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext*,
     out->set_phase(ToProto(verdict.phase));
     for (double value : verdict.values) out->add_values(value);
     out->set_message(verdict.message);
+    out->set_no_data(IsNoDataVerdict(verdict));
     *out->mutable_finished_at() = TimeUtil::GetCurrentTime();
   }
   return grpc::Status::OK;

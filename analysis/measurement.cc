@@ -36,6 +36,16 @@ const char* MeasurementPhaseName(MeasurementPhase phase) {
   return "Error";
 }
 
+bool IsNoData(const std::vector<double>& values) {
+  return std::all_of(values.begin(), values.end(),
+                     [](double v) { return std::isnan(v); });
+}
+
+bool IsNoDataVerdict(const Verdict& verdict) {
+  return verdict.phase == MeasurementPhase::kInconclusive &&
+         IsNoData(verdict.values);
+}
+
 Verdict Judge(const std::optional<Condition>& success,
               const std::optional<Condition>& failure,
               const absl::StatusOr<std::vector<double>>& values) {
@@ -55,8 +65,7 @@ Verdict Judge(const std::optional<Condition>& success,
             "selector that "
             "matches nothing)"};
   }
-  if (std::all_of(result.begin(), result.end(),
-                  [](double v) { return std::isnan(v); })) {
+  if (IsNoData(result)) {
     return {MeasurementPhase::kInconclusive, result,
             absl::StrCat("no data: ", shown, " (e.g. 0/0 with no requests)")};
   }

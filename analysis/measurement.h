@@ -20,6 +20,14 @@ struct Verdict {
   std::string message;
 };
 
+// No data: an empty result or only NaN, i.e. nothing to judge the canary by.
+bool IsNoData(const std::vector<double>& values);
+
+// Whether a verdict is Inconclusive only for want of data: canaryd counts
+// such a measurement toward no limit while the canary's series can still be
+// appearing (its warm-up), and as Inconclusive after that.
+bool IsNoDataVerdict(const Verdict& verdict);
+
 // Argo Rollouts' rules for one measurement, except that no data is never a
 // pass: an empty result or only NaN is Inconclusive (Argo errors on
 // `result[0]` of an empty vector and fails on NaN, so a quiet canary is

@@ -149,6 +149,8 @@ class Cli {
     std::cout << "canaryrollout " << rollout.namespace_() << "/"
               << rollout.name() << " accepted (generation "
               << rollout.generation() << ")\n";
+    for (const std::string& warning : rollout.warnings())
+      std::cerr << "Warning: " << warning << "\n";
     return 0;
   }
 

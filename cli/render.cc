@@ -51,7 +51,20 @@ const char* StepIcon(const v1::Rollout& rollout, int index) {
   return "◌";
 }
 
+// How many of each metric's latest measurements `get` shows.
+constexpr int kShownMeasurements = 3;
+
+std::string PauseText(const std::string& reason) {
+  if (reason == "User") return " (paused by user)";
+  if (reason == "Inconclusive")
+    return " (held: analysis inconclusive, measuring on)";
+  if (reason == "Outage")
+    return " (held: analysis outage, measuring on, resumes by itself)";
+  return "";
+}
+
 const char* RunIcon(const std::string& phase) {
+  if (phase == "Pending") return "◷";
   if (phase == "Successful") return "✔";
   if (phase == "Failed") return "✖";
   if (phase == "Inconclusive") return "?";
@@ -83,6 +96,7 @@ json AnalysisJson(const v1::Rollout& rollout) {
                          {"failed", m.failed()},
                          {"inconclusive", m.inconclusive()},
                          {"error", m.error()},
+                         {"pending", m.pending()},
                          {"lastMessage", m.last_message()}});
     }
     runs.push_back({{"name", run.name()},
@@ -116,7 +130,7 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
   absl::StrAppendFormat(&out, "Namespace:     %s\n", rollout.namespace_());
   absl::StrAppendFormat(&out, "Status:        %s %s%s\n",
                         PhaseIcon(rollout.phase()), PhaseText(rollout.phase()),
-                        rollout.paused_by_user() ? " (paused by user)" : "");
+                        PauseText(rollout.pause_reason()));
   absl::StrAppendFormat(&out, "Message:       %s\n", rollout.message());
   absl::StrAppendFormat(&out, "Routing:       %s\n", Routing(rollout.spec()));
   absl::StrAppendFormat(&out, "Step:          %d/%d\n",
@@ -124,6 +138,12 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
                         total);
   absl::StrAppendFormat(&out, "Weights:       stable %d / canary %d\n",
                         rollout.stable_weight(), rollout.canary_weight());
+  for (const v1::RolloutCondition& c : rollout.conditions()) {
+    absl::StrAppendFormat(&out, "Condition:     %s=%s %s: %s\n", c.type(),
+                          c.status(), c.reason(), c.message());
+  }
+  for (const std::string& warning : rollout.warnings())
+    absl::StrAppendFormat(&out, "Warning:       %s\n", warning);
   absl::StrAppendFormat(&out, "\n%-34s %-14s %s\n", "NAME", "KIND", "STATUS");
   absl::StrAppendFormat(&out, "⟳ %-32s %-14s %s %s\n", rollout.name(),
                         "CanaryRollout", PhaseIcon(rollout.phase()),
@@ -142,12 +162,25 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
                           RunIcon(run.phase()), run.phase());
     for (int m = 0; m < run.metrics_size(); ++m) {
       const v1::MetricStatus& metric = run.metrics(m);
+      const bool last_metric = m == run.metrics_size() - 1;
+      const std::string indent = last_run ? "   " : "│  ";
       absl::StrAppendFormat(
-          &out, "%s%s%s %-22s ✔ %d  ✖ %d  ? %d  ⚠ %d  %s\n",
-          last_run ? "   " : "│  ", m == run.metrics_size() - 1 ? "└──" : "├──",
-          RunIcon(metric.phase()), metric.name(), metric.successful(),
-          metric.failed(), metric.inconclusive(), metric.error(),
-          metric.last_message().substr(0, 100));
+          &out, "%s%s%s %-22s ✔ %d  ✖ %d  ? %d  ⚠ %d  ◷ %d pending\n", indent,
+          last_metric ? "└──" : "├──", RunIcon(metric.phase()), metric.name(),
+          metric.successful(), metric.failed(), metric.inconclusive(),
+          metric.error(), metric.pending());
+      // The live measurements, newest last.
+      const int shown = std::min(metric.recent_size(), kShownMeasurements);
+      for (int i = metric.recent_size() - shown; i < metric.recent_size();
+           ++i) {
+        const v1::RecentMeasurement& r = metric.recent(i);
+        absl::StrAppendFormat(
+            &out, "%s%s   %s %s %s\n", indent, last_metric ? "   " : "│  ",
+            absl::FormatTime("%H:%M:%S",
+                             absl::FromUnixSeconds(r.at().seconds()),
+                             absl::UTCTimeZone()),
+            RunIcon(r.phase()), r.message().substr(0, 110));
+      }
     }
   }
   return out;
@@ -197,6 +230,8 @@ json RolloutToJson(const v1::Rollout& rollout) {
           {"stableWeight", rollout.stable_weight()},
           {"message", rollout.message()},
           {"pausedByUser", rollout.paused_by_user()},
+          {"pauseReason", rollout.pause_reason()},
+          {"warnings", rollout.warnings()},
           {"generation", rollout.generation()},
           {"observedGeneration", rollout.observed_generation()},
           {"steps", steps},

@@ -1,10 +1,16 @@
 #include "controller/rollout_events.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace smartcanary {
 namespace {
+
+bool Finished(Phase phase) {
+  return phase == Phase::kHealthy || phase == Phase::kDegraded;
+}
 
 std::string RunName(const AnalysisRun& run) {
   return run.step_index < 0
@@ -47,11 +53,12 @@ void AnalysisEvents(const std::optional<AnalysisRun>& before,
       events.push_back(
           {"analysis",
            absl::StrCat(RunName(*after), ": ", m.name, " measurement ",
-                        analysis::MeasurementPhaseName(last.phase), ": ",
-                        last.message)});
+                        RecordPhaseName(last), ": ", last.message)});
     }
   }
-  if (after->phase != before->phase && after->phase != RunPhase::kRunning) {
+  // A run back from an outage (Error) to Running is worth a mark too.
+  if (after->phase != before->phase && (after->phase != RunPhase::kRunning ||
+                                        before->phase == RunPhase::kError)) {
     events.push_back({"analysis", absl::StrCat(RunName(*after), " ",
                                                RunPhaseName(after->phase), ": ",
                                                Evidence(*after))});
@@ -79,6 +86,28 @@ std::vector<RolloutEvent> EventsBetween(const RolloutStatus& before,
         {"weight", absl::StrCat("canary weight ", before.canary_weight, " → ",
                                 after.canary_weight, " (stable ",
                                 100 - after.canary_weight, ")")});
+  }
+  for (const std::string& warning : after.warnings) {
+    if (std::find(before.warnings.begin(), before.warnings.end(), warning) ==
+        before.warnings.end())
+      events.push_back({"warning", warning});
+  }
+  for (const RolloutCondition& condition : after.conditions) {
+    if (before.Condition(condition.reason) == nullptr)
+      events.push_back({"progress-deadline", condition.message});
+  }
+  const bool held_before = before.pause_reason != PauseReason::kNone;
+  const bool held_after = after.pause_reason != PauseReason::kNone;
+  if (!command && after.phase == Phase::kPaused &&
+      before.phase == Phase::kPaused &&
+      after.pause_reason != before.pause_reason && held_after) {
+    // Held by an analysis while a pause step already had it paused.
+    events.push_back({"paused", after.message});
+  }
+  if (!command && held_before && !held_after && !Finished(after.phase)) {
+    events.push_back(
+        {"resumed", absl::StrCat("hold (", PauseReasonName(before.pause_reason),
+                                 ") ended: ", after.message)});
   }
   if (!command && after.phase != before.phase) {
     if (after.phase == Phase::kPaused)

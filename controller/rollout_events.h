@@ -11,8 +11,10 @@
 namespace smartcanary {
 
 // Something a person watching a dashboard wants marked: started, weight,
-// analysis, paused, promoted, resumed, completed, aborted, rolled-back,
-// retried.
+// analysis, paused (by a person, a pause step, or an analysis hold),
+// promoted, resumed (also when an outage hold ends by itself), completed,
+// aborted, rolled-back, retried, warning (advice about an analysis), and
+// progress-deadline.
 struct RolloutEvent {
   std::string kind;
   std::string text;

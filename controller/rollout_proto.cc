@@ -18,6 +18,8 @@ void RefToProto(const AnalysisRef& ref, v1::AnalysisStep* out) {
     proto->set_name(arg.name);
     proto->set_value(arg.value.value_or(""));
   }
+  if (ref.on_error != OnError::kRollback)
+    out->set_on_error(OnErrorName(ref.on_error));
 }
 
 absl::StatusOr<AnalysisRef> RefFromProto(const v1::AnalysisStep& proto,
@@ -37,6 +39,13 @@ absl::StatusOr<AnalysisRef> RefFromProto(const v1::AnalysisStep& proto,
   }
   for (const v1::Arg& arg : proto.args())
     ref.args.push_back({arg.name(), arg.value()});
+  if (proto.on_error() == "pause") {
+    ref.on_error = OnError::kPause;
+  } else if (!proto.on_error().empty() && proto.on_error() != "rollback") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".onError: \"", proto.on_error(),
+                     "\" is not one of rollback, pause"));
+  }
   return ref;
 }
 
@@ -54,9 +63,18 @@ v1::AnalysisRunStatus RunToProto(const std::string& name,
     m->set_failed(metric.failed);
     m->set_inconclusive(metric.inconclusive);
     m->set_error(metric.errors);
+    m->set_pending(metric.pending);
     if (!metric.recent.empty()) {
       m->set_last_message(metric.recent.back().message);
       for (double v : metric.recent.back().values) m->add_last_values(v);
+    }
+    for (const MeasurementRecord& record : metric.recent) {
+      v1::RecentMeasurement* r = m->add_recent();
+      r->set_phase(RecordPhaseName(record));
+      for (double v : record.values) r->add_values(v);
+      r->set_message(record.message);
+      *r->mutable_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+          absl::ToUnixSeconds(record.at));
     }
   }
   return out;
@@ -89,6 +107,11 @@ v1::RolloutSpec SpecToProto(const RolloutSpec& spec) {
     }
   }
   out.set_early_promotion(spec.early_promotion);
+  if (spec.progress_deadline) {
+    out.set_progress_deadline_seconds(
+        absl::ToInt64Seconds(*spec.progress_deadline));
+  }
+  out.set_progress_deadline_abort(spec.progress_deadline_abort);
   if (spec.background_analysis) {
     RefToProto(spec.background_analysis->analysis,
                out.mutable_analysis()->mutable_analysis());
@@ -144,6 +167,13 @@ absl::StatusOr<RolloutSpec> SpecFromProto(const v1::RolloutSpec& proto) {
     spec.steps.push_back(out);
   }
   spec.early_promotion = proto.early_promotion();
+  if (proto.progress_deadline_seconds() < 0) {
+    return absl::InvalidArgumentError(
+        "spec.progressDeadlineSeconds: must not be negative");
+  }
+  if (proto.progress_deadline_seconds() > 0)
+    spec.progress_deadline = absl::Seconds(proto.progress_deadline_seconds());
+  spec.progress_deadline_abort = proto.progress_deadline_abort();
   if (proto.has_analysis()) {
     auto ref = RefFromProto(proto.analysis().analysis(), "spec.analysis");
     if (!ref.ok()) return ref.status();
@@ -187,7 +217,21 @@ v1::Rollout RolloutToProto(const CanaryRollout& rollout) {
     *out.mutable_pause_started_at() = TimeUtil::SecondsToTimestamp(
         absl::ToUnixSeconds(*status.pause_started_at));
   }
-  out.set_paused_by_user(status.paused_by_user);
+  out.set_paused_by_user(status.paused_by_user());
+  if (started) {
+    out.set_pause_reason(PauseReasonName(status.pause_reason));
+    for (const std::string& warning : status.warnings)
+      out.add_warnings(warning);
+    for (const RolloutCondition& c : status.conditions) {
+      v1::RolloutCondition* condition = out.add_conditions();
+      condition->set_type(c.type);
+      condition->set_status(c.status);
+      condition->set_reason(c.reason);
+      condition->set_message(c.message);
+      *condition->mutable_last_transition_time() =
+          TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(c.last_transition));
+    }
+  }
   out.set_generation(rollout.generation);
   out.set_observed_generation(status.observed_generation);
   google::protobuf::Timestamp created;

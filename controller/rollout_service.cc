@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "controller/analysis/submit_warnings.h"
 #include "controller/kube/resources.h"
 #include "controller/rollout_proto.h"
 #include "spdlog/spdlog.h"
@@ -42,6 +43,22 @@ std::string RolloutServiceImpl::NamespaceOf(
   return requested.empty() ? default_namespace_ : requested;
 }
 
+void RolloutServiceImpl::AddSubmitWarnings(const std::string& ns,
+                                           const RolloutSpec& spec,
+                                           v1::Rollout* out) const {
+  out->clear_warnings();
+  for (const std::string& warning : SubmitWarnings(
+           spec,
+           [&](const AnalysisRef&ref, const std::string&where)
+               -> absl::StatusOr<std::vector<MetricSpec>> {
+             auto resolved = reconciler_.templates().Resolve(ns, ref, where);
+             if (!resolved.ok()) return resolved.status();
+             return resolved->metrics;
+           })) {
+    out->add_warnings(warning);
+  }
+}
+
 grpc::Status RolloutServiceImpl::StartRollout(
     grpc::ServerContext*, const v1::StartRolloutRequest* request,
     v1::Rollout* out) {
@@ -73,6 +90,7 @@ grpc::Status RolloutServiceImpl::StartRollout(
       auto current = CanaryRolloutFromJson(*existing);
       if (current.ok() && current->spec == *spec) {
         *out = RolloutToProto(*current);  // identical spec: nothing to do
+        AddSubmitWarnings(ns, *spec, out);
         return grpc::Status::OK;
       }
       json updated = *existing;
@@ -89,6 +107,7 @@ grpc::Status RolloutServiceImpl::StartRollout(
                  rollout->generation);
     trigger_(ns, request->name(), absl::ZeroDuration());
     *out = RolloutToProto(*rollout);
+    AddSubmitWarnings(ns, *spec, out);
     return grpc::Status::OK;
   }
   return grpc::Status(grpc::StatusCode::ABORTED,

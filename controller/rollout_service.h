@@ -56,6 +56,9 @@ class RolloutServiceImpl final : public v1::RolloutService::Service {
   grpc::Status RunCommand(const v1::RolloutRef& ref, Command command,
                           v1::Rollout* out);
   std::string NamespaceOf(const std::string& requested) const;
+  // StartRollout's reply carries the advice about the spec's analyses.
+  void AddSubmitWarnings(const std::string& ns, const RolloutSpec& spec,
+                         v1::Rollout* out) const;
 
   const kube::KubeClient& client_;
   Reconciler& reconciler_;

@@ -246,6 +246,14 @@ absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
         absl::StrCat("must be a step index from 0 to ", spec.steps.size() - 1,
                      ", got ", spec.background_analysis->starting_step));
   }
+  if (spec.progress_deadline && *spec.progress_deadline < absl::Seconds(1)) {
+    return FieldError("spec.progressDeadlineSeconds",
+                      "must be at least 1 second");
+  }
+  if (spec.progress_deadline_abort && !spec.progress_deadline) {
+    return FieldError("spec.progressDeadlineAbort",
+                      "needs spec.progressDeadlineSeconds");
+  }
   if (spec.early_promotion && !spec.background_analysis) {
     return FieldError("spec.earlyPromotion",
                       "needs a background spec.analysis with a comparative "
@@ -266,7 +274,8 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
   if (auto s = RejectUnknownFields(
           spec, "spec",
           {"trafficRouting", "canaryLabels", "steps", "stableService",
-           "canaryService", "analysis", "earlyPromotion"});
+           "canaryService", "analysis", "earlyPromotion",
+           "progressDeadlineSeconds", "progressDeadlineAbort"});
       !s.ok()) {
     return s;
   }
@@ -294,6 +303,19 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
     if (!early->is_boolean())
       return FieldError("spec.earlyPromotion", "must be true or false");
     out.early_promotion = early->get<bool>();
+  }
+  if (auto deadline = spec.find("progressDeadlineSeconds");
+      deadline != spec.end()) {
+    if (!deadline->is_number_integer() || deadline->get<int64_t>() < 1) {
+      return FieldError("spec.progressDeadlineSeconds",
+                        "must be a whole number of seconds, at least 1");
+    }
+    out.progress_deadline = absl::Seconds(deadline->get<int64_t>());
+  }
+  if (auto abort = spec.find("progressDeadlineAbort"); abort != spec.end()) {
+    if (!abort->is_boolean())
+      return FieldError("spec.progressDeadlineAbort", "must be true or false");
+    out.progress_deadline_abort = abort->get<bool>();
   }
   if (auto background = spec.find("analysis"); background != spec.end()) {
     auto ref = ParseAnalysisRef(*background, "spec.analysis");
@@ -338,6 +360,11 @@ json RolloutSpecToJson(const RolloutSpec& spec) {
   }
   out["steps"] = steps;
   if (spec.early_promotion) out["earlyPromotion"] = true;
+  if (spec.progress_deadline) {
+    out["progressDeadlineSeconds"] =
+        absl::ToInt64Seconds(*spec.progress_deadline);
+  }
+  if (spec.progress_deadline_abort) out["progressDeadlineAbort"] = true;
   if (spec.background_analysis) {
     json background = AnalysisRefToJson(spec.background_analysis->analysis);
     background["startingStep"] = spec.background_analysis->starting_step;

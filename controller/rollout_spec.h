@@ -53,6 +53,12 @@ struct RolloutSpec {
   // Timed pauses end as soon as every comparative metric of the background
   // analysis has proven the canary not worse than its margin.
   bool early_promotion = false;
+  // progressDeadlineSeconds, in Argo's shape; unset: no deadline. The clock
+  // runs while the rollout is Progressing on one step or held by an
+  // analysis (Inconclusive, outage); a user's pause and pause steps stop it.
+  std::optional<absl::Duration> progress_deadline;
+  // progressDeadlineAbort: past the deadline, roll back to stable.
+  bool progress_deadline_abort = false;
 
   bool operator==(const RolloutSpec&) const = default;
 };

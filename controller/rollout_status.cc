@@ -29,6 +29,49 @@ std::optional<Phase> PhaseFromName(const std::string& name) {
   return std::nullopt;
 }
 
+const char* PauseReasonName(PauseReason reason) {
+  switch (reason) {
+    case PauseReason::kNone:
+      return "";
+    case PauseReason::kUser:
+      return "User";
+    case PauseReason::kInconclusive:
+      return "Inconclusive";
+    case PauseReason::kOutage:
+      return "Outage";
+  }
+  return "";
+}
+
+const RolloutCondition* RolloutStatus::Condition(
+    const std::string& reason) const {
+  for (const RolloutCondition& condition : conditions) {
+    if (condition.reason == reason) return &condition;
+  }
+  return nullptr;
+}
+
+namespace {
+
+std::string TimeText(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
+}
+
+absl::StatusOr<absl::Time> TimeField(const json& value,
+                                     const std::string& field) {
+  absl::Time when;
+  std::string error;
+  if (!value.is_string() ||
+      !absl::ParseTime(absl::RFC3339_full, value.get<std::string>(), &when,
+                       &error)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "status.", field, ": ", error.empty() ? "not a time" : error));
+  }
+  return when;
+}
+
+}  // namespace
+
 absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
   RolloutStatus out;
   if (status.is_null()) return out;
@@ -46,17 +89,39 @@ absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
     out.current_step_index = status.value("currentStepIndex", 0);
     out.canary_weight = status.value("canaryWeight", 0);
     out.message = status.value("message", "");
-    out.paused_by_user = status.value("pausedByUser", false);
+    // pausedByUser alone is what canaryd wrote before pause reasons.
+    const std::string reason = status.value("pauseReason", "");
+    for (PauseReason r : {PauseReason::kUser, PauseReason::kInconclusive,
+                          PauseReason::kOutage}) {
+      if (reason == PauseReasonName(r)) out.pause_reason = r;
+    }
+    if (!status.contains("pauseReason") && status.value("pausedByUser", false))
+      out.pause_reason = PauseReason::kUser;
+    if (status.contains("progressTime")) {
+      auto at = TimeField(status["progressTime"], "progressTime");
+      if (!at.ok()) return at.status();
+      out.progress_at = *at;
+    }
+    for (const json& c : status.value("conditions", json::array())) {
+      RolloutCondition condition{c.value("type", ""), c.value("status", ""),
+                                 c.value("reason", ""), c.value("message", ""),
+                                 absl::UnixEpoch()};
+      if (c.contains("lastTransitionTime")) {
+        auto at = TimeField(c["lastTransitionTime"],
+                            "conditions[].lastTransitionTime");
+        if (!at.ok()) return at.status();
+        condition.last_transition = *at;
+      }
+      out.conditions.push_back(condition);
+    }
+    for (const json& w : status.value("warnings", json::array())) {
+      if (w.is_string()) out.warnings.push_back(w.get<std::string>());
+    }
     out.observed_generation = status.value("observedGeneration", int64_t{0});
     if (status.contains("pauseStartTime")) {
-      absl::Time when;
-      std::string error;
-      if (!absl::ParseTime(absl::RFC3339_full,
-                           status["pauseStartTime"].get<std::string>(), &when,
-                           &error)) {
-        return absl::InvalidArgumentError("status.pauseStartTime: " + error);
-      }
-      out.pause_started_at = when;
+      auto when = TimeField(status["pauseStartTime"], "pauseStartTime");
+      if (!when.ok()) return when.status();
+      out.pause_started_at = *when;
     }
     for (const char* key : {"stepAnalysis", "backgroundAnalysis"}) {
       if (!status.contains(key)) continue;
@@ -66,14 +131,9 @@ absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
           *run;
     }
     for (const json& change : status.value("weightHistory", json::array())) {
-      absl::Time at;
-      std::string error;
-      if (!absl::ParseTime(absl::RFC3339_full, change.value("at", ""), &at,
-                           &error)) {
-        return absl::InvalidArgumentError("status.weightHistory[].at: " +
-                                          error);
-      }
-      out.weight_history.push_back({at, change.value("canaryWeight", 0)});
+      auto at = TimeField(change.value("at", json()), "weightHistory[].at");
+      if (!at.ok()) return at.status();
+      out.weight_history.push_back({*at, change.value("canaryWeight", 0)});
     }
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("status: ", e.what()));
@@ -87,12 +147,27 @@ json RolloutStatusToJson(const RolloutStatus& status) {
               {"canaryWeight", status.canary_weight},
               {"stableWeight", 100 - status.canary_weight},
               {"message", status.message},
-              {"pausedByUser", status.paused_by_user},
+              {"pausedByUser", status.paused_by_user()},
               {"observedGeneration", status.observed_generation}};
   if (status.pause_started_at) {
-    out["pauseStartTime"] = absl::FormatTime(
-        absl::RFC3339_full, *status.pause_started_at, absl::UTCTimeZone());
+    out["pauseStartTime"] = TimeText(*status.pause_started_at);
   }
+  if (status.pause_reason != PauseReason::kNone)
+    out["pauseReason"] = PauseReasonName(status.pause_reason);
+  if (status.progress_at) out["progressTime"] = TimeText(*status.progress_at);
+  if (!status.conditions.empty()) {
+    json conditions = json::array();
+    for (const RolloutCondition& c : status.conditions) {
+      conditions.push_back(
+          {{"type", c.type},
+           {"status", c.status},
+           {"reason", c.reason},
+           {"message", c.message},
+           {"lastTransitionTime", TimeText(c.last_transition)}});
+    }
+    out["conditions"] = conditions;
+  }
+  if (!status.warnings.empty()) out["warnings"] = status.warnings;
   if (status.step_run)
     out["stepAnalysis"] = AnalysisRunToJson(*status.step_run);
   if (status.background_run)
@@ -100,8 +175,7 @@ json RolloutStatusToJson(const RolloutStatus& status) {
   if (!status.weight_history.empty()) {
     json history = json::array();
     for (const WeightChange& change : status.weight_history) {
-      history.push_back({{"at", absl::FormatTime(absl::RFC3339_full, change.at,
-                                                 absl::UTCTimeZone())},
+      history.push_back({{"at", TimeText(change.at)},
                          {"canaryWeight", change.canary_weight}});
     }
     out["weightHistory"] = history;

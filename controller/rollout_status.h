@@ -18,6 +18,28 @@ enum class Phase { kProgressing, kPaused, kHealthy, kDegraded };
 const char* PhaseName(Phase phase);
 std::optional<Phase> PhaseFromName(const std::string& name);
 
+// Why a rollout is held where it is, beyond what its steps say (a pause step
+// is not a hold).
+enum class PauseReason {
+  kNone,
+  kUser,          // a person's or CD system's pause; only resume ends it
+  kInconclusive,  // an analysis is Inconclusive: a person decides
+  kOutage,        // an analysis errs and its onError is pause: ends by itself
+};
+const char* PauseReasonName(PauseReason reason);  // "" for kNone
+
+// Argo's condition shape; the one canaryd sets is
+// {Progressing, "False", ProgressDeadlineExceeded}.
+struct RolloutCondition {
+  std::string type;
+  std::string status;
+  std::string reason;
+  std::string message;
+  absl::Time last_transition;
+  bool operator==(const RolloutCondition&) const = default;
+};
+inline constexpr char kProgressDeadlineExceeded[] = "ProgressDeadlineExceeded";
+
 struct WeightChange {
   absl::Time at;
   int canary_weight = 0;
@@ -40,7 +62,13 @@ struct RolloutStatus {
   // When the current pause step began; kept across restarts so a timed
   // pause is measured from here, not from the restart.
   std::optional<absl::Time> pause_started_at;
-  bool paused_by_user = false;
+  PauseReason pause_reason = PauseReason::kNone;
+  // When the rollout last made progress (started, changed step, resumed, or
+  // left a state where the progress deadline does not run).
+  std::optional<absl::Time> progress_at;
+  std::vector<RolloutCondition> conditions;
+  // Advice about the analyses, added as each analysis starts.
+  std::vector<std::string> warnings;
   // The spec generation this status describes; a different metadata
   // generation means a new rollout.
   int64_t observed_generation = 0;
@@ -52,6 +80,8 @@ struct RolloutStatus {
   std::vector<WeightChange> weight_history;
 
   bool operator==(const RolloutStatus&) const = default;
+  bool paused_by_user() const { return pause_reason == PauseReason::kUser; }
+  const RolloutCondition* Condition(const std::string& reason) const;
 };
 
 absl::StatusOr<RolloutStatus> ParseRolloutStatus(const nlohmann::json& status);

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "controller/analysis/submit_warnings.h"
 
 namespace smartcanary {
 namespace {
@@ -132,49 +133,294 @@ Decision DecidePause(const RolloutSpec& spec, const Step& step,
   return decision;
 }
 
+// The start of the canary's current stretch of traffic: nullopt when it has
+// none now, InfinitePast when the timeline does not say (an older status).
+std::optional<absl::Time> TrafficSince(const RolloutStatus& status) {
+  if (status.canary_weight == 0) return std::nullopt;
+  absl::Time since = absl::InfinitePast();
+  for (auto it = status.weight_history.rbegin();
+       it != status.weight_history.rend() && it->canary_weight > 0; ++it) {
+    since = it->at;
+  }
+  return since;
+}
+
+// Before measuring: no data cannot be judged before the canary's series can
+// exist, so the warm-up runs from the later of the run's start and the
+// canary's taking traffic; with no traffic at all, from now.
+void AnchorWarmUp(const RolloutStatus& status, AnalysisRun& run,
+                  absl::Time now) {
+  const std::optional<absl::Time> since = TrafficSince(status);
+  run.warm_up_from = since ? std::max(run.started_at, *since) : now;
+}
+
+Decision MeasureStep(const RolloutStatus& status,
+                     std::vector<std::string> metrics, absl::Time now) {
+  RolloutStatus next = status;
+  AnchorWarmUp(status, *next.step_run, now);
+  return Measure(next, std::move(metrics), {});
+}
+
+Decision MeasureBackground(const RolloutStatus& status,
+                           std::vector<std::string> metrics, absl::Time now) {
+  RolloutStatus next = status;
+  AnchorWarmUp(status, *next.background_run, now);
+  return Measure(next, {}, std::move(metrics));
+}
+
+bool AtAnalysisStep(const RolloutSpec& spec, const RolloutStatus& status) {
+  const int index = status.current_step_index;
+  return index < static_cast<int>(spec.steps.size()) &&
+         spec.steps[index].kind == Step::Kind::kAnalysis;
+}
+
+// The current analysis step's run, if it has started.
+const AnalysisRun* CurrentStepRun(const RolloutSpec& spec,
+                                  const RolloutStatus& status) {
+  if (!AtAnalysisStep(spec, status) || !status.step_run ||
+      status.step_run->step_index != status.current_step_index)
+    return nullptr;
+  return &*status.step_run;
+}
+
 Decision DecideAnalysisStep(const RolloutSpec& spec,
                             const RolloutStatus& status,
                             const std::vector<MetricSpec>& metrics,
                             absl::Time now) {
   const int index = status.current_step_index;
-  if (!status.step_run || status.step_run->step_index != index) {
+  const AnalysisRun* run = CurrentStepRun(spec, status);
+  if (run == nullptr) {
     RolloutStatus next = status;
     next.step_run = StartRun(index, metrics, now);
+    AddWarnings(
+        next.warnings,
+        AnalysisWarnings(absl::StrCat("spec.steps[", index, "].analysis"),
+                         metrics, /*background=*/false));
     next.message = absl::StrCat(StepLabel(spec, index), ": analysis started");
     return Hold(next, absl::ZeroDuration());
   }
-  const AnalysisRun& run = *status.step_run;
-  switch (run.phase) {
-    case RunPhase::kSuccessful: {
-      Decision decision =
-          Hold(AdvanceTo(status, index + 1), absl::ZeroDuration());
-      decision.next.message =
-          absl::StrCat(StepLabel(spec, index), ": analysis successful");
-      return decision;
-    }
-    case RunPhase::kFailed:
-    case RunPhase::kError:
-      return RollBack(
-          status,
-          absl::StrCat(StepLabel(spec, index), " analysis: ", run.message),
-          now);
-    case RunPhase::kInconclusive: {
-      Decision decision = Hold(status, absl::InfiniteDuration());
-      decision.next.phase = Phase::kPaused;
-      decision.next.message = absl::StrCat(
-          StepLabel(spec, index), " analysis inconclusive: ", run.message,
-          "; promote to continue or abort");
-      return decision;
-    }
-    case RunPhase::kRunning:
-      break;
+  // Failed, Error and Inconclusive were dealt with before the steps (they
+  // roll back or hold the rollout whatever step it is at).
+  if (run->phase == RunPhase::kSuccessful) {
+    Decision decision =
+        Hold(AdvanceTo(status, index + 1), absl::ZeroDuration());
+    decision.next.message =
+        absl::StrCat(StepLabel(spec, index), ": analysis successful");
+    return decision;
   }
-  const DueMeasurements due = Due(metrics, run, now);
-  if (!due.metrics.empty()) return Measure(status, due.metrics, {});
+  const DueMeasurements due = Due(metrics, *run, now);
+  if (!due.metrics.empty()) return MeasureStep(status, due.metrics, now);
   Decision decision = Hold(status, due.next_in);
   decision.next.phase = Phase::kProgressing;
   decision.next.message =
-      absl::StrCat(StepLabel(spec, index), ": analysis ", run.message);
+      absl::StrCat(StepLabel(spec, index), ": analysis ", run->message);
+  return decision;
+}
+
+struct AnalysisHold {
+  PauseReason reason = PauseReason::kNone;
+  std::string message;
+};
+
+// What the analyses' verdicts hold the rollout for: Inconclusive waits for a
+// person; an Error under onError: pause waits for a measurement to succeed.
+// Failed, and Error under onError: rollback, never get here.
+AnalysisHold HoldFor(const RolloutSpec& spec, const RolloutStatus& status) {
+  AnalysisHold hold;
+  auto consider = [&](const AnalysisRun& run, const AnalysisRef& ref,
+                      const std::string& label) {
+    if (run.phase == RunPhase::kInconclusive) {
+      hold = {PauseReason::kInconclusive,
+              absl::StrCat(label, " inconclusive: ", run.message,
+                           "; measuring on (a failure still rolls back); "
+                           "resume or promote to continue, or abort")};
+    } else if (run.phase == RunPhase::kError &&
+               ref.on_error == OnError::kPause &&
+               hold.reason == PauseReason::kNone) {
+      hold = {
+          PauseReason::kOutage,
+          absl::StrCat(label, " cannot measure (onError: pause): ", run.message,
+                       "; traffic held at canary ", status.canary_weight,
+                       "%, measuring on; resumes by itself once a "
+                       "measurement succeeds")};
+    }
+  };
+  if (BackgroundActive(spec, status) && status.background_run) {
+    consider(*status.background_run, spec.background_analysis->analysis,
+             "background analysis");
+  }
+  if (const AnalysisRun* run = CurrentStepRun(spec, status)) {
+    consider(
+        *run, spec.steps[status.current_step_index].analysis,
+        absl::StrCat(StepLabel(spec, status.current_step_index), " analysis"));
+  }
+  return hold;
+}
+
+// A verdict that rolls back whatever holds the rollout, or nullopt.
+std::optional<std::string> RollBackReason(const RolloutSpec& spec,
+                                          const RolloutStatus& status) {
+  auto ends = [](const AnalysisRun& run, const AnalysisRef& ref) {
+    return run.phase == RunPhase::kFailed ||
+           (run.phase == RunPhase::kError &&
+            ref.on_error == OnError::kRollback);
+  };
+  if (BackgroundActive(spec, status) && status.background_run &&
+      ends(*status.background_run, spec.background_analysis->analysis)) {
+    return absl::StrCat("background analysis: ",
+                        status.background_run->message);
+  }
+  if (const AnalysisRun* run = CurrentStepRun(spec, status);
+      run != nullptr &&
+      ends(*run, spec.steps[status.current_step_index].analysis)) {
+    return absl::StrCat(StepLabel(spec, status.current_step_index),
+                        " analysis: ", run->message);
+  }
+  return std::nullopt;
+}
+
+bool AtPauseStep(const RolloutSpec& spec, const RolloutStatus& status) {
+  const int index = status.current_step_index;
+  return index < static_cast<int>(spec.steps.size()) &&
+         spec.steps[index].kind == Step::Kind::kPause;
+}
+
+// Whether the progress deadline's clock runs: not while a person holds the
+// rollout or a pause step does, unless an analysis holds it.
+bool DeadlineClockRuns(const RolloutSpec& spec, const RolloutStatus& status) {
+  if (Finished(status.phase)) return false;
+  switch (status.pause_reason) {
+    case PauseReason::kUser:
+      return false;
+    case PauseReason::kInconclusive:
+    case PauseReason::kOutage:
+      return true;
+    case PauseReason::kNone:
+      break;
+  }
+  return !AtPauseStep(spec, status);
+}
+
+// Progress resets the deadline's clock and clears its condition: a new step,
+// and any change of whether the clock runs (entering or leaving a pause).
+void TrackProgress(const RolloutSpec& spec, const RolloutStatus& before,
+                   RolloutStatus& after, absl::Time now) {
+  const bool progressed =
+      !after.progress_at ||
+      after.current_step_index != before.current_step_index ||
+      DeadlineClockRuns(spec, after) != DeadlineClockRuns(spec, before) ||
+      (before.phase == Phase::kPaused && after.phase == Phase::kProgressing);
+  if (!progressed || Finished(after.phase)) return;
+  after.progress_at = now;
+  std::erase_if(after.conditions, [](const RolloutCondition& c) {
+    return c.reason == kProgressDeadlineExceeded;
+  });
+}
+
+std::string StuckText(const RolloutSpec& spec, const RolloutStatus& status) {
+  return absl::StrCat(
+      "no progress for ", FormatStepDuration(*spec.progress_deadline),
+      " (progressDeadlineSeconds) at ",
+      StepLabel(spec, std::min<int>(status.current_step_index,
+                                    static_cast<int>(spec.steps.size()) - 1)),
+      ", ", PhaseName(status.phase),
+      status.pause_reason != PauseReason::kNone
+          ? absl::StrCat(" (", PauseReasonName(status.pause_reason), ")")
+          : "",
+      ": ", status.message);
+}
+
+// The part of Decide for a rollout that has started and not finished.
+Decision DecideActive(const RolloutSpec& spec, const RolloutStatus& status,
+                      absl::Time now, const ActiveAnalysis& analysis) {
+  const bool background = BackgroundActive(spec, status);
+  if (background && !status.background_run) {
+    RolloutStatus next = status;
+    next.background_run = StartRun(-1, analysis.background, now);
+    AddWarnings(next.warnings,
+                AnalysisWarnings("spec.analysis", analysis.background,
+                                 /*background=*/true));
+    return Hold(next, absl::ZeroDuration());
+  }
+  // The analyses watch every step, pauses and holds included: a bad canary
+  // is rolled back even while a person or an inconclusive verdict holds it.
+  if (auto why = RollBackReason(spec, status))
+    return RollBack(status, *why, now);
+  RolloutStatus current = status;
+  if (status.pause_reason != PauseReason::kUser) {
+    const AnalysisHold hold = HoldFor(spec, status);
+    if (hold.reason != status.pause_reason) {
+      current.pause_reason = hold.reason;
+      if (hold.reason != PauseReason::kNone) {
+        current.phase = Phase::kPaused;
+        current.message = hold.message;
+        return Hold(current, absl::ZeroDuration());
+      }
+      // The hold has ended (the outage is over, or the inconclusive verdict
+      // is gone): carry on with the steps in this same decision.
+      current.phase = Phase::kProgressing;
+      current.message =
+          absl::StrCat("analysis measuring again after ",
+                       PauseReasonName(status.pause_reason), ": resuming");
+    }
+  }
+  absl::Duration next_measurement = absl::InfiniteDuration();
+  if (background) {
+    const DueMeasurements due =
+        Due(analysis.background, *current.background_run, now);
+    if (!due.metrics.empty())
+      return MeasureBackground(current, due.metrics, now);
+    next_measurement = due.next_in;
+  }
+  if (current.pause_reason != PauseReason::kNone) {
+    // Held: the step's analysis measures on too.
+    if (const AnalysisRun* run = CurrentStepRun(spec, current)) {
+      const DueMeasurements due = Due(analysis.step, *run, now);
+      if (!due.metrics.empty()) return MeasureStep(current, due.metrics, now);
+      next_measurement = std::min(next_measurement, due.next_in);
+    }
+    Decision decision = Hold(current, next_measurement);
+    decision.next.phase = Phase::kPaused;
+    return decision;
+  }
+  const int index = current.current_step_index;
+  if (index >= static_cast<int>(spec.steps.size())) {
+    if (current.background_run &&
+        Conclude(*current.background_run).phase != RunPhase::kSuccessful) {
+      Decision decision = Hold(current, absl::ZeroDuration());
+      decision.next.phase = Phase::kPaused;
+      decision.next.pause_reason = PauseReason::kInconclusive;
+      decision.next.background_run = Conclude(*current.background_run);
+      decision.next.message =
+          absl::StrCat("not completing: background analysis ",
+                       decision.next.background_run->message,
+                       "; measuring on: completes once every metric has "
+                       "measured a success; resume to restart it, or abort");
+      return decision;
+    }
+    return Complete(spec, current, now);
+  }
+  const Step& step = spec.steps[index];
+  Decision decision;
+  switch (step.kind) {
+    case Step::Kind::kSetWeight:
+      decision = Hold(AdvanceTo(current, index + 1), absl::ZeroDuration());
+      decision.next.canary_weight = step.weight;
+      decision.next.message = absl::StrCat(
+          StepLabel(spec, index), ": canary weight set to ", step.weight);
+      RecordWeight(decision.next, step.weight, now);
+      decision.canary_weight = step.weight;
+      return decision;
+    case Step::Kind::kPause:
+      decision = DecidePause(spec, step, current, now, analysis.background);
+      break;
+    case Step::Kind::kAnalysis:
+      decision = DecideAnalysisStep(spec, current, analysis.step, now);
+      break;
+  }
+  if (!decision.wants_measurements()) {
+    decision.requeue_after = std::min(decision.requeue_after, next_measurement);
+  }
   return decision;
 }
 
@@ -211,6 +457,7 @@ Decision Decide(const RolloutSpec& spec, int64_t generation,
     // stable before the canary subset is re-pointed.
     Decision decision;
     decision.next.observed_generation = generation;
+    decision.next.progress_at = now;
     decision.next.message =
         absl::StrCat("rollout of generation ", generation, " started");
     RecordWeight(decision.next, 0, now);
@@ -225,74 +472,39 @@ Decision Decide(const RolloutSpec& spec, int64_t generation,
     decision.next.canary_weight = 0;
     return decision;
   }
-  // The background analysis watches every step, pauses included: a bad
-  // canary is rolled back even while a person holds the rollout.
-  absl::Duration background_next = absl::InfiniteDuration();
-  if (BackgroundActive(spec, status)) {
-    if (!status.background_run) {
-      RolloutStatus next = status;
-      next.background_run = StartRun(-1, analysis.background, now);
-      return Hold(next, absl::ZeroDuration());
+  if (spec.progress_deadline && status.progress_at &&
+      DeadlineClockRuns(spec, status) &&
+      now - *status.progress_at > *spec.progress_deadline) {
+    if (spec.progress_deadline_abort) {
+      RolloutStatus stuck = status;
+      stuck.conditions.push_back({"Progressing", "False",
+                                  kProgressDeadlineExceeded,
+                                  StuckText(spec, status), now});
+      return RollBack(
+          stuck,
+          absl::StrCat("progress deadline exceeded: ", StuckText(spec, status)),
+          now);
     }
-    const AnalysisRun& run = *status.background_run;
-    if (run.phase == RunPhase::kFailed || run.phase == RunPhase::kError) {
-      return RollBack(status,
-                      absl::StrCat("background analysis: ", run.message), now);
+    if (status.Condition(kProgressDeadlineExceeded) == nullptr) {
+      RolloutStatus marked = status;
+      marked.conditions.push_back({"Progressing", "False",
+                                   kProgressDeadlineExceeded,
+                                   StuckText(spec, status), now});
+      return Hold(marked, absl::ZeroDuration());
     }
-    if (run.phase == RunPhase::kInconclusive && !status.paused_by_user) {
-      Decision decision = Hold(status, absl::InfiniteDuration());
-      decision.next.phase = Phase::kPaused;
-      decision.next.paused_by_user = true;
-      decision.next.message =
-          absl::StrCat("background analysis inconclusive: ", run.message,
-                       "; resume to continue or abort");
-      return decision;
-    }
-    const DueMeasurements due = Due(analysis.background, run, now);
-    if (!due.metrics.empty()) return Measure(status, {}, due.metrics);
-    background_next = due.next_in;
   }
-  if (status.paused_by_user) {
-    Decision decision = Hold(status, background_next);
-    decision.next.phase = Phase::kPaused;
-    return decision;
-  }
-  const int index = status.current_step_index;
-  if (index >= static_cast<int>(spec.steps.size())) {
-    if (status.background_run &&
-        Conclude(*status.background_run).phase != RunPhase::kSuccessful) {
-      Decision decision = Hold(status, absl::InfiniteDuration());
-      decision.next.phase = Phase::kPaused;
-      decision.next.paused_by_user = true;
-      decision.next.background_run = Conclude(*status.background_run);
-      decision.next.message =
-          absl::StrCat("not completing: background analysis ",
-                       decision.next.background_run->message,
-                       "; resume to measure again, or abort");
-      return decision;
-    }
-    return Complete(spec, status, now);
-  }
-  const Step& step = spec.steps[index];
-  Decision decision;
-  switch (step.kind) {
-    case Step::Kind::kSetWeight:
-      decision = Hold(AdvanceTo(status, index + 1), absl::ZeroDuration());
-      decision.next.canary_weight = step.weight;
-      decision.next.message = absl::StrCat(
-          StepLabel(spec, index), ": canary weight set to ", step.weight);
-      RecordWeight(decision.next, step.weight, now);
-      decision.canary_weight = step.weight;
-      return decision;
-    case Step::Kind::kPause:
-      decision = DecidePause(spec, step, status, now, analysis.background);
-      break;
-    case Step::Kind::kAnalysis:
-      decision = DecideAnalysisStep(spec, status, analysis.step, now);
-      break;
-  }
-  if (!decision.wants_measurements()) {
-    decision.requeue_after = std::min(decision.requeue_after, background_next);
+  Decision decision = DecideActive(spec, status, now, analysis);
+  if (decision.wants_measurements()) return decision;
+  TrackProgress(spec, status, decision.next, now);
+  // Look again when the deadline would pass, unless it already has.
+  if (spec.progress_deadline && decision.next.progress_at &&
+      DeadlineClockRuns(spec, decision.next) &&
+      decision.next.Condition(kProgressDeadlineExceeded) == nullptr) {
+    const absl::Duration left =
+        *decision.next.progress_at + *spec.progress_deadline - now;
+    decision.requeue_after =
+        std::min(decision.requeue_after,
+                 std::max(left, absl::ZeroDuration()) + absl::Milliseconds(1));
   }
   return decision;
 }
@@ -315,6 +527,9 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
       in_range && spec.steps[index].kind == Step::Kind::kAnalysis &&
       status.step_run && status.step_run->step_index == index &&
       status.step_run->phase == RunPhase::kInconclusive;
+  const bool background_inconclusive =
+      status.background_run &&
+      status.background_run->phase == RunPhase::kInconclusive;
   RolloutStatus next = status;
   // A person who resumes past an inconclusive background analysis asks for
   // a fresh one, not the same verdict again.
@@ -328,13 +543,18 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
     case Command::kPromote: {
       if (Finished(status.phase)) return refuse("nothing to promote");
       const bool skips_step = at_pause || at_inconclusive_analysis;
-      if (!skips_step && !status.paused_by_user) {
+      if (!skips_step && status.pause_reason != PauseReason::kUser &&
+          status.pause_reason != PauseReason::kInconclusive) {
         return refuse(
-            "it is not paused (use --full to skip all remaining steps)");
+            status.pause_reason == PauseReason::kOutage
+                ? "it is held by an analysis outage (onError: pause) and "
+                  "resumes by itself once a measurement succeeds (use --full "
+                  "to skip all remaining steps, or abort)"
+                : "it is not paused (use --full to skip all remaining steps)");
       }
       next = skips_step ? AdvanceTo(status, index + 1) : status;
       next.phase = Phase::kProgressing;
-      next.paused_by_user = false;
+      next.pause_reason = PauseReason::kNone;
       restart_inconclusive_background();
       next.message = skips_step ? absl::StrCat("step ", index + 1, "/", steps,
                                                ": promoted")
@@ -347,7 +567,7 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
                                                        : "already complete");
       }
       next = AdvanceTo(status, steps);
-      next.paused_by_user = false;
+      next.pause_reason = PauseReason::kNone;
       restart_inconclusive_background();
       next.message = "full promotion requested: skipping remaining steps";
       return next;
@@ -368,18 +588,28 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
       return next;
     case Command::kPause:
       if (Finished(status.phase)) return refuse("nothing to pause");
-      if (status.paused_by_user) return refuse("already paused by user");
-      next.paused_by_user = true;
+      if (status.paused_by_user()) return refuse("already paused by user");
+      next.pause_reason = PauseReason::kUser;
       next.phase = Phase::kPaused;
       next.message = absl::StrCat("paused by user at step ",
                                   std::min(index + 1, steps), "/", steps);
       return next;
     case Command::kResume:
-      if (!status.paused_by_user) {
+      if (status.pause_reason == PauseReason::kOutage) {
+        return refuse(
+            "it is held by an analysis outage (onError: pause) and resumes by "
+            "itself once a measurement succeeds; abort to roll back");
+      }
+      if (status.pause_reason == PauseReason::kInconclusive &&
+          !background_inconclusive) {
+        return refuse(
+            "the step analysis is inconclusive: promote to skip it, or abort");
+      }
+      if (status.pause_reason == PauseReason::kNone) {
         return refuse(
             "it was not paused by a user (a pause step ends with promote)");
       }
-      next.paused_by_user = false;
+      next.pause_reason = PauseReason::kNone;
       next.phase = Phase::kProgressing;
       restart_inconclusive_background();
       next.message = "resumed by user";
@@ -393,7 +623,7 @@ RolloutStatus Degrade(const RolloutStatus& status, const std::string& reason) {
   next.phase = Phase::kDegraded;
   next.canary_weight = 0;
   next.pause_started_at.reset();
-  next.paused_by_user = false;
+  next.pause_reason = PauseReason::kNone;
   next.message = reason;
   return next;
 }

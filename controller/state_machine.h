@@ -50,6 +50,14 @@ struct ActiveAnalysis {
 // Whether the background analysis applies at this status.
 bool BackgroundActive(const RolloutSpec& spec, const RolloutStatus& status);
 
+// The next decision. Analyses measure whatever holds the rollout: Failed
+// (and Error under onError: rollback) rolls back at once; Inconclusive holds
+// it for a person (pause_reason kInconclusive); Error under onError: pause
+// holds it until a measurement succeeds (kOutage). Past
+// spec.progress_deadline without progress the ProgressDeadlineExceeded
+// condition is set, and with progress_deadline_abort the rollout rolls back.
+// Measurement decisions also move each run's warm_up_from to when the canary
+// began taking its current traffic.
 Decision Decide(const RolloutSpec& spec, int64_t generation,
                 const RolloutStatus& status, absl::Time now,
                 const ActiveAnalysis& analysis = {});
@@ -60,7 +68,9 @@ const char* CommandName(Command command);
 
 // A person's or CD system's command. Returns FAILED_PRECONDITION, saying why,
 // when the command makes no sense in the current phase; the status is then
-// left as it was.
+// left as it was. Resume ends a user's pause or an inconclusive background
+// analysis' hold (with a fresh analysis), never an outage hold, which ends
+// by itself.
 absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
                                            const RolloutStatus& status,
                                            Command command);

@@ -33,7 +33,7 @@ RunPhase MetricPhase(const MetricSpec& spec, const MetricRun& run) {
     // Failures within failureLimit are already accounted for; the latest
     // verdict decides between success and no evidence.
     for (auto it = run.recent.rbegin(); it != run.recent.rend(); ++it) {
-      if (it->phase == MeasurementPhase::kError) continue;
+      if (it->phase == MeasurementPhase::kError || it->pending) continue;
       return it->phase == MeasurementPhase::kInconclusive
                  ? RunPhase::kInconclusive
                  : RunPhase::kSuccessful;
@@ -91,6 +91,11 @@ std::string TimeText(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
 }
 
+bool Measuring(RunPhase phase) {
+  return phase == RunPhase::kRunning || phase == RunPhase::kInconclusive ||
+         phase == RunPhase::kError;
+}
+
 absl::StatusOr<absl::Time> TimeFrom(const json& value) {
   absl::Time t;
   std::string error;
@@ -121,7 +126,8 @@ double ValueFromJson(const json& v) {
 
 bool MeasurementRecord::operator==(const MeasurementRecord& other) const {
   return phase == other.phase && message == other.message && at == other.at &&
-         not_worse == other.not_worse &&
+         not_worse == other.not_worse && no_data == other.no_data &&
+         pending == other.pending &&
          std::equal(values.begin(), values.end(), other.values.begin(),
                     other.values.end(), [](double a, double b) {
                       return a == b || (std::isnan(a) && std::isnan(b));
@@ -144,11 +150,16 @@ const char* RunPhaseName(RunPhase phase) {
   return "Running";
 }
 
+const char* RecordPhaseName(const MeasurementRecord& record) {
+  return record.pending ? "Pending" : MeasurementName(record.phase);
+}
+
 AnalysisRun StartRun(int step_index, const std::vector<MetricSpec>& metrics,
                      absl::Time now) {
   AnalysisRun run;
   run.step_index = step_index;
   run.started_at = now;
+  run.warm_up_from = now;
   for (const MetricSpec& spec : metrics) {
     MetricRun metric;
     metric.name = spec.name;
@@ -161,18 +172,24 @@ AnalysisRun StartRun(int step_index, const std::vector<MetricSpec>& metrics,
 DueMeasurements Due(const std::vector<MetricSpec>& specs,
                     const AnalysisRun& run, absl::Time now) {
   DueMeasurements due;
-  if (run.phase != RunPhase::kRunning) return due;
+  if (!Measuring(run.phase)) return due;
   for (const MetricRun& metric : run.metrics) {
     const MetricSpec* spec = FindSpec(specs, metric.name);
-    if (spec == nullptr || metric.phase != RunPhase::kRunning) continue;
+    if (spec == nullptr || !Measuring(metric.phase)) continue;
     absl::Time when;
+    const bool pending = !metric.recent.empty() && metric.recent.back().pending;
     if (!metric.last_at) {
       when = run.started_at + spec->initial_delay;
     } else if (spec->interval > absl::ZeroDuration()) {
       when = *metric.last_at + spec->interval;
-    } else {
+    } else if (!pending) {
       continue;
+    } else {
+      when = absl::InfiniteFuture();
     }
+    // A pending measurement is no verdict: measure again once the warm-up
+    // is over, without waiting out a longer interval.
+    if (pending) when = std::min(when, run.warm_up_from + spec->WarmUp());
     if (when <= now) {
       due.metrics.push_back(metric.name);
     } else {
@@ -191,24 +208,39 @@ AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run,
     if (spec == nullptr) break;
     ++m.measured;
     m.last_at = measurement.at;
-    switch (measurement.phase) {
-      case MeasurementPhase::kSuccessful:
-        ++m.successful;
-        break;
-      case MeasurementPhase::kFailed:
-        ++m.failed;
-        break;
-      case MeasurementPhase::kInconclusive:
-        ++m.inconclusive;
-        break;
-      case MeasurementPhase::kError:
-        ++m.errors;
-        break;
+    MeasurementRecord record = measurement;
+    const absl::Time warm_until = run.warm_up_from + spec->WarmUp();
+    record.pending = measurement.no_data &&
+                     measurement.phase == MeasurementPhase::kInconclusive &&
+                     measurement.at < warm_until;
+    if (record.pending) {
+      record.message = absl::StrCat(
+          "pending: warm-up until ", TimeText(warm_until), " (",
+          absl::FormatDuration(spec->WarmUp()),
+          " after the canary took traffic): ", measurement.message);
+    }
+    if (record.pending) {
+      ++m.pending;
+    } else {
+      switch (measurement.phase) {
+        case MeasurementPhase::kSuccessful:
+          ++m.successful;
+          break;
+        case MeasurementPhase::kFailed:
+          ++m.failed;
+          break;
+        case MeasurementPhase::kInconclusive:
+          ++m.inconclusive;
+          break;
+        case MeasurementPhase::kError:
+          ++m.errors;
+          break;
+      }
     }
     m.consecutive_errors = measurement.phase == MeasurementPhase::kError
                                ? m.consecutive_errors + 1
                                : 0;
-    m.recent.push_back(measurement);
+    m.recent.push_back(record);
     if (m.recent.size() > kKeptMeasurements) m.recent.erase(m.recent.begin());
     m.phase = MetricPhase(*spec, m);
   }
@@ -257,23 +289,26 @@ json AnalysisRunToJson(const AnalysisRun& run) {
     for (const MeasurementRecord& r : m.recent) {
       json values = json::array();
       for (double v : r.values) values.push_back(ValueToJson(v));
-      recent.push_back({{"phase", MeasurementName(r.phase)},
-                        {"values", values},
-                        {"message", r.message},
-                        {"at", TimeText(r.at)},
-                        {"notWorse", r.not_worse}});
+      json record = {{"phase", RecordPhaseName(r)},
+                     {"values", values},
+                     {"message", r.message},
+                     {"at", TimeText(r.at)},
+                     {"notWorse", r.not_worse}};
+      if (r.no_data) record["noData"] = true;
+      recent.push_back(record);
     }
     json item = {
         {"name", m.name},         {"phase", RunPhaseName(m.phase)},
         {"measured", m.measured}, {"successful", m.successful},
         {"failed", m.failed},     {"inconclusive", m.inconclusive},
         {"error", m.errors},      {"consecutiveError", m.consecutive_errors},
-        {"measurements", recent}};
+        {"pending", m.pending},   {"measurements", recent}};
     if (m.last_at) item["lastMeasuredAt"] = TimeText(*m.last_at);
     metrics.push_back(item);
   }
   return {{"stepIndex", run.step_index},
           {"startedAt", TimeText(run.started_at)},
+          {"warmUpFrom", TimeText(run.warm_up_from)},
           {"phase", RunPhaseName(run.phase)},
           {"message", run.message},
           {"metrics", metrics}};
@@ -286,6 +321,12 @@ absl::StatusOr<AnalysisRun> AnalysisRunFromJson(const json& value) {
     auto started = TimeFrom(value["startedAt"]);
     if (!started.ok()) return started.status();
     run.started_at = *started;
+    run.warm_up_from = *started;
+    if (value.contains("warmUpFrom")) {
+      auto from = TimeFrom(value["warmUpFrom"]);
+      if (!from.ok()) return from.status();
+      run.warm_up_from = *from;
+    }
     run.phase =
         RunPhaseFromName(value.value("phase", "")).value_or(RunPhase::kRunning);
     run.message = value.value("message", "");
@@ -300,6 +341,7 @@ absl::StatusOr<AnalysisRun> AnalysisRunFromJson(const json& value) {
       m.inconclusive = item.value("inconclusive", 0);
       m.errors = item.value("error", 0);
       m.consecutive_errors = item.value("consecutiveError", 0);
+      m.pending = item.value("pending", 0);
       if (item.contains("lastMeasuredAt")) {
         auto last = TimeFrom(item["lastMeasuredAt"]);
         if (!last.ok()) return last.status();
@@ -307,8 +349,13 @@ absl::StatusOr<AnalysisRun> AnalysisRunFromJson(const json& value) {
       }
       for (const json& r : item.value("measurements", json::array())) {
         MeasurementRecord record;
-        record.phase = MeasurementFromName(r.value("phase", ""))
-                           .value_or(MeasurementPhase::kError);
+        const std::string phase = r.value("phase", "");
+        record.pending = phase == "Pending";
+        record.phase =
+            record.pending
+                ? MeasurementPhase::kInconclusive
+                : MeasurementFromName(phase).value_or(MeasurementPhase::kError);
+        record.no_data = r.value("noData", record.pending);
         for (const json& v : r.value("values", json::array()))
           record.values.push_back(ValueFromJson(v));
         record.message = r.value("message", "");

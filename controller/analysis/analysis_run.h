@@ -27,10 +27,18 @@ struct MeasurementRecord {
   absl::Time at;
   // Comparative metrics: the canary is proven not worse than the margin.
   bool not_worse = false;
+  // The query answered with no data (the analyzer's Measurement.no_data).
+  bool no_data = false;
+  // Set by Record: no data within the metric's warm-up, counted toward no
+  // limit (shown as Pending).
+  bool pending = false;
   // NaN values (no data) must compare equal to themselves, or a status
   // holding one would never equal its own copy.
   bool operator==(const MeasurementRecord& other) const;
 };
+
+// "Pending" for a pending record, else its phase's name.
+const char* RecordPhaseName(const MeasurementRecord& record);
 
 struct MetricRun {
   std::string name;
@@ -41,6 +49,7 @@ struct MetricRun {
   int inconclusive = 0;
   int errors = 0;
   int consecutive_errors = 0;
+  int pending = 0;  // no-data measurements within the warm-up
   std::optional<absl::Time> last_at;
   std::vector<MeasurementRecord>
       recent;  // the newest last, at most kKeptMeasurements
@@ -52,6 +61,10 @@ inline constexpr int kKeptMeasurements = 10;
 struct AnalysisRun {
   int step_index = -1;  // -1: the background analysis
   absl::Time started_at;
+  // Where the metrics' warm-up is measured from: the later of the run's
+  // start and the moment the canary began taking its current traffic (the
+  // state machine moves it; StartRun sets the start).
+  absl::Time warm_up_from;
   RunPhase phase = RunPhase::kRunning;
   std::string message;
   std::vector<MetricRun> metrics;
@@ -66,10 +79,17 @@ struct DueMeasurements {
   absl::Duration next_in =
       absl::InfiniteDuration();  // when the next one is due
 };
+// Metrics keep being measured while their run is Running, Inconclusive or
+// Error, so a rollout held by an analysis still rolls back on a failure and
+// resumes once an outage ends; Successful and Failed are final.
 DueMeasurements Due(const std::vector<MetricSpec>& specs,
                     const AnalysisRun& run, absl::Time now);
 
-// Adds one measurement and re-derives the metric's and the run's phase.
+// Adds one measurement and re-derives the metric's and the run's phase. A
+// no-data measurement taken before run.warm_up_from + the metric's WarmUp()
+// is pending: recorded and shown, counted toward no limit. Inconclusive is
+// final for a metric except that a failure still fails it; Error ends when
+// a measurement succeeds again.
 AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run,
                    const std::string& metric,
                    const MeasurementRecord& measurement);

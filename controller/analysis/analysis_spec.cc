@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "controller/analysis/promql_text.h"
 #include "controller/json_fields.h"
 #include "controller/rollout_spec.h"
 
@@ -67,12 +68,21 @@ absl::StatusOr<std::vector<AnalysisArg>> ParseArgs(const json& value,
 }
 
 absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
-                             v1::PrometheusProvider* out, bool needs_query) {
-  if (auto s = RejectUnknownFields(prom, prom_path,
-                                   {"address", "query", "timeout", "headers",
-                                    "bearerTokenFile", "basicAuth", "caFile"});
+                             v1::PrometheusProvider* out, bool needs_query,
+                             MetricSpec& metric) {
+  if (auto s = RejectUnknownFields(
+          prom, prom_path,
+          {"address", "query", "timeout", "headers", "bearerTokenFile",
+           "basicAuth", "caFile", "scrapeInterval"});
       !s.ok()) {
     return s;
+  }
+  if (prom.contains("scrapeInterval")) {
+    auto scrape = OptionalDuration(prom, "scrapeInterval", prom_path);
+    if (!scrape.ok()) return scrape.status();
+    if (*scrape <= absl::ZeroDuration())
+      return FieldError(prom_path + ".scrapeInterval", "must be positive");
+    metric.scrape_interval = *scrape;
   }
   for (auto [key, setter] :
        {std::pair<const char*,
@@ -172,7 +182,8 @@ absl::Status ParseIstioPreset(const json& istio, const std::string& ipath,
 }
 
 absl::Status ParseComparative(const json& value, const std::string& path,
-                              v1::Metric& metric) {
+                              MetricSpec& spec) {
+  v1::Metric& metric = spec.query;
   if (auto s = RejectUnknownFields(
           value, path,
           {"prometheus", "istio", "canaryEvents", "canaryRequests",
@@ -185,7 +196,7 @@ absl::Status ParseComparative(const json& value, const std::string& path,
   if (!value.contains("prometheus"))
     return FieldError(path + ".prometheus", "is required");
   if (auto s = ParsePrometheus(value["prometheus"], path + ".prometheus",
-                               out->mutable_prometheus(), false);
+                               out->mutable_prometheus(), false, spec);
       !s.ok()) {
     return s;
   }
@@ -235,7 +246,7 @@ absl::Status ParseComparative(const json& value, const std::string& path,
 }
 
 absl::Status ParseProvider(const json& provider, const std::string& path,
-                           v1::Metric& metric) {
+                           MetricSpec& metric) {
   if (auto s =
           RejectUnknownFields(provider, path, {"prometheus", "comparative"});
       !s.ok())
@@ -248,7 +259,7 @@ absl::Status ParseProvider(const json& provider, const std::string& path,
     return FieldError(path + ".prometheus", "is required (or comparative)");
   }
   return ParsePrometheus(provider["prometheus"], path + ".prometheus",
-                         metric.mutable_prometheus(), true);
+                         metric.query.mutable_prometheus(), true, metric);
 }
 
 absl::StatusOr<MetricSpec> ParseMetric(const json& value,
@@ -293,8 +304,7 @@ absl::StatusOr<MetricSpec> ParseMetric(const json& value,
   metric.query.set_failure_condition(value.value("failureCondition", ""));
   if (!value.contains("provider"))
     return FieldError(named + ".provider", "is required");
-  if (auto s =
-          ParseProvider(value["provider"], named + ".provider", metric.query);
+  if (auto s = ParseProvider(value["provider"], named + ".provider", metric);
       !s.ok())
     return s;
   return metric;
@@ -307,13 +317,37 @@ int MetricSpec::planned_measurements() const {
   return interval == absl::ZeroDuration() ? 1 : 0;
 }
 
+absl::Duration MetricSpec::WarmUp() const {
+  absl::Duration window = absl::ZeroDuration();
+  if (query.has_comparative()) {
+    window = absl::Seconds(query.comparative().resolution_seconds());
+  } else {
+    for (absl::Duration range : RangeSelectors(query.prometheus().query()))
+      window = std::max(window, range);
+  }
+  return window + ScrapeInterval();
+}
+
+const char* OnErrorName(OnError on_error) {
+  return on_error == OnError::kPause ? "pause" : "rollback";
+}
+
 absl::StatusOr<AnalysisRef> ParseAnalysisRef(const json& value,
                                              const std::string& path) {
-  if (auto s = RejectUnknownFields(value, path,
-                                   {"templates", "args", "startingStep"});
+  if (auto s = RejectUnknownFields(
+          value, path, {"templates", "args", "startingStep", "onError"});
       !s.ok())
     return s;
   AnalysisRef ref;
+  if (auto on_error = value.find("onError"); on_error != value.end()) {
+    if (*on_error == "pause") {
+      ref.on_error = OnError::kPause;
+    } else if (*on_error != "rollback") {
+      return FieldError(
+          path + ".onError",
+          absl::StrCat(on_error->dump(), " is not one of rollback, pause"));
+    }
+  }
   const json& templates = value.value("templates", json::array());
   if (!templates.is_array() || templates.empty()) {
     return FieldError(path + ".templates", "must list at least one template");
@@ -345,6 +379,8 @@ json AnalysisRefToJson(const AnalysisRef& ref) {
     templates.push_back(item);
   }
   json out = {{"templates", templates}};
+  if (ref.on_error != OnError::kRollback)
+    out["onError"] = OnErrorName(ref.on_error);
   if (!ref.args.empty()) {
     json args = json::array();
     for (const AnalysisArg& arg : ref.args) {

@@ -28,9 +28,18 @@ struct AnalysisArg {
   bool operator==(const AnalysisArg&) const = default;
 };
 
+// What an Error verdict of the analysis (consecutiveErrorLimit exceeded:
+// the analyzer or Prometheus down) does to the rollout.
+enum class OnError {
+  kRollback,  // as Argo: roll back at once (the default)
+  kPause,     // hold traffic, measure on, resume once a measurement succeeds
+};
+const char* OnErrorName(OnError on_error);
+
 struct AnalysisRef {
   std::vector<TemplateRef> templates;
   std::vector<AnalysisArg> args;
+  OnError on_error = OnError::kRollback;
   bool operator==(const AnalysisRef&) const = default;
 };
 
@@ -39,6 +48,11 @@ struct BackgroundAnalysis {
   int starting_step = 0;
   bool operator==(const BackgroundAnalysis&) const = default;
 };
+
+// What canaryd assumes of a Prometheus whose provider does not say
+// (provider.prometheus.scrapeInterval): common cluster setups scrape every
+// 15-30 s, and assuming the longer errs toward waiting for data.
+inline constexpr absl::Duration kDefaultScrapeInterval = absl::Seconds(30);
 
 // One metric of a template, with Argo's measurement semantics.
 struct MetricSpec {
@@ -50,10 +64,20 @@ struct MetricSpec {
   int inconclusive_limit = 0;
   int consecutive_error_limit = 4;
   v1::Metric query;  // provider and conditions, as sent to the analyzer
+  // provider.prometheus.scrapeInterval: how often that Prometheus scrapes.
+  std::optional<absl::Duration> scrape_interval;
 
   // How many measurements make the metric complete; 0 means it runs until
   // it fails or the analysis ends (an interval and no count).
   int planned_measurements() const;
+  absl::Duration ScrapeInterval() const {
+    return scrape_interval.value_or(kDefaultScrapeInterval);
+  }
+  // How long after the canary first takes traffic its series can still be
+  // missing from the query's answer: the query's longest range selector
+  // (the window rate() needs filled; a comparative metric's resolution)
+  // plus one scrape interval. No data within it is pending, not a verdict.
+  absl::Duration WarmUp() const;
 };
 
 struct AnalysisTemplate {

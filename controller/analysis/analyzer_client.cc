@@ -61,6 +61,7 @@ std::vector<NamedMeasurement> Results(const PendingCall& call,
         record.values.assign(m.values().begin(), m.values().end());
         record.message = m.message();
         record.not_worse = m.not_worse();
+        record.no_data = m.no_data();
       }
     }
     out.emplace_back(metric, record);

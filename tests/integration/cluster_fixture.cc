@@ -187,14 +187,16 @@ std::unique_ptr<v1::RolloutService::Stub> CanarydProcess::Stub() const {
 }
 
 PrometheusProcess::PrometheusProcess(const std::vector<std::string>& targets,
+                                     absl::Duration scrape_interval,
                                      const std::string& data_dir)
     : port_(FreePort()) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string dir =
       absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/prometheus-", port_);
+  const int64_t every = absl::ToInt64Seconds(scrape_interval);
   std::string config =
-      "global: {scrape_interval: 1s, evaluation_interval: "
-      "1s}\nscrape_configs:\n";
+      absl::StrCat("global: {scrape_interval: ", every,
+                   "s, evaluation_interval: ", every, "s}\nscrape_configs:\n");
   for (size_t i = 0; i < targets.size(); ++i) {
     absl::StrAppend(&config, "- job_name: target", i,
                     "\n  static_configs: [{targets: [\"", targets[i],

@@ -75,12 +75,13 @@ class CanarydProcess {
   std::unique_ptr<ChildProcess> process_;
 };
 
-// Debian's Prometheus scraping `targets` (host:port) every second; on
-// `data_dir` when given (a TSDB, e.g. backfilled by promtool), else a fresh
-// one.
+// Debian's Prometheus scraping `targets` (host:port) every `scrape_interval`
+// (a second unless a test needs a cluster's slower pace); on `data_dir` when
+// given (a TSDB, e.g. backfilled by promtool), else a fresh one.
 class PrometheusProcess {
  public:
   explicit PrometheusProcess(const std::vector<std::string>& targets,
+                             absl::Duration scrape_interval = absl::Seconds(1),
                              const std::string& data_dir = "");
   std::string url() const {
     return "http://127.0.0.1:" + std::to_string(port_);

@@ -89,7 +89,7 @@ TEST(LongBakeTest, ThirtyHoursOfHistoryAreJudgedWhole) {
                    dir, "/istio.om ", dir, "/data"));
   ASSERT_EQ(backfill.exit_code, 0) << backfill.output;
 
-  PrometheusProcess prometheus({}, dir + "/data");
+  PrometheusProcess prometheus({}, absl::Seconds(1), dir + "/data");
   ASSERT_TRUE(prometheus.WaitForData("istio_requests_total"));
   // The premise: Prometheus refuses the whole window at 5 s in one query,
   // and answers it at 20 s.

@@ -6,6 +6,7 @@
 
 #include "controller/rollout_events.h"
 #include "controller/state_machine.h"
+#include "tests/unit/rollout_specs.h"
 
 namespace smartcanary {
 namespace {
@@ -145,20 +146,173 @@ TEST(AnalysisRunTest, KeepsTheLastTenAndRoundTripsWithNaN) {
   EXPECT_EQ(*back, run);
 }
 
+// A threshold metric over rate(...[10s]) on a Prometheus scraping every
+// second: its warm-up is 11 s.
+MetricSpec RateMetric(absl::Duration interval, int count = 0,
+                      int inconclusive_limit = 0) {
+  MetricSpec spec = Metric("ratio", interval, count, 0, inconclusive_limit);
+  spec.query.mutable_prometheus()->set_query(
+      "sum(rate(req{code=\"0\"}[10s])) / sum(rate(req[10s]))");
+  spec.scrape_interval = absl::Seconds(1);
+  return spec;
+}
+
+MeasurementRecord NoData(absl::Time at) {
+  MeasurementRecord record{MeasurementPhase::kInconclusive,
+                           {},
+                           "no data: the query returned an empty vector",
+                           at};
+  record.no_data = true;
+  return record;
+}
+
+TEST(WarmUpTest, IsTheLongestRangePlusOneScrapeIntervalOrTheDefault) {
+  EXPECT_EQ(RateMetric(absl::Seconds(5)).WarmUp(), absl::Seconds(11));
+  MetricSpec spec = RateMetric(absl::Seconds(5));
+  spec.query.mutable_prometheus()->set_query(
+      "sum(rate(a[2m])) / sum(rate(b[30s])) > bool avg_over_time(c[1h:1m])");
+  spec.scrape_interval.reset();
+  EXPECT_EQ(spec.WarmUp(), absl::Hours(1) + kDefaultScrapeInterval);
+  spec.query.mutable_prometheus()->set_query("up");
+  EXPECT_EQ(spec.WarmUp(), absl::Seconds(30)) << "no range: one scrape";
+  spec.query.mutable_comparative()->set_resolution_seconds(5);
+  spec.scrape_interval = absl::Seconds(15);
+  EXPECT_EQ(spec.WarmUp(), absl::Seconds(20)) << "comparative: resolution";
+}
+
+TEST(WarmUpTest, NoDataWithinTheWarmUpIsPendingAndCountsTowardNoLimit) {
+  std::vector<MetricSpec> specs = {RateMetric(absl::Seconds(5))};
+  AnalysisRun run = StartRun(-1, specs, kT0);
+  for (int s : {0, 5, 10}) {
+    run = Record(specs, run, "ratio", NoData(kT0 + absl::Seconds(s)));
+    EXPECT_EQ(run.phase, RunPhase::kRunning) << "at " << s << "s";
+  }
+  const MetricRun& m = run.metrics[0];
+  EXPECT_EQ(m.pending, 3);
+  EXPECT_EQ(m.inconclusive, 0);
+  EXPECT_EQ(m.measured, 3);
+  EXPECT_TRUE(m.recent.back().pending);
+  EXPECT_STREQ(RecordPhaseName(m.recent.back()), "Pending");
+  EXPECT_NE(m.recent.back().message.find("pending: warm-up until"),
+            std::string::npos)
+      << m.recent.back().message;
+  EXPECT_NE(m.recent.back().message.find("no data: the query returned"),
+            std::string::npos);
+  // After the warm-up no data is Inconclusive, never a pass.
+  run = Record(specs, run, "ratio", NoData(kT0 + absl::Seconds(11)));
+  EXPECT_EQ(run.phase, RunPhase::kInconclusive);
+  EXPECT_EQ(run.metrics[0].inconclusive, 1);
+  EXPECT_FALSE(run.metrics[0].recent.back().pending);
+}
+
+TEST(WarmUpTest, RunsFromWhenTheCanaryTookTraffic) {
+  std::vector<MetricSpec> specs = {RateMetric(absl::Seconds(5))};
+  AnalysisRun run = StartRun(-1, specs, kT0);
+  run.warm_up_from = kT0 + absl::Minutes(5);
+  run = Record(specs, run, "ratio", NoData(kT0 + absl::Seconds(310)));
+  EXPECT_EQ(run.metrics[0].pending, 1);
+  run = Record(specs, run, "ratio", NoData(kT0 + absl::Seconds(311)));
+  EXPECT_EQ(run.metrics[0].inconclusive, 1);
+}
+
+TEST(WarmUpTest, OnlyNoDataIsPending) {
+  std::vector<MetricSpec> specs = {RateMetric(absl::Seconds(5), 0, 5)};
+  AnalysisRun run = StartRun(-1, specs, kT0);
+  // Neither condition true: Inconclusive with values, counted.
+  run = Record(specs, run, "ratio", M(MeasurementPhase::kInconclusive, kT0));
+  run = Record(specs, run, "ratio", M(MeasurementPhase::kFailed, kT0, 0.8));
+  run = Record(specs, run, "ratio", M(MeasurementPhase::kError, kT0));
+  const MetricRun& m = run.metrics[0];
+  EXPECT_EQ(m.pending, 0);
+  EXPECT_EQ(m.inconclusive, 1);
+  EXPECT_EQ(m.failed, 1);
+  EXPECT_EQ(m.errors, 1);
+  EXPECT_EQ(run.phase, RunPhase::kFailed) << "a failure is a verdict at once";
+}
+
+TEST(WarmUpTest, PendingNeverCompletesACountAndIsMeasuredAgainAfterIt) {
+  std::vector<MetricSpec> specs = {RateMetric(absl::ZeroDuration(), 1)};
+  AnalysisRun run = StartRun(1, specs, kT0);
+  run = Record(specs, run, "ratio", NoData(kT0));
+  EXPECT_EQ(run.phase, RunPhase::kRunning) << "a pending answer is no verdict";
+  DueMeasurements due = Due(specs, run, kT0 + absl::Seconds(3));
+  EXPECT_TRUE(due.metrics.empty());
+  EXPECT_EQ(due.next_in, absl::Seconds(8)) << "once the 11 s warm-up is over";
+  EXPECT_EQ(Due(specs, run, kT0 + absl::Seconds(11)).metrics.size(), 1u);
+  run = Record(specs, run, "ratio",
+               M(MeasurementPhase::kSuccessful, kT0 + absl::Seconds(11)));
+  EXPECT_EQ(run.phase, RunPhase::kSuccessful);
+
+  // A long interval is cut short by the warm-up's end, once.
+  specs = {RateMetric(absl::Minutes(5))};
+  run = StartRun(-1, specs, kT0);
+  run = Record(specs, run, "ratio", NoData(kT0));
+  EXPECT_EQ(Due(specs, run, kT0).next_in, absl::Seconds(11));
+  run = Record(specs, run, "ratio",
+               M(MeasurementPhase::kSuccessful, kT0 + absl::Seconds(11)));
+  EXPECT_EQ(Due(specs, run, kT0 + absl::Seconds(11)).next_in, absl::Minutes(5));
+}
+
+TEST(WarmUpTest, AtCountThePendingAreNotTheLatestVerdict) {
+  std::vector<MetricSpec> specs = {RateMetric(absl::Seconds(5), 2, 1)};
+  AnalysisRun run = StartRun(1, specs, kT0);
+  run = Record(specs, run, "ratio", M(MeasurementPhase::kSuccessful, kT0));
+  run = Record(specs, run, "ratio", NoData(kT0 + absl::Seconds(1)));
+  EXPECT_EQ(run.phase, RunPhase::kRunning);
+  run = Record(specs, run, "ratio",
+               M(MeasurementPhase::kSuccessful, kT0 + absl::Seconds(5)));
+  EXPECT_EQ(run.phase, RunPhase::kSuccessful);
+}
+
+TEST(AnalysisRunTest, HeldRunsKeepMeasuringAndAnOutageEndsOnASuccess) {
+  std::vector<MetricSpec> specs = {
+      Metric("m", absl::Seconds(5), 0, 0, 0, /*errors=*/1)};
+  AnalysisRun run = StartRun(-1, specs, kT0);
+  run = Record(specs, run, "m", M(MeasurementPhase::kError, kT0));
+  run = Record(specs, run, "m", M(MeasurementPhase::kError, kT0));
+  ASSERT_EQ(run.phase, RunPhase::kError);
+  EXPECT_EQ(Due(specs, run, kT0 + absl::Seconds(5)).metrics.size(), 1u)
+      << "an erring run is measured on";
+  run = Record(specs, run, "m",
+               M(MeasurementPhase::kSuccessful, kT0 + absl::Seconds(5)));
+  EXPECT_EQ(run.phase, RunPhase::kRunning);
+  EXPECT_EQ(run.metrics[0].consecutive_errors, 0);
+
+  run = Record(specs, run, "m", M(MeasurementPhase::kInconclusive, kT0));
+  ASSERT_EQ(run.phase, RunPhase::kInconclusive);
+  EXPECT_EQ(Due(specs, run, kT0 + absl::Hours(1)).metrics.size(), 1u)
+      << "an inconclusive run is measured on";
+  run = Record(specs, run, "m", M(MeasurementPhase::kSuccessful, kT0));
+  EXPECT_EQ(run.phase, RunPhase::kInconclusive)
+      << "past inconclusiveLimit stays Inconclusive: a person decides";
+  run = Record(specs, run, "m", M(MeasurementPhase::kFailed, kT0, 0.5));
+  EXPECT_EQ(run.phase, RunPhase::kFailed) << "but a failure still fails it";
+  EXPECT_TRUE(Due(specs, run, kT0 + absl::Hours(1)).metrics.empty());
+}
+
+TEST(AnalysisRunTest, PendingAndNoDataRoundTripThroughJson) {
+  std::vector<MetricSpec> specs = {RateMetric(absl::Seconds(5))};
+  AnalysisRun run = StartRun(-1, specs, kT0);
+  run.warm_up_from = kT0 + absl::Seconds(2);
+  run = Record(specs, run, "ratio", NoData(kT0 + absl::Seconds(3)));
+  run = Record(specs, run, "ratio", NoData(kT0 + absl::Seconds(30)));
+  nlohmann::json written = AnalysisRunToJson(run);
+  EXPECT_EQ(written["metrics"][0]["measurements"][0]["phase"], "Pending");
+  EXPECT_EQ(written["metrics"][0]["measurements"][1]["phase"], "Inconclusive");
+  EXPECT_EQ(written["metrics"][0]["measurements"][1]["noData"], true);
+  EXPECT_EQ(written["metrics"][0]["pending"], 1);
+  auto back = AnalysisRunFromJson(written);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, run);
+}
+
 // The rollout's state machine with analysis.
 RolloutSpec SpecWithAnalysisStep() {
-  RolloutSpec spec;
-  spec.traffic_routing.virtual_service = "vs";
-  spec.traffic_routing.destination_rule = "dr";
-  spec.traffic_routing.stable_subset = "stable";
-  spec.traffic_routing.canary_subset = "canary";
-  spec.canary_labels = {{"version", "v2"}};
   Step analysis_step{Step::Kind::kAnalysis, 0, std::nullopt,
                      AnalysisRef{{{"success-rate", true}}, {}}};
-  spec.steps = {Step{Step::Kind::kSetWeight, 20, std::nullopt, {}},
-                analysis_step,
-                Step{Step::Kind::kSetWeight, 60, std::nullopt, {}}};
-  return spec;
+  return SubsetRouted({Step{Step::Kind::kSetWeight, 20, std::nullopt, {}},
+                       analysis_step,
+                       Step{Step::Kind::kSetWeight, 60, std::nullopt, {}}});
 }
 
 RolloutStatus AtStep(int index, int weight) {
@@ -230,7 +384,7 @@ TEST(DecideWithAnalysisTest, BackgroundFailureRollsBackEvenDuringAUserPause) {
       BackgroundAnalysis{AnalysisRef{{{"errors", false}}, {}}, 1};
   ActiveAnalysis active{{}, {Metric("errors", absl::Seconds(5), 0)}};
   RolloutStatus status = AtStep(2, 20);
-  status.paused_by_user = true;
+  status.pause_reason = PauseReason::kUser;
   status.phase = Phase::kPaused;
   Decision start = Decide(spec, 1, status, kT0, active);
   ASSERT_TRUE(start.next.background_run.has_value());

@@ -138,7 +138,7 @@ TEST(RolloutStatusTest, RoundTripsThroughJsonExactly) {
   status.canary_weight = 50;
   status.message = "step 4/5: paused for 30s";
   status.pause_started_at = absl::FromUnixMicros(1'800'000'000'123'456);
-  status.paused_by_user = true;
+  status.pause_reason = PauseReason::kUser;
   status.observed_generation = 7;
   json written = RolloutStatusToJson(status);
   EXPECT_EQ(written["stableWeight"], 50);

@@ -137,12 +137,12 @@ TEST(DecideTest, ChangedSpecRestartsWhateverThePhase) {
     status.current_step_index = 3;
     status.canary_weight = 50;
     status.pause_started_at = kStart;
-    status.paused_by_user = true;
+    status.pause_reason = PauseReason::kUser;
     Decision d = Decide(ArticleSpec(), 2, status, kStart);
     EXPECT_EQ(d.next.observed_generation, 2) << PhaseName(phase);
     EXPECT_EQ(d.next.current_step_index, 0);
     EXPECT_EQ(d.canary_weight, 0) << "traffic returns to stable first";
-    EXPECT_FALSE(d.next.paused_by_user);
+    EXPECT_FALSE(d.next.paused_by_user());
     EXPECT_FALSE(d.next.pause_started_at.has_value());
     EXPECT_TRUE(d.select_canary_labels);
   }
@@ -154,7 +154,7 @@ TEST(DecideTest, UserPauseHoldsEveryStep) {
     RolloutStatus status = Started();
     status.current_step_index = step;
     status.canary_weight = 20;
-    status.paused_by_user = true;
+    status.pause_reason = PauseReason::kUser;
     Decision d = Decide(spec, 1, status, kStart);
     EXPECT_EQ(d.next.current_step_index, step);
     EXPECT_EQ(d.next.phase, Phase::kPaused);
@@ -235,7 +235,8 @@ TEST_P(CommandTest, AcceptsOrRefusesWithoutChange) {
   status.canary_weight =
       c.phase == Phase::kHealthy || c.phase == Phase::kDegraded ? 0 : 20;
   if (c.pause_started) status.pause_started_at = kStart;
-  status.paused_by_user = c.paused_by_user;
+  status.pause_reason =
+      c.paused_by_user ? PauseReason::kUser : PauseReason::kNone;
   auto next = ApplyCommand(spec, status, c.command);
   EXPECT_EQ(next.ok(), c.accepted)
       << CommandName(c.command) << " in " << PhaseName(c.phase) << ": "
@@ -250,13 +251,13 @@ TEST_P(CommandTest, AcceptsOrRefusesWithoutChange) {
   switch (c.command) {
     case Command::kPromote:
       EXPECT_EQ(next->phase, Phase::kProgressing);
-      EXPECT_FALSE(next->paused_by_user);
+      EXPECT_FALSE(next->paused_by_user());
       EXPECT_EQ(next->current_step_index,
                 c.pause_started ? c.step + 1 : c.step);
       break;
     case Command::kPromoteFull:
       EXPECT_EQ(next->current_step_index, 5);
-      EXPECT_FALSE(next->paused_by_user);
+      EXPECT_FALSE(next->paused_by_user());
       break;
     case Command::kAbort:
       EXPECT_EQ(next->phase, Phase::kDegraded);
@@ -268,12 +269,12 @@ TEST_P(CommandTest, AcceptsOrRefusesWithoutChange) {
       EXPECT_EQ(next->observed_generation, 1);
       break;
     case Command::kPause:
-      EXPECT_TRUE(next->paused_by_user);
+      EXPECT_TRUE(next->paused_by_user());
       EXPECT_EQ(next->phase, Phase::kPaused);
       EXPECT_EQ(next->current_step_index, c.step);
       break;
     case Command::kResume:
-      EXPECT_FALSE(next->paused_by_user);
+      EXPECT_FALSE(next->paused_by_user());
       EXPECT_EQ(next->current_step_index, c.step);
       break;
   }
@@ -338,7 +339,7 @@ TEST(CommandTest, ResumeDuringAPauseStepKeepsWaitingForThePause) {
   status.current_step_index = 1;
   status.canary_weight = 20;
   status.pause_started_at = kStart;
-  status.paused_by_user = true;
+  status.pause_reason = PauseReason::kUser;
   status.phase = Phase::kPaused;
   RolloutStatus resumed = *ApplyCommand(spec, status, Command::kResume);
   Decision d = Decide(spec, 1, resumed, kStart + absl::Hours(1));
