@@ -133,11 +133,11 @@ absl::StatusOr<std::string> PrometheusClient::Get(
                                      options_.basic_auth_user, ":", *secret))));
   }
   request.timeout = options_.timeout;
+  request.deadline = absl::Now() + options_.timeout;
   request.max_response_bytes = options_.max_response_bytes;
   request.idempotent = true;  // a query reads only
   RetryPolicy policy;
   policy.max_attempts = 3;
-  policy.max_total = options_.timeout;
   auto response = transport_->Send(request, policy, RetryClock::Real());
   if (absl::IsDeadlineExceeded(response.status())) {
     return absl::DeadlineExceededError(

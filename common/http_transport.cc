@@ -270,16 +270,40 @@ HttpTransport::Attempt HttpTransport::Exchange(
   return {std::move(state.response)};
 }
 
+HttpTransport::Attempt HttpTransport::BeforeDeadline(const HttpRequest& request,
+                                                     absl::Time now) const {
+  if (request.deadline == absl::InfiniteFuture())
+    return Exchange(request, nullptr);
+  const absl::Duration left = request.deadline - now;
+  if (left <= absl::ZeroDuration()) {
+    return {
+        absl::DeadlineExceededError(absl::StrCat(
+            request.method, " ", request.url, ": no time left to try again")),
+        true};
+  }
+  HttpRequest bounded = request;
+  bounded.timeout = request.timeout > absl::ZeroDuration()
+                        ? std::min(request.timeout, left)
+                        : left;
+  return Exchange(bounded, nullptr);
+}
+
 absl::StatusOr<HttpResponse> HttpTransport::Do(
     const HttpRequest& request) const {
-  return Exchange(request, nullptr).result;
+  return BeforeDeadline(request, absl::Now()).result;
 }
 
 absl::StatusOr<HttpResponse> HttpTransport::Send(
     const HttpRequest& request, const RetryPolicy& policy,
     const RetryClock& clock) const {
+  RetryPolicy bounded = policy;
+  if (request.deadline != absl::InfiniteFuture()) {
+    bounded.max_total =
+        std::min(policy.max_total, request.deadline - clock.now());
+  }
   return RetryLoop<Attempt>(
-             policy, clock, [&] { return Exchange(request, nullptr); },
+             bounded, clock,
+             [&] { return BeforeDeadline(request, clock.now()); },
              [&](const Attempt& attempt) {
                return VerdictOn(attempt.result, attempt.sent,
                                 request.idempotent);

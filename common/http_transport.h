@@ -42,6 +42,9 @@ struct HttpRequest {
   // The whole exchange; zero: no limit (watches, which the stall timeout
   // guards instead).
   absl::Duration timeout = absl::Seconds(30);
+  // The whole call, retries and waits included: no attempt runs and no wait
+  // ends past it, so a caller's time bound holds however often Send retries.
+  absl::Time deadline = absl::InfiniteFuture();
   // A larger answer is an error naming the cap, never a larger allocation.
   // For Stream: the cap of a non-2xx answer's body.
   size_t max_response_bytes = size_t{16} << 20;
@@ -98,6 +101,8 @@ class HttpTransport {
   struct Attempt;
   Attempt Exchange(const HttpRequest& request,
                    const std::function<bool(absl::string_view)>* on_data) const;
+  // Exchange with the timeout cut to what is left before request.deadline.
+  Attempt BeforeDeadline(const HttpRequest& request, absl::Time now) const;
   void* TakeHandle() const;
   void ReturnHandle(void* handle) const;
 

@@ -145,6 +145,7 @@ absl::Status FakeKube::Enter(const std::string& method,
     if (!it->method.empty() && it->method != method) continue;
     const Failure failure = *it;
     if (--it->count <= 0) failures_.erase(it);
+    if (failure.http_code == 0) return failure.status;
     return HttpError(failure.http_code, method, path, failure.message);
   }
   return absl::OkStatus();
@@ -552,7 +553,13 @@ absl::StatusOr<json> FakeKube::Peek(const std::string& path) const {
 void FakeKube::FailNext(int count, int http_code, const std::string& method,
                         const std::string& message) {
   absl::MutexLock lock(&mu_);
-  failures_.push_back({count, http_code, method, message});
+  failures_.push_back({count, http_code, method, message, absl::OkStatus()});
+}
+
+void FakeKube::FailNext(int count, absl::Status status,
+                        const std::string& method) {
+  absl::MutexLock lock(&mu_);
+  failures_.push_back({count, 0, method, "", std::move(status)});
 }
 
 void FakeKube::SetHook(Hook hook) {

@@ -82,6 +82,9 @@ class FakeKube : public KubeApi {
   // `http_code` would, with the message `message`.
   void FailNext(int count, int http_code, const std::string& method = "",
                 const std::string& message = "injected failure");
+  // The next `count` calls of `method` (empty: any) fail with `status` as it
+  // is: a transport failure, say, which has no HTTP code.
+  void FailNext(int count, absl::Status status, const std::string& method = "");
   void SetHook(Hook hook);
   // Calls of `method` (empty: all) so far.
   int Calls(const std::string& method = "") const;
@@ -98,9 +101,10 @@ class FakeKube : public KubeApi {
  private:
   struct Failure {
     int count;
-    int http_code;
+    int http_code;  // 0: `status` as it is
     std::string method;
     std::string message;
+    absl::Status status;
   };
   struct Change {
     int64_t version;

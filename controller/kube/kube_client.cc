@@ -140,8 +140,10 @@ absl::StatusOr<json> KubeClient::Request(const std::string& method,
                                          const std::string& content_type,
                                          bool idempotent) const {
   absl::StatusOr<HttpResponse> response;
+  const absl::Time deadline = absl::Now() + options_.timeout;
   for (bool retried_auth = false;; retried_auth = true) {
     HttpRequest request = NewRequest(method, path);
+    request.deadline = deadline;
     if (!content_type.empty())
       request.headers.push_back("Content-Type: " + content_type);
     request.body = body;

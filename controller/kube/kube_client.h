@@ -20,7 +20,9 @@
 namespace smartcanary::kube {
 
 struct KubeClientOptions {
-  absl::Duration timeout = absl::Seconds(30);  // one request, not a watch
+  // One call, retries included (not a watch): a caller fencing its writes
+  // by time can rely on it.
+  absl::Duration timeout = absl::Seconds(30);
   absl::Duration connect_timeout = absl::Seconds(10);
   // One answer, or one watch event: a page of a list must fit.
   size_t max_response_bytes = size_t{64} << 20;

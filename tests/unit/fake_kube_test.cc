@@ -241,6 +241,9 @@ TEST(FakeKubeTest, InjectedFailuresComeFirstAndRunOut) {
   EXPECT_TRUE(kube.Put(kItem, object).ok());
   kube.FailNext(1, 409);
   EXPECT_TRUE(absl::IsAborted(kube.Get(kItem).status()));
+  kube.FailNext(1, absl::UnavailableError("connection reset"), "GET");
+  EXPECT_EQ(kube.Get(kItem).status(),
+            absl::UnavailableError("connection reset"));
   EXPECT_EQ(kube.Calls("PUT"), 3);
 }
 

@@ -13,6 +13,7 @@ namespace {
 using testing::Chunk;
 using testing::ChunkedHead;
 using testing::HttpReply;
+using testing::InTurn;
 using testing::Reply;
 using testing::ScriptedHttpServer;
 using testing::SeenRequest;
@@ -103,11 +104,8 @@ TEST(HttpTransportTest, AChunkedAnswerWithoutLengthIsCappedToo) {
 }
 
 TEST(HttpTransportTest, RetryAfterIsHonouredOn429) {
-  std::atomic<int> calls{0};
-  ScriptedHttpServer server([&](const SeenRequest&) {
-    if (calls++ == 0) return HttpReply(429, "slow down", {"Retry-After: 3"});
-    return HttpReply(200, "{}");
-  });
+  ScriptedHttpServer server(InTurn(
+      {HttpReply(429, "slow down", {"Retry-After: 3"}), HttpReply(200, "{}")}));
   HttpTransport transport({});
   RecordingClock clock;
   HttpRequest request = Get(server.url() + "/x");
@@ -116,32 +114,26 @@ TEST(HttpTransportTest, RetryAfterIsHonouredOn429) {
   auto response = transport.Send(request, FastPolicy(), clock.Clock());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(server.requests().size(), 2u);
   EXPECT_EQ(clock.sleeps, std::vector<absl::Duration>{absl::Seconds(3)});
 }
 
 TEST(HttpTransportTest, ServiceUnavailableIsRetriedForAnIdempotentRequest) {
-  std::atomic<int> calls{0};
-  ScriptedHttpServer server([&](const SeenRequest&) {
-    return ++calls < 3 ? HttpReply(503, "busy") : HttpReply(200, "{}");
-  });
+  ScriptedHttpServer server(InTurn(
+      {HttpReply(503, "busy"), HttpReply(503, "busy"), HttpReply(200, "{}")}));
   HttpTransport transport({});
   RecordingClock clock;
   auto response =
       transport.Send(Get(server.url() + "/x"), FastPolicy(), clock.Clock());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(server.requests().size(), 3u);
   EXPECT_EQ(clock.sleeps, (std::vector<absl::Duration>{
                               absl::Milliseconds(10), absl::Milliseconds(20)}));
 }
 
 TEST(HttpTransportTest, AServerErrorIsNotRepeatedForANonIdempotentRequest) {
-  std::atomic<int> calls{0};
-  ScriptedHttpServer server([&](const SeenRequest&) {
-    ++calls;
-    return HttpReply(500, "oops");
-  });
+  ScriptedHttpServer server(InTurn({HttpReply(500, "oops")}));
   HttpTransport transport({});
   RecordingClock clock;
   HttpRequest request = Get(server.url() + "/x");
@@ -150,22 +142,44 @@ TEST(HttpTransportTest, AServerErrorIsNotRepeatedForANonIdempotentRequest) {
   auto response = transport.Send(request, FastPolicy(), clock.Clock());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 500);
-  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 TEST(HttpTransportTest, AttemptsAreBoundedAndTheLastAnswerReturned) {
-  std::atomic<int> calls{0};
-  ScriptedHttpServer server([&](const SeenRequest&) {
-    ++calls;
-    return HttpReply(502, "bad gateway");
-  });
+  ScriptedHttpServer server(InTurn({HttpReply(502, "bad gateway")}));
   HttpTransport transport({});
   RecordingClock clock;
   auto response =
       transport.Send(Get(server.url() + "/x"), FastPolicy(), clock.Clock());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 502);
-  EXPECT_EQ(calls.load(), 4);
+  EXPECT_EQ(server.requests().size(), 4u);
+}
+
+TEST(HttpTransportTest, TheDeadlineBoundsRetriesAndWaits) {
+  ScriptedHttpServer server(
+      InTurn({HttpReply(503, "busy", {"Retry-After: 1"})}));
+  HttpTransport transport({});
+  RecordingClock clock;
+  HttpRequest request = Get(server.url() + "/x");
+  request.deadline = clock.now + absl::Milliseconds(2500);
+  auto response = transport.Send(request, FastPolicy(), clock.Clock());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 503);
+  // Tries at 0s, 1s and 2s; a third wait would end past 2.5s.
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_EQ(clock.sleeps,
+            (std::vector<absl::Duration>{absl::Seconds(1), absl::Seconds(1)}));
+}
+
+TEST(HttpTransportTest, NothingIsSentPastTheDeadline) {
+  ScriptedHttpServer server(InTurn({HttpReply(200, "{}")}));
+  HttpTransport transport({});
+  HttpRequest request = Get(server.url() + "/x");
+  request.deadline = absl::Now() - absl::Seconds(1);
+  auto response = transport.Do(request);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(response.status())) << response.status();
+  EXPECT_TRUE(server.requests().empty());
 }
 
 TEST(HttpTransportTest, ARefusedConnectionIsRetriedEvenForAPost) {

@@ -25,6 +25,7 @@ using nlohmann::json;
 using testing::Chunk;
 using testing::ChunkedHead;
 using testing::HttpReply;
+using testing::InTurn;
 using testing::Reply;
 using testing::ScriptedHttpServer;
 using testing::SeenRequest;
@@ -168,30 +169,35 @@ TEST(KubeClientTest, ErrorsMapToStatusCodesWithTheServersMessage) {
 }
 
 TEST(KubeClientTest, TooManyRequestsIsRetriedAfterTheServersDelay) {
-  std::atomic<int> calls{0};
-  ScriptedHttpServer server([&](const SeenRequest&) {
-    if (calls++ == 0) return HttpReply(429, "{}", {"Retry-After: 1"});
-    return HttpReply(201, "{\"created\":true}");
-  });
+  ScriptedHttpServer server(InTurn({HttpReply(429, "{}", {"Retry-After: 1"}),
+                                    HttpReply(201, "{\"created\":true}")}));
   KubeClient client = ClientFor(server);
   auto created = client.Post(kPath, json::object());
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ((*created)["created"], true);
-  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(server.requests().size(), 2u);
 }
 
 TEST(KubeClientTest, ACreateIsNotRepeatedAfterAServerError) {
-  std::atomic<int> calls{0};
-  ScriptedHttpServer server([&](const SeenRequest&) {
-    ++calls;
-    return HttpReply(500, "{\"message\":\"etcd timeout\"}");
-  });
+  ScriptedHttpServer server(
+      InTurn({HttpReply(500, "{\"message\":\"etcd timeout\"}")}));
   KubeClient client = ClientFor(server);
   EXPECT_TRUE(absl::IsUnavailable(client.Post(kPath, json::object()).status()));
-  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(server.requests().size(), 1u);
   // A read is safe to repeat.
   EXPECT_TRUE(absl::IsUnavailable(client.Get(kPath).status()));
-  EXPECT_EQ(calls.load(), 1 + FastOptions().retry.max_attempts);
+  EXPECT_EQ(server.requests().size(), 1u + FastOptions().retry.max_attempts);
+}
+
+TEST(KubeClientTest, RetriesStayWithinTheCallsTimeout) {
+  // A writer fencing by time (leader election) counts on this.
+  ScriptedHttpServer server(
+      InTurn({HttpReply(503, "{}", {"Retry-After: 3600"})}));
+  KubeClientOptions options = FastOptions();
+  options.timeout = absl::Seconds(2);
+  KubeClient client = ClientFor(server, options);
+  EXPECT_TRUE(absl::IsUnavailable(client.Get(kPath).status()));
+  EXPECT_EQ(server.requests().size(), 1u);  // no hour-long wait
 }
 
 TEST(KubeClientTest, AnAnswerOverTheCapIsResourceExhausted) {

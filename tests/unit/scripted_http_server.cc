@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <memory>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -43,6 +46,13 @@ Reply HttpReply(int code, const std::string& body,
     absl::StrAppend(&raw, header, "\r\n");
   absl::StrAppend(&raw, "\r\n", body);
   return {raw, false};
+}
+
+std::function<Reply(const SeenRequest&)> InTurn(std::vector<Reply> replies) {
+  auto next = std::make_shared<std::atomic<size_t>>(0);
+  return [replies = std::move(replies), next](const SeenRequest&) {
+    return replies[std::min((*next)++, replies.size() - 1)];
+  };
 }
 
 std::string ChunkedHead() {

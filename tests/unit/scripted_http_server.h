@@ -29,6 +29,8 @@ struct Reply {
 // A complete answer that closes the connection.
 Reply HttpReply(int code, const std::string& body,
                 const std::vector<std::string>& headers = {});
+// Answers `replies` in turn, the last one for every request after.
+std::function<Reply(const SeenRequest&)> InTurn(std::vector<Reply> replies);
 // The head of a chunked 200 answer, and one chunk of it.
 std::string ChunkedHead();
 std::string Chunk(const std::string& data);
