@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "analysis/comparative.h"
 #include "analysis/condition.h"
+#include "analysis/history_tiers.h"
 #include "analysis/measurement.h"
 #include "analysis/prometheus_client.h"
 #include "google/protobuf/util/time_util.h"
@@ -112,7 +113,31 @@ v1::MeasurementPhase ToProto(MeasurementPhase phase) {
   return v1::ERROR;
 }
 
-// The four counters over [canary start, now] at the provider's resolution.
+// One tier's intervals: each counter is one range query at the tier's step.
+absl::StatusOr<std::vector<stats::IntervalCounts>> TierIntervals(
+    const PrometheusClient& prometheus, const CounterQueries& queries,
+    const std::vector<std::pair<absl::Time, int>>& weights,
+    const HistoryTier& tier) {
+  CounterSamples samples[4];
+  const std::string* texts[4] = {
+      &queries.canary_events, &queries.canary_requests,
+      &queries.baseline_events, &queries.baseline_requests};
+  for (int i = 0; i < 4; ++i) {
+    auto series =
+        prometheus.QueryRange(*texts[i], tier.start, tier.end(), tier.step);
+    if (!series.ok()) return series.status();
+    for (const Series& one : *series) {
+      for (const auto& [at, value] : one.points) {
+        if (!std::isnan(value)) samples[i][absl::ToUnixSeconds(at)] += value;
+      }
+    }
+  }
+  return ToIntervals(samples[0], samples[1], samples[2], samples[3], weights,
+                     tier.start, tier.step, tier.intervals);
+}
+
+// The four counters over [canary start, now] at the provider's resolution
+// (coarser for a long bake's later tiers).
 ComparativeVerdict MeasureComparative(
     const v1::Metric& metric, const std::map<std::string, std::string>& args,
     const v1::RolloutContext& context) {
@@ -136,8 +161,10 @@ ComparativeVerdict MeasureComparative(
   const absl::Duration step =
       absl::Seconds(std::max(1, provider.resolution_seconds()));
   start = absl::FromUnixSeconds(absl::ToUnixSeconds(start));
-  const int intervals = static_cast<int>((absl::Now() - start) / step);
-  if (intervals < 1) {
+  // A bake of days is cut into tiers of coarser intervals, one range query
+  // each, never more than Prometheus' points limit (history_tiers.h).
+  const std::vector<HistoryTier> tiers = HistoryTiers(start, absl::Now(), step);
+  if (tiers.empty()) {
     return {{MeasurementPhase::kInconclusive,
              {},
              "no data: the first interval has not closed yet"},
@@ -146,30 +173,21 @@ ComparativeVerdict MeasureComparative(
   PrometheusOptions options = OptionsOf(provider.prometheus());
   PrometheusClient prometheus(options);
   const CounterQueries queries = QueriesFor(provider);
-  CounterSamples samples[4];
-  const std::string* texts[4] = {
-      &queries.canary_events, &queries.canary_requests,
-      &queries.baseline_events, &queries.baseline_requests};
-  for (int i = 0; i < 4; ++i) {
-    auto series =
-        prometheus.QueryRange(*texts[i], start, start + step * intervals, step);
-    if (!series.ok())
-      return {{MeasurementPhase::kError,
-               {},
-               std::string(series.status().message())},
-              false};
-    for (const Series& one : *series) {
-      for (const auto& [at, value] : one.points) {
-        if (!std::isnan(value)) samples[i][absl::ToUnixSeconds(at)] += value;
-      }
+  std::vector<stats::IntervalCounts> intervals;
+  for (const HistoryTier& tier : tiers) {
+    auto part = TierIntervals(prometheus, queries, weights, tier);
+    if (!part.ok()) {
+      return {
+          {MeasurementPhase::kError, {}, std::string(part.status().message())},
+          false};
     }
+    intervals.insert(intervals.end(), part->begin(), part->end());
   }
   const double budget = std::max(1, provider.budget_share());
-  return JudgeComparative(
-      ToIntervals(samples[0], samples[1], samples[2], samples[3], weights,
-                  start, step, intervals),
-      provider.alpha() / budget, provider.margin(), step,
-      absl::Seconds(context.planned_pause_seconds()));
+  return JudgeComparative(intervals, provider.alpha() / budget,
+                          provider.margin(), tiers.back().step,
+                          absl::Seconds(context.planned_pause_seconds()),
+                          tiers.back().end() - start);
 }
 
 }  // namespace

@@ -143,7 +143,8 @@ std::vector<stats::IntervalCounts> ToIntervals(
 
 ComparativeVerdict JudgeComparative(
     const std::vector<stats::IntervalCounts>& intervals, double alpha,
-    double margin, absl::Duration step, absl::Duration planned) {
+    double margin, absl::Duration step, absl::Duration planned,
+    absl::Duration covered) {
   ComparativeVerdict out;
   Verdict& v = out.verdict;
   double canary_requests = 0, baseline_requests = 0;
@@ -191,7 +192,9 @@ ComparativeVerdict JudgeComparative(
   }
   const stats::Evidence e = stats::Evaluate(intervals, margin, alpha);
   const double seconds =
-      absl::ToDoubleSeconds(step) * static_cast<double>(intervals.size());
+      covered > absl::ZeroDuration()
+          ? absl::ToDoubleSeconds(covered)
+          : absl::ToDoubleSeconds(step) * static_cast<double>(intervals.size());
   const double baseline_rate =
       e.baseline_events / std::max(e.baseline_requests, 1.0);
   const double needed =

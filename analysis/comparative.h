@@ -51,10 +51,14 @@ struct ComparativeVerdict {
 // this metric's share of the rollout's budget.
 // `planned` is the plan's timed pauses added up (zero: unknown); when a 2x
 // regression needs longer than that to show, the verdict says so.
+// `step` is the newest intervals' length (liveness spans three of them);
+// `covered` the time all intervals span, for request rates (zero: step x
+// their number; older history may be cut coarser, see history_tiers.h).
 ComparativeVerdict JudgeComparative(
     const std::vector<stats::IntervalCounts>& intervals, double alpha,
     double margin, absl::Duration step,
-    absl::Duration planned = absl::ZeroDuration());
+    absl::Duration planned = absl::ZeroDuration(),
+    absl::Duration covered = absl::ZeroDuration());
 
 }  // namespace smartcanary::analysis
 

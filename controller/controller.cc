@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "controller/kube/resources.h"
 #include "spdlog/spdlog.h"
 
 namespace smartcanary {
@@ -15,6 +14,11 @@ using nlohmann::json;
 // The API server closes watches after this; the re-list that follows doubles
 // as a periodic resync.
 constexpr int kWatchTimeoutSeconds = 300;
+// Watches: CanaryRollouts, VirtualServices, DestinationRules.
+constexpr int kWatches = 3;
+// A loop silent for this long is stuck (workers wake at least every second;
+// a watch polls for cancellation about once a second).
+constexpr absl::Duration kStuckAfter = absl::Minutes(3);
 
 std::string KeyOf(const json& object) {
   const json& meta = object.value("metadata", json::object());
@@ -29,28 +33,81 @@ absl::Duration Backoff(int failures) {
 }  // namespace
 
 Controller::Controller(const kube::KubeClient& client, Reconciler& reconciler,
-                       std::string ns, Metrics& metrics)
+                       std::string ns, Metrics& metrics, int workers)
     : client_(client),
       reconciler_(reconciler),
       namespace_(std::move(ns)),
+      workers_(std::max(1, workers)),
+      beats_(kWatches + std::max(1, workers), absl::Now()),
+      listed_(kWatches, false),
       metrics_(metrics) {}
 
 Controller::~Controller() { Stop(); }
 
 void Controller::Start() {
-  watcher_ = std::thread([this] { WatchLoop(); });
-  worker_ = std::thread([this] { WorkLoop(); });
+  threads_.emplace_back([this] {
+    ListWatch(kube::kCanaryRollouts, 0,
+              [this](const std::string&, const json& object) {
+                queue_.Add(KeyOf(object));
+              });
+  });
+  // Someone else's edit of a VirtualService or DestinationRule wakes the
+  // rollouts routed through it; their reconcile puts the weights back.
+  int loop = 1;
+  for (const kube::Resource* mesh :
+       {&kube::kVirtualServices, &kube::kDestinationRules}) {
+    threads_.emplace_back([this, mesh, loop] {
+      ListWatch(*mesh, loop, [this, mesh](const std::string&, const json& o) {
+        const json& meta = o.value("metadata", json::object());
+        for (const std::string& key : reconciler_.RolloutsUsing(
+                 absl::StrCat(mesh->plural, "/", meta.value("namespace", ""),
+                              "/", meta.value("name", "")))) {
+          queue_.Add(key);
+        }
+      });
+    });
+    ++loop;
+  }
+  for (int i = 0; i < workers_; ++i)
+    threads_.emplace_back([this, i] { WorkLoop(kWatches + i); });
 }
 
 void Controller::Stop() {
   stopping_ = true;
   queue_.ShutDown();
-  if (watcher_.joinable()) watcher_.join();
-  if (worker_.joinable()) worker_.join();
+  for (std::thread& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  threads_.clear();
 }
 
-void Controller::Trigger(const std::string& ns, const std::string& name) {
-  queue_.Add(absl::StrCat(ns, "/", name));
+void Controller::Trigger(const std::string& ns, const std::string& name,
+                         absl::Duration delay) {
+  queue_.Add(absl::StrCat(ns, "/", name), delay);
+}
+
+void Controller::Trigger(const std::string& key) { queue_.Add(key); }
+
+void Controller::Beat(int loop) {
+  absl::MutexLock lock(&mu_);
+  beats_[loop] = absl::Now();
+}
+
+absl::Status Controller::Healthy(absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < beats_.size(); ++i) {
+    if (now - beats_[i] > kStuckAfter) {
+      return absl::UnavailableError(
+          absl::StrCat(i < kWatches ? "watch " : "worker ", i, " silent for ",
+                       absl::FormatDuration(now - beats_[i])));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool Controller::Synced() const {
+  absl::MutexLock lock(&mu_);
+  return std::all_of(listed_.begin(), listed_.end(), [](bool b) { return b; });
 }
 
 void Controller::Sleep(absl::Duration duration) {
@@ -59,56 +116,62 @@ void Controller::Sleep(absl::Duration duration) {
     absl::SleepFor(absl::Milliseconds(100));
 }
 
-absl::StatusOr<std::string> Controller::ListAndQueue() {
-  auto list = client_.Get(kube::kCanaryRollouts.Collection(namespace_));
-  if (!list.ok()) return list.status();
-  for (const json& item : list->value("items", json::array()))
-    queue_.Add(KeyOf(item));
-  return (*list)["metadata"].value("resourceVersion", "");
-}
-
-void Controller::WatchLoop() {
+void Controller::ListWatch(const kube::Resource& resource, int loop,
+                           const OnObject& on_object) {
   std::string resource_version;
   int failures = 0;
   while (!stopping_) {
+    Beat(loop);
     if (resource_version.empty()) {
-      auto listed = ListAndQueue();
-      if (!listed.ok()) {
-        spdlog::warn("listing CanaryRollouts: {}", listed.status().ToString());
+      auto list = client_.Get(resource.Collection(namespace_));
+      if (!list.ok()) {
+        spdlog::warn("listing {}: {}", resource.plural,
+                     list.status().ToString());
         Sleep(Backoff(failures++));
         continue;
       }
-      resource_version = *listed;
+      const json& items = list->value("items", json::array());
+      for (const json& item : items) on_object("LISTED", item);
+      resource_version =
+          list->value("metadata", json::object()).value("resourceVersion", "");
+      absl::MutexLock lock(&mu_);
+      listed_[loop] = true;
     }
     bool gone = false;
-    const std::string path =
-        absl::StrCat(kube::kCanaryRollouts.Collection(namespace_),
-                     "?watch=1&allowWatchBookmarks=true",
-                     "&timeoutSeconds=", kWatchTimeoutSeconds,
-                     "&resourceVersion=", resource_version);
+    const std::string path = absl::StrCat(
+        resource.Collection(namespace_), "?watch=1&allowWatchBookmarks=true",
+        "&timeoutSeconds=", kWatchTimeoutSeconds,
+        "&resourceVersion=", resource_version);
     absl::Status watched = client_.Watch(
         path,
         [&](const json& event) {
+          Beat(loop);
           const std::string type = event.value("type", "");
           const json& object = event.value("object", json::object());
+          if (!object.is_object()) return true;
           if (type == "ERROR") {
             gone = object.value("code", 0) == 410;
             if (!gone)
-              spdlog::warn("watch error: {}", object.value("message", ""));
+              spdlog::warn("watch {}: {}", resource.plural,
+                           object.value("message", ""));
             return false;
           }
-          resource_version =
-              object["metadata"].value("resourceVersion", resource_version);
-          if (type != "BOOKMARK") queue_.Add(KeyOf(object));
+          resource_version = object.value("metadata", json::object())
+                                 .value("resourceVersion", resource_version);
+          if (type != "BOOKMARK") on_object(type, object);
           return true;
         },
-        [this] { return stopping_.load(); });
+        [this, loop] {
+          Beat(loop);
+          return stopping_.load();
+        });
     if (gone || absl::IsOutOfRange(watched)) {
-      spdlog::info("watch resourceVersion {} expired; re-listing",
-                   resource_version);
+      spdlog::info("watch {}: resourceVersion {} expired; re-listing",
+                   resource.plural, resource_version);
       resource_version.clear();
+      Sleep(Backoff(failures++));
     } else if (!watched.ok()) {
-      spdlog::warn("watching CanaryRollouts: {}", watched.ToString());
+      spdlog::warn("watching {}: {}", resource.plural, watched.ToString());
       Sleep(Backoff(failures++));
     } else {
       failures = 0;
@@ -117,27 +180,44 @@ void Controller::WatchLoop() {
   }
 }
 
-void Controller::WorkLoop() {
-  while (auto key = queue_.Next()) {
+void Controller::WorkLoop(int loop) {
+  while (!stopping_) {
+    Beat(loop);
+    auto key = queue_.Next();
+    if (!key) return;
+    Beat(loop);
     std::vector<std::string> parts =
         absl::StrSplit(*key, absl::MaxSplits('/', 1));
-    if (parts.size() != 2) continue;
+    if (parts.size() != 2) {
+      queue_.Done(*key);
+      continue;
+    }
     auto requeue = reconciler_.Reconcile(parts[0], parts[1], absl::Now());
     metrics_.Count("canaryd_reconciles_total");
     if (requeue.ok()) {
-      failures_.erase(*key);
+      {
+        absl::MutexLock lock(&mu_);
+        failures_.erase(*key);
+      }
       queue_.Add(*key, *requeue);
+      queue_.Done(*key);
       continue;
     }
     metrics_.Count("canaryd_reconcile_errors_total");
-    const int failures = ++failures_[*key];
-    // A conflict means someone else wrote first: re-read at once.
-    const absl::Duration delay = absl::IsAborted(requeue.status())
-                                     ? absl::ZeroDuration()
-                                     : Backoff(failures);
+    int failures;
+    {
+      absl::MutexLock lock(&mu_);
+      failures = ++failures_[*key];
+    }
+    // A conflict means someone else wrote first: re-read at once (but not
+    // forever at once: repeated conflicts back off too).
+    const absl::Duration delay =
+        absl::IsAborted(requeue.status()) && failures < 3 ? absl::ZeroDuration()
+                                                          : Backoff(failures);
     spdlog::warn("{}: reconcile failed (retry in {}): {}", *key,
                  absl::FormatDuration(delay), requeue.status().ToString());
     queue_.Add(*key, delay);
+    queue_.Done(*key);
   }
 }
 

@@ -2,48 +2,72 @@
 #define SMARTCANARY_CONTROLLER_CONTROLLER_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "controller/kube/kube_client.h"
+#include "controller/kube/resources.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/work_queue.h"
 
 namespace smartcanary {
 
-// Lists and watches CanaryRollouts and reconciles each changed or due one.
-// The watch resumes from its last resourceVersion and re-lists when the API
-// server says that version is gone (410). A failing rollout is retried with
-// its own backoff and never holds up another.
+// Lists and watches CanaryRollouts, and the VirtualServices and
+// DestinationRules they route through, and reconciles each changed or due
+// rollout on a pool of workers (one rollout is never reconciled by two
+// workers at once). A watch resumes from its last resourceVersion and
+// re-lists when the API server says that version is gone (410). A failing
+// rollout is retried with its own backoff and never holds up another; a
+// mesh object changed by someone else wakes the rollouts that use it, so
+// drifted weights are put back at once.
 class Controller {
  public:
   Controller(const kube::KubeClient& client, Reconciler& reconciler,
-             std::string ns, Metrics& metrics);
+             std::string ns, Metrics& metrics, int workers);
   ~Controller();
 
   void Start();
   void Stop();
-  // Reconcile this rollout now (after a command changed its status).
-  void Trigger(const std::string& ns, const std::string& name);
+  // Reconcile this rollout after `delay` (a command's or measurement's
+  // follow-up).
+  void Trigger(const std::string& ns, const std::string& name,
+               absl::Duration delay = absl::ZeroDuration());
+  void Trigger(const std::string& key);
+  // OK while every loop has shown life recently (for /healthz): a worker
+  // stuck for minutes or a dead watch makes canaryd restart.
+  absl::Status Healthy(absl::Time now) const;
+  // Every watch has listed once (for /readyz).
+  bool Synced() const;
 
  private:
-  void WatchLoop();
-  void WorkLoop();
-  // Lists every rollout, queues each, and returns the list's resourceVersion.
-  absl::StatusOr<std::string> ListAndQueue();
+  using OnObject =
+      std::function<void(const std::string& type, const nlohmann::json&)>;
+  // List + watch of one kind until Stop; `on_object` sees every listed item
+  // (type "LISTED") and every watch event but bookmarks.
+  void ListWatch(const kube::Resource& resource, int loop,
+                 const OnObject& on_object);
+  void WorkLoop(int loop);
   void Sleep(absl::Duration duration);
+  void Beat(int loop);
 
   const kube::KubeClient& client_;
   Reconciler& reconciler_;
   std::string namespace_;
   WorkQueue queue_;
   std::atomic<bool> stopping_{false};
-  std::thread watcher_;
-  std::thread worker_;
-  std::map<std::string, int> failures_;  // worker thread only
+  std::vector<std::thread> threads_;
+  int workers_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
+  // Last sign of life per loop: watches first, then workers.
+  std::vector<absl::Time> beats_ ABSL_GUARDED_BY(mu_);
+  std::vector<bool> listed_ ABSL_GUARDED_BY(mu_);
   Metrics& metrics_;
 };
 

@@ -5,8 +5,10 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 
 #include "absl/flags/flag.h"
@@ -19,6 +21,7 @@
 #include "controller/http/http_server.h"
 #include "controller/istio/istio_router.h"
 #include "controller/kube/kube_config.h"
+#include "controller/kube/leader_election.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/rollout_service.h"
@@ -44,6 +47,23 @@ ABSL_FLAG(std::string, grafana_token_file, "",
           "file holding a Grafana service account token");
 ABSL_FLAG(std::string, grafana_dashboard_uid, "",
           "annotate this dashboard only; empty: all");
+ABSL_FLAG(bool, leader_elect, false,
+          "run as one of several replicas: only the holder of a "
+          "coordination.k8s.io Lease reconciles and writes");
+ABSL_FLAG(std::string, leader_election_namespace, "",
+          "namespace of the Lease; empty: the pod's own namespace, else the "
+          "kubeconfig's default");
+ABSL_FLAG(std::string, leader_election_id, "canaryd-leader",
+          "name of the Lease");
+ABSL_FLAG(absl::Duration, lease_duration, absl::Seconds(15),
+          "a standby takes over a lease not renewed for this long");
+ABSL_FLAG(absl::Duration, renew_deadline, absl::Seconds(10),
+          "the leader stops writing if it could not renew for this long");
+ABSL_FLAG(absl::Duration, retry_period, absl::Seconds(2),
+          "how often candidates try to acquire or renew");
+ABSL_FLAG(int, workers, 8,
+          "rollouts reconciled at once (one rollout never by two workers); "
+          "analysis never occupies a worker");
 
 namespace {
 
@@ -69,6 +89,14 @@ absl::StatusOr<smartcanary::kube::KubeConfig> LoadConfig() {
   return smartcanary::kube::LoadInClusterConfig();
 }
 
+std::string LeaseNamespace(const smartcanary::kube::KubeConfig& config) {
+  std::string ns = absl::GetFlag(FLAGS_leader_election_namespace);
+  if (!ns.empty()) return ns;
+  std::ifstream in("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+  if (in >> ns && !ns.empty()) return ns;
+  return config.default_namespace;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,7 +112,46 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string watch_namespace = absl::GetFlag(FLAGS_namespace);
-  smartcanary::kube::KubeClient client(*config);
+  // With a lease, a request must end before the lease can pass to another
+  // replica: the fence stops new writes at the renew deadline, the timeout
+  // bounds the ones already sent.
+  absl::Duration request_timeout = absl::Seconds(30);
+  if (absl::GetFlag(FLAGS_leader_elect)) {
+    request_timeout =
+        std::min(request_timeout, absl::GetFlag(FLAGS_lease_duration) -
+                                      absl::GetFlag(FLAGS_renew_deadline));
+  }
+  smartcanary::kube::KubeClient client(*config, request_timeout);
+  std::unique_ptr<smartcanary::kube::LeaderElector> elector;
+  std::atomic<bool> lost_lease{false};
+  if (absl::GetFlag(FLAGS_leader_elect)) {
+    auto created = smartcanary::kube::LeaderElector::Create(
+        *config,
+        {LeaseNamespace(*config),
+         absl::GetFlag(FLAGS_leader_election_id),
+         smartcanary::kube::DefaultLeaderIdentity(),
+         {absl::GetFlag(FLAGS_lease_duration),
+          absl::GetFlag(FLAGS_renew_deadline),
+          absl::GetFlag(FLAGS_retry_period)}},
+        {.on_started_leading = [] { spdlog::info("leading: reconciling"); },
+         // Writes are already fenced; exit so a fresh process stands by.
+         .on_stopped_leading =
+             [&lost_lease] {
+               lost_lease = true;
+               g_stop = true;
+             },
+         .on_new_leader =
+             [](const std::string& leader) {
+               spdlog::info("leader is now {}",
+                            leader.empty() ? "(none)" : leader);
+             }});
+    if (!created.ok()) {
+      spdlog::error("leader election: {}", created.status().ToString());
+      return 2;
+    }
+    elector = std::move(*created);
+  }
+  auto may_write = [&elector] { return !elector || elector->IsLeader(); };
   smartcanary::Metrics metrics;
   smartcanary::GrpcAnalyzer analyzer(absl::GetFlag(FLAGS_analyzer));
   std::unique_ptr<smartcanary::grafana::Annotator> annotator;
@@ -96,20 +163,37 @@ int main(int argc, char** argv) {
             absl::GetFlag(FLAGS_grafana_dashboard_uid)},
         metrics);
   }
+  // Measurements arrive on gRPC's threads and wake their rollout through
+  // the controller's queue, which exists only once the controller does.
+  std::atomic<smartcanary::Controller*> wake_target{nullptr};
   smartcanary::Reconciler reconciler(
       client, {[&client](const smartcanary::CanaryRollout& r) {
                  return std::make_unique<smartcanary::istio::IstioRouter>(
                      client, r.namespace_name, r.spec.traffic_routing);
                },
-               &analyzer, annotator.get(), &metrics});
+               &analyzer, annotator.get(), &metrics,
+               [&wake_target](const std::string& key) {
+                 if (auto* controller = wake_target.load())
+                   controller->Trigger(key);
+               },
+               may_write});
   smartcanary::Controller controller(client, reconciler, watch_namespace,
-                                     metrics);
+                                     metrics, absl::GetFlag(FLAGS_workers));
+  wake_target = &controller;
   smartcanary::RolloutServiceImpl service(
       client, reconciler,
-      [&controller](const std::string& ns, const std::string& name) {
-        controller.Trigger(ns, name);
+      [&controller](const std::string& ns, const std::string& name,
+                    absl::Duration delay) {
+        controller.Trigger(ns, name, delay);
       },
-      watch_namespace.empty() ? config->default_namespace : watch_namespace);
+      watch_namespace.empty() ? config->default_namespace : watch_namespace,
+      [&elector]() -> absl::Status {
+        if (!elector || elector->IsLeader()) return absl::OkStatus();
+        const std::string leader = elector->LeaderIdentity();
+        return absl::UnavailableError(absl::StrCat(
+            "this canaryd is a standby; the leader is ",
+            leader.empty() ? "not elected yet" : leader, "; try again"));
+      });
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -126,7 +210,18 @@ int main(int argc, char** argv) {
   }
 
   smartcanary::http::HttpServer http;
-  http.Handle("/healthz", [] {
+  // Alive: every watch and worker loop has shown life recently.
+  http.Handle("/healthz", [&controller] {
+    if (auto healthy = controller.Healthy(absl::Now()); !healthy.ok()) {
+      return smartcanary::http::Response{503, "text/plain",
+                                         std::string(healthy.message()) + "\n"};
+    }
+    return smartcanary::http::Response{200, "text/plain", "ok\n"};
+  });
+  // Ready: every watch has listed once, so commands see current objects.
+  http.Handle("/readyz", [&controller] {
+    if (!controller.Synced())
+      return smartcanary::http::Response{503, "text/plain", "syncing\n"};
     return smartcanary::http::Response{200, "text/plain", "ok\n"};
   });
   http.Handle("/metrics", [&metrics] {
@@ -139,7 +234,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  controller.Start();
+  if (elector) {
+    elector->Start();
+  } else {
+    controller.Start();
+  }
   spdlog::info("canaryd up: api {} namespace {} grpc :{} http :{}",
                config->server,
                watch_namespace.empty() ? "(all)" : watch_namespace, grpc_port,
@@ -147,12 +246,27 @@ int main(int argc, char** argv) {
 
   std::signal(SIGTERM, [](int) { g_stop = true; });
   std::signal(SIGINT, [](int) { g_stop = true; });
-  while (!g_stop) absl::SleepFor(absl::Milliseconds(200));
+  bool started = !elector;
+  while (!g_stop) {
+    // Reconcile only once leading; a standby serves reads and /readyz.
+    if (!started && elector->IsLeader()) {
+      controller.Start();
+      started = true;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
   spdlog::info("canaryd stopping");
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  reconciler.Shutdown();  // no more wakes into the controller's queue
+  wake_target = nullptr;
   controller.Stop();
+  if (elector) elector->Stop(/*release=*/!lost_lease);
   http.Stop();
   annotator.reset();
   curl_global_cleanup();
+  if (lost_lease) {
+    spdlog::error("lost the lease; exiting so a fresh process stands by");
+    return 1;
+  }
   return 0;
 }

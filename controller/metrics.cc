@@ -17,6 +17,8 @@ constexpr Help kHelp[] = {
      "Reconcile passes that failed (retried)."},
     {"canaryd_patch_errors_total", "counter",
      "Traffic routing writes that failed."},
+    {"canaryd_drift_corrections_total", "counter",
+     "Weights someone else changed, put back to the rollout's plan."},
     {"canaryd_measurements_total", "counter",
      "Analysis measurements taken, by phase."},
     {"canaryd_annotations_total", "counter", "Grafana annotations posted."},

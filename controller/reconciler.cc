@@ -1,9 +1,11 @@
 #include "controller/reconciler.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "controller/kube/resources.h"
-#include "controller/state_machine.h"
+#include "controller/rollout_finalizer.h"
 #include "google/protobuf/util/time_util.h"
 #include "spdlog/spdlog.h"
 
@@ -15,9 +17,36 @@ using nlohmann::json;
 
 // More decisions than a rollout has steps and measurements means a bug.
 constexpr int kDecisionsPerPass = 1000;
+// A reconcile waiting for measurements looks again after this even if no
+// callback wakes it (the analyzer call's own deadline is shorter).
+const absl::Duration kMeasurementRecheck =
+    kMaxMeasurementTime + absl::Seconds(15);
 
-absl::Status ApplyTraffic(TrafficRouter& router, const RolloutSpec& spec,
-                          const Decision& decision) {
+constexpr int kCommandConflictRetries = 5;
+
+// Traffic first, confirmed by reading it back: an abort's reply and status
+// never claim stable 100 before the VirtualService shows it.
+absl::Status ReturnTrafficToStable(TrafficRouter& router) {
+  if (auto zero = router.SetCanaryWeight(0); !zero.ok()) return zero.status();
+  auto weight = router.GetCanaryWeight();
+  if (!weight.ok()) return weight.status();
+  if (*weight != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("the VirtualService still shows canary weight ", *weight));
+  }
+  return absl::OkStatus();
+}
+
+std::string KeyOf(const std::string& ns, const std::string& name) {
+  return absl::StrCat(ns, "/", name);
+}
+
+// Applies a decision's traffic; returns whether the weights had drifted from
+// what the status already said (someone else changed them).
+absl::StatusOr<bool> ApplyTraffic(TrafficRouter& router,
+                                  const RolloutSpec& spec,
+                                  const RolloutStatus& before,
+                                  const Decision& decision) {
   if (decision.select_canary_labels) {
     // A new rollout: check every object before the first write, so that a
     // misconfigured rollout patches nothing.
@@ -28,12 +57,14 @@ absl::Status ApplyTraffic(TrafficRouter& router, const RolloutSpec& spec,
     if (auto status = router.PromoteStable(spec.canary_labels); !status.ok())
       return status;
   }
-  if (auto status = router.SetCanaryWeight(decision.canary_weight);
-      !status.ok())
-    return status;
-  if (decision.select_canary_labels)
-    return router.SelectCanary(spec.canary_labels);
-  return absl::OkStatus();
+  auto changed = router.SetCanaryWeight(decision.canary_weight);
+  if (!changed.ok()) return changed.status();
+  if (decision.select_canary_labels) {
+    if (auto status = router.SelectCanary(spec.canary_labels); !status.ok())
+      return status;
+  }
+  return *changed && !decision.select_canary_labels &&
+         decision.canary_weight == before.canary_weight;
 }
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
@@ -63,6 +94,31 @@ v1::RolloutContext ContextOf(const CanaryRollout& rollout,
   return context;
 }
 
+BatchId BatchIdOf(const CanaryRollout& rollout, const Decision& decision) {
+  const RolloutStatus& next = decision.next;
+  BatchId id;
+  id.generation = rollout.generation;
+  id.step_index = next.current_step_index;
+  if (next.step_run) id.step_run_started = next.step_run->started_at;
+  if (next.background_run)
+    id.background_run_started = next.background_run->started_at;
+  id.step_metrics = decision.measure_step;
+  id.background_metrics = decision.measure_background;
+  return id;
+}
+
+std::vector<std::string> MeshObjectsOf(const CanaryRollout& rollout) {
+  const TrafficRouting& routing = rollout.spec.traffic_routing;
+  const std::string& ns = rollout.namespace_name;
+  std::vector<std::string> out = {absl::StrCat(
+      kube::kVirtualServices.plural, "/", ns, "/", routing.virtual_service)};
+  if (routing.subset_level()) {
+    out.push_back(absl::StrCat(kube::kDestinationRules.plural, "/", ns, "/",
+                               routing.destination_rule));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool IsConfigError(const absl::Status& status) {
@@ -71,11 +127,54 @@ bool IsConfigError(const absl::Status& status) {
 }
 
 Reconciler::Reconciler(const kube::KubeClient& client, ReconcilerDeps deps)
-    : client_(client), deps_(std::move(deps)), templates_(client) {}
+    : client_(client),
+      deps_(std::move(deps)),
+      templates_(client),
+      inbox_(std::make_shared<MeasurementInbox>(
+          [wake = deps_.wake](const std::string& key) {
+            if (wake) wake(key);
+          })) {}
+
+Reconciler::~Reconciler() { Shutdown(); }
+
+absl::Status Reconciler::Fence() const {
+  if (deps_.may_write && !deps_.may_write()) {
+    return absl::UnavailableError(
+        "not the leader: this canaryd may not write (its lease is not held)");
+  }
+  return absl::OkStatus();
+}
+
+void Reconciler::Shutdown() { inbox_->Close(); }
+
+std::vector<std::string> Reconciler::RolloutsUsing(
+    const std::string& object_key) const {
+  absl::MutexLock lock(&index_mu_);
+  auto it = rollouts_by_object_.find(object_key);
+  if (it == rollouts_by_object_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+void Reconciler::IndexRouting(const std::string& key,
+                              const CanaryRollout* rollout) {
+  absl::MutexLock lock(&index_mu_);
+  for (const std::string& object : objects_by_rollout_[key]) {
+    auto it = rollouts_by_object_.find(object);
+    if (it == rollouts_by_object_.end()) continue;
+    it->second.erase(key);
+    if (it->second.empty()) rollouts_by_object_.erase(it);
+  }
+  objects_by_rollout_.erase(key);
+  if (rollout == nullptr) return;
+  objects_by_rollout_[key] = MeshObjectsOf(*rollout);
+  for (const std::string& object : objects_by_rollout_[key])
+    rollouts_by_object_[object].insert(key);
+}
 
 absl::StatusOr<CanaryRollout> Reconciler::WriteStatus(
     const CanaryRollout& rollout, const RolloutStatus& status,
     std::optional<Command> command) {
+  if (auto fenced = Fence(); !fenced.ok()) return fenced;
   json ops = json::array({{{"op", "replace"},
                            {"path", "/metadata/resourceVersion"},
                            {"value", rollout.resource_version}},
@@ -141,48 +240,116 @@ absl::StatusOr<ActiveAnalysis> Reconciler::ActiveAnalysesFor(
   return active;
 }
 
-RolloutStatus Reconciler::TakeMeasurements(
+std::optional<RolloutStatus> Reconciler::TakeMeasurements(
     const CanaryRollout& rollout, const Decision& decision,
     const ActiveAnalysis& analysis,
     const std::map<std::string, std::string>& step_args,
     const std::map<std::string, std::string>& background_args, absl::Time now) {
+  const std::string key = KeyOf(rollout.namespace_name, rollout.name);
+  const BatchId id = BatchIdOf(rollout, decision);
   RolloutStatus next = decision.next;
-  auto measure = [&](const std::vector<std::string>& due,
-                     const std::vector<MetricSpec>& specs,
-                     const std::map<std::string, std::string>& args,
-                     std::optional<AnalysisRun>& run) {
-    if (due.empty() || !run) return;
-    std::vector<const MetricSpec*> metrics;
+  auto metrics_named = [](const std::vector<std::string>& names,
+                          const std::vector<MetricSpec>& specs) {
+    std::vector<const MetricSpec*> out;
     for (const MetricSpec& spec : specs) {
-      if (std::find(due.begin(), due.end(), spec.name) != due.end())
-        metrics.push_back(&spec);
+      if (std::find(names.begin(), names.end(), spec.name) != names.end())
+        out.push_back(&spec);
     }
-    for (const auto& [metric, record] : deps_.analyzer->Measure(
-             metrics, args, ContextOf(rollout, next, *run), now)) {
-      *run = Record(specs, *run, metric, record);
-      if (deps_.metrics != nullptr) {
-        deps_.metrics->Count(
-            "canaryd_measurements_total",
-            absl::StrCat("phase=\"",
-                         analysis::MeasurementPhaseName(record.phase), "\""));
-      }
-    }
+    return out;
   };
-  measure(decision.measure_step, analysis.step, step_args, next.step_run);
-  measure(decision.measure_background, analysis.background, background_args,
-          next.background_run);
-  return next;
+  if (auto batch = inbox_->Take(key, id)) {
+    auto record = [&](const std::vector<NamedMeasurement>& measured,
+                      const std::vector<MetricSpec>& specs,
+                      std::optional<AnalysisRun>& run) {
+      if (!run) return;
+      for (const auto& [metric, measurement] : measured) {
+        *run = Record(specs, *run, metric, measurement);
+        if (deps_.metrics != nullptr) {
+          deps_.metrics->Count(
+              "canaryd_measurements_total",
+              absl::StrCat("phase=\"",
+                           analysis::MeasurementPhaseName(measurement.phase),
+                           "\""));
+        }
+      }
+    };
+    record(batch->step, analysis.step, next.step_run);
+    record(batch->background, analysis.background, next.background_run);
+    return next;
+  }
+  struct Call {
+    bool background;
+    std::vector<const MetricSpec*> metrics;
+    const std::map<std::string, std::string>* args;
+    const std::optional<AnalysisRun>* run;
+  };
+  std::vector<Call> calls;
+  if (!decision.measure_step.empty() && next.step_run) {
+    calls.push_back({false, metrics_named(decision.measure_step, analysis.step),
+                     &step_args, &next.step_run});
+  }
+  if (!decision.measure_background.empty() && next.background_run) {
+    calls.push_back(
+        {true, metrics_named(decision.measure_background, analysis.background),
+         &background_args, &next.background_run});
+  }
+  if (calls.empty() ||
+      !inbox_->Begin(key, id, static_cast<int>(calls.size()))) {
+    return std::nullopt;
+  }
+  for (const Call& call : calls) {
+    deps_.analyzer->MeasureAsync(
+        call.metrics, *call.args, ContextOf(rollout, next, **call.run), now,
+        [inbox = inbox_, key,
+         background = call.background](std::vector<NamedMeasurement> results) {
+          inbox->Deliver(key, background, std::move(results));
+        });
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<absl::Duration> Reconciler::Finalize(const json& object,
+                                                    const std::string& ns,
+                                                    const std::string& name) {
+  const std::string key = KeyOf(ns, name);
+  if (auto fenced = Fence(); !fenced.ok()) return fenced;
+  if (HasTrafficFinalizer(object)) {
+    if (auto parsed = CanaryRolloutFromJson(object); parsed.ok()) {
+      auto zero = deps_.routers(*parsed)->SetCanaryWeight(0);
+      // Gone or unfit mesh objects carry no traffic to return.
+      if (!zero.ok() && !IsConfigError(zero.status())) return zero.status();
+      spdlog::info("{}: deleted; traffic returned to stable", key);
+    }
+    auto removed = client_.JsonPatch(kube::kCanaryRollouts.Item(ns, name),
+                                     RemoveTrafficFinalizerPatch(object));
+    if (!removed.ok() && !absl::IsNotFound(removed.status()))
+      return removed.status();
+  }
+  IndexRouting(key, nullptr);
+  inbox_->Forget(key);
+  if (deps_.metrics != nullptr) deps_.metrics->ForgetRollout(ns, name);
+  return absl::InfiniteDuration();
 }
 
 absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
                                                      const std::string& name,
                                                      absl::Time now) {
+  KeyedMutex::Lock lock(locks_, KeyOf(ns, name));
+  return ReconcileLocked(ns, name, now);
+}
+
+absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
+    const std::string& ns, const std::string& name, absl::Time now) {
+  const std::string key = KeyOf(ns, name);
   auto object = client_.Get(kube::kCanaryRollouts.Item(ns, name));
   if (absl::IsNotFound(object.status())) {
+    IndexRouting(key, nullptr);
+    inbox_->Forget(key);
     if (deps_.metrics != nullptr) deps_.metrics->ForgetRollout(ns, name);
     return absl::InfiniteDuration();
   }
   if (!object.ok()) return object.status();
+  if (BeingDeleted(*object)) return Finalize(*object, ns, name);
   auto parsed = CanaryRolloutFromJson(*object);
   if (!parsed.ok()) {
     // Stored by kubectl past what the schema checks: say so in the status and
@@ -204,17 +371,37 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
     return absl::InfiniteDuration();
   }
   CanaryRollout rollout = *parsed;
+  // Every write below (finalizer, traffic, status) happens only while this
+  // process holds the lease; WriteStatus asks again.
+  if (auto fenced = Fence(); !fenced.ok()) return fenced;
+  if (!HasTrafficFinalizer(*object)) {
+    // Before the first weight moves, so that deleting the rollout can
+    // always return its traffic.
+    auto added = client_.JsonPatch(kube::kCanaryRollouts.Item(ns, name),
+                                   AddTrafficFinalizerPatch(*object));
+    if (!added.ok()) return added.status();
+    rollout.resource_version =
+        (*added)["metadata"].value("resourceVersion", "");
+  }
+  IndexRouting(key, &rollout);
   std::unique_ptr<TrafficRouter> router = deps_.routers(rollout);
   // Mesh objects or templates that do not fit: traffic back on stable first
-  // (best effort: the routing itself may be what does not fit), then say why.
+  // (best effort: the routing itself may be what does not fit), then say why
+  // and what the weights are.
   auto degrade = [&](const RolloutStatus& from,
                      const std::string& why) -> absl::StatusOr<absl::Duration> {
-    if (auto zero = router->SetCanaryWeight(0);
-        !zero.ok() && !IsConfigError(zero))
-      return zero;
+    auto zero = router->SetCanaryWeight(0);
+    if (!zero.ok() && !IsConfigError(zero.status())) return zero.status();
     RolloutStatus next = Degrade(from, why);
+    if (!zero.ok()) {
+      next.canary_weight = rollout.status.canary_weight;
+      next.message = absl::StrCat(why,
+                                  "; traffic could not be returned to "
+                                  "stable (canary weight left as it was): ",
+                                  zero.status().message());
+    }
     if (next == rollout.status) return absl::InfiniteDuration();
-    spdlog::warn("{}/{}: degraded: {}", ns, name, next.message);
+    spdlog::warn("{}: degraded: {}", key, next.message);
     auto written = WriteStatus(rollout, next);
     if (!written.ok()) return written.status();
     return absl::InfiniteDuration();
@@ -231,6 +418,7 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
     }
     const Decision decision = Decide(rollout.spec, rollout.generation,
                                      rollout.status, now, *analysis);
+    if (auto fenced = Fence(); !fenced.ok()) return fenced;
     RolloutStatus next = decision.next;
     if (decision.select_canary_labels) {
       if (auto valid = templates_.ValidateSpec(ns, rollout.spec); !valid.ok()) {
@@ -239,15 +427,23 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
       }
     }
     if (decision.wants_measurements()) {
-      next = TakeMeasurements(rollout, decision, *analysis, step_args,
-                              background_args, now);
-    } else if (auto applied = ApplyTraffic(*router, rollout.spec, decision);
-               !applied.ok()) {
+      auto measured = TakeMeasurements(rollout, decision, *analysis, step_args,
+                                       background_args, now);
+      if (!measured) return kMeasurementRecheck;  // woken when they arrive
+      next = *measured;
+    } else if (auto drifted = ApplyTraffic(*router, rollout.spec,
+                                           rollout.status, decision);
+               !drifted.ok()) {
       if (deps_.metrics != nullptr)
         deps_.metrics->Count("canaryd_patch_errors_total");
-      if (!IsConfigError(applied)) return applied;
-      return degrade(next,
-                     absl::StrCat("traffic routing: ", applied.message()));
+      if (!IsConfigError(drifted.status())) return drifted.status();
+      return degrade(
+          next, absl::StrCat("traffic routing: ", drifted.status().message()));
+    } else if (*drifted) {
+      spdlog::warn("{}: weights had drifted; put back to canary {}", key,
+                   decision.canary_weight);
+      if (deps_.metrics != nullptr)
+        deps_.metrics->Count("canaryd_drift_corrections_total");
     }
     if (next != rollout.status) {
       auto written = WriteStatus(rollout, next);
@@ -255,9 +451,8 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
       if (next.phase != rollout.status.phase ||
           next.current_step_index != rollout.status.current_step_index ||
           next.canary_weight != rollout.status.canary_weight) {
-        spdlog::info("{}/{}: {} step {} weight {}: {}", ns, name,
-                     PhaseName(next.phase), next.current_step_index,
-                     next.canary_weight, next.message);
+        spdlog::info("{}: {} step {} weight {}: {}", key, PhaseName(next.phase),
+                     next.current_step_index, next.canary_weight, next.message);
       }
       rollout = *written;
     }
@@ -266,9 +461,66 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
     if (decision.requeue_after != absl::ZeroDuration())
       return decision.requeue_after;
   }
-  return absl::InternalError(absl::StrCat(ns, "/", name,
-                                          ": no stable state after ",
+  return absl::InternalError(absl::StrCat(key, ": no stable state after ",
                                           kDecisionsPerPass, " decisions"));
+}
+
+absl::StatusOr<Reconciler::CommandResult> Reconciler::RunCommand(
+    const std::string& ns, const std::string& name, Command command,
+    absl::Time now) {
+  const std::string key = KeyOf(ns, name);
+  KeyedMutex::Lock lock(locks_, key);
+  absl::StatusOr<CanaryRollout> written;
+  std::string message;
+  // Only a concurrent edit of the object (kubectl) makes the status write
+  // conflict; read again and redo.
+  for (int attempt = 0; attempt < kCommandConflictRetries; ++attempt) {
+    auto object = client_.Get(kube::kCanaryRollouts.Item(ns, name));
+    if (absl::IsNotFound(object.status())) {
+      return absl::NotFoundError(
+          absl::StrCat("CanaryRollout ", key, " not found"));
+    }
+    if (!object.ok()) return object.status();
+    auto rollout = CanaryRolloutFromJson(*object);
+    if (!rollout.ok()) return rollout.status();
+    if (rollout->status.observed_generation != rollout->generation) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot ", CommandName(command), ": generation ", rollout->generation,
+          " has not been started by canaryd yet; try again"));
+    }
+    auto next = ApplyCommand(rollout->spec, rollout->status, command);
+    if (!next.ok()) return next.status();
+    if (auto fenced = Fence(); !fenced.ok()) return fenced;
+    if (command == Command::kAbort) {
+      if (auto zero = ReturnTrafficToStable(*deps_.routers(*rollout));
+          !zero.ok()) {
+        return absl::Status(
+            zero.code(),
+            absl::StrCat("abort: traffic could not be returned to stable, so "
+                         "nothing was changed: ",
+                         zero.message()));
+      }
+    }
+    written = WriteStatus(*rollout, *next, command);
+    message = next->message;
+    if (!absl::IsAborted(written.status())) break;
+  }
+  if (!written.ok()) return written.status();
+  spdlog::info("{}: {}: {}", key, CommandName(command), message);
+  CommandResult result{*written, absl::ZeroDuration()};
+  auto requeue = ReconcileLocked(ns, name, now);
+  if (requeue.ok()) {
+    result.requeue_after = *requeue;
+  } else {
+    spdlog::warn("{}: after {}: {}", key, CommandName(command),
+                 requeue.status().ToString());
+  }
+  if (auto latest = client_.Get(kube::kCanaryRollouts.Item(ns, name));
+      latest.ok()) {
+    if (auto parsed = CanaryRolloutFromJson(*latest); parsed.ok())
+      result.rollout = *parsed;
+  }
+  return result;
 }
 
 }  // namespace smartcanary

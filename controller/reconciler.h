@@ -2,17 +2,24 @@
 #define SMARTCANARY_CONTROLLER_RECONCILER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "controller/analysis/analyzer_client.h"
+#include "controller/analysis/measurement_inbox.h"
 #include "controller/analysis/template_store.h"
 #include "controller/canary_rollout.h"
+#include "controller/keyed_mutex.h"
 #include "controller/kube/kube_client.h"
 #include "controller/metrics.h"
 #include "controller/rollout_events.h"
+#include "controller/state_machine.h"
 #include "controller/traffic_router.h"
 
 namespace smartcanary {
@@ -26,16 +33,23 @@ struct ReconcilerDeps {
   Analyzer* analyzer = nullptr;
   EventSink* events = nullptr;  // may be null
   Metrics* metrics = nullptr;   // may be null
+  // Reconcile this rollout ("namespace/name") soon: its measurements are in.
+  std::function<void(const std::string& key)> wake;
+  // The leader-election fence, asked right before every write; unset: always.
+  std::function<bool()> may_write;
 };
 
 // Brings one CanaryRollout's traffic and status to what the state machine
 // decides. Each decision's traffic change is applied before its status is
 // written, so a crash in between repeats the (idempotent) traffic change and
-// never skips a step. Measurements are recorded in the status as soon as
-// they are taken.
+// never skips a step. Measurements are taken asynchronously: a reconcile
+// that needs them starts them and returns; their arrival wakes the rollout,
+// and the next reconcile records them. A rollout's reconciles and commands
+// hold its lock, so they never interleave; nothing here waits on analysis.
 class Reconciler {
  public:
   Reconciler(const kube::KubeClient& client, ReconcilerDeps deps);
+  ~Reconciler();
 
   // Returns how long until this rollout needs another look (InfiniteDuration:
   // only on a change). Errors are transient; the caller retries with backoff.
@@ -43,15 +57,37 @@ class Reconciler {
                                            const std::string& name,
                                            absl::Time now);
 
+  struct CommandResult {
+    CanaryRollout rollout;
+    absl::Duration requeue_after = absl::InfiniteDuration();
+  };
+  // A person's or CD system's command, in effect on traffic before this
+  // returns: an abort moves the weights to stable 100 and reads them back
+  // before its status is written; other commands write their status and
+  // then run one reconcile pass (a promote's next weight is applied).
+  // A refused command writes nothing.
+  absl::StatusOr<CommandResult> RunCommand(const std::string& ns,
+                                           const std::string& name,
+                                           Command command, absl::Time now);
+
+  // Rollout keys ("namespace/name") whose traffic goes through this mesh
+  // object (e.g. "virtualservices/ns/name"), as of their last reconcile.
+  std::vector<std::string> RolloutsUsing(const std::string& object_key) const;
+
+  // No more wakes from measurements still in flight (canaryd is stopping).
+  void Shutdown();
+
+  const TemplateStore& templates() const { return templates_; }
+
+ private:
+  absl::StatusOr<absl::Duration> ReconcileLocked(const std::string& ns,
+                                                 const std::string& name,
+                                                 absl::Time now);
   // Writes `status` guarded by the object's resourceVersion (ABORTED on a
   // concurrent write) and publishes the events the change means.
   absl::StatusOr<CanaryRollout> WriteStatus(
       const CanaryRollout& rollout, const RolloutStatus& status,
       std::optional<Command> command = std::nullopt);
-
-  const TemplateStore& templates() const { return templates_; }
-
- private:
   // Resolves the analyses that apply at `status`; FAILED_PRECONDITION or
   // INVALID_ARGUMENT when a template is missing or wrong. Templates are read
   // once per reconcile pass (`resolved_this_pass`, keyed by the reference's
@@ -61,16 +97,34 @@ class Reconciler {
       std::map<std::string, std::string>& step_args,
       std::map<std::string, std::string>& background_args,
       std::map<std::string, ResolvedAnalysis>& resolved_this_pass);
-  RolloutStatus TakeMeasurements(
+  // The measurements `decision` asks for, if they have arrived, recorded
+  // into its next status; nullopt when they are still being taken (started
+  // now if they were not yet).
+  std::optional<RolloutStatus> TakeMeasurements(
       const CanaryRollout& rollout, const Decision& decision,
       const ActiveAnalysis& analysis,
       const std::map<std::string, std::string>& step_args,
       const std::map<std::string, std::string>& background_args,
       absl::Time now);
+  // Deletion: traffic to stable, then the finalizer goes.
+  absl::StatusOr<absl::Duration> Finalize(const nlohmann::json& object,
+                                          const std::string& ns,
+                                          const std::string& name);
+  void IndexRouting(const std::string& key, const CanaryRollout* rollout);
+  // UNAVAILABLE once this process may no longer write (it lost its lease).
+  absl::Status Fence() const;
 
   const kube::KubeClient& client_;
   ReconcilerDeps deps_;
   TemplateStore templates_;
+  KeyedMutex locks_;
+  // Shared with in-flight analyzer callbacks, which may outlive a reconcile.
+  std::shared_ptr<MeasurementInbox> inbox_;
+  mutable absl::Mutex index_mu_;
+  std::map<std::string, std::set<std::string>> rollouts_by_object_
+      ABSL_GUARDED_BY(index_mu_);
+  std::map<std::string, std::vector<std::string>> objects_by_rollout_
+      ABSL_GUARDED_BY(index_mu_);
 };
 
 // FAILED_PRECONDITION / NOT_FOUND / INVALID_ARGUMENT from a router or a

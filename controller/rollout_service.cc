@@ -30,11 +30,13 @@ absl::Status CheckName(const std::string& name) {
 
 RolloutServiceImpl::RolloutServiceImpl(const kube::KubeClient& client,
                                        Reconciler& reconciler, Trigger trigger,
-                                       std::string default_namespace)
+                                       std::string default_namespace,
+                                       Leader leader)
     : client_(client),
       reconciler_(reconciler),
       trigger_(std::move(trigger)),
-      default_namespace_(std::move(default_namespace)) {}
+      default_namespace_(std::move(default_namespace)),
+      leader_(std::move(leader)) {}
 
 std::string RolloutServiceImpl::NamespaceOf(
     const std::string& requested) const {
@@ -62,6 +64,9 @@ grpc::Status RolloutServiceImpl::StartRollout(
     v1::Rollout* out) {
   if (auto status = CheckName(request->name()); !status.ok())
     return ToGrpc(status);
+  if (leader_) {
+    if (auto leading = leader_(); !leading.ok()) return ToGrpc(leading);
+  }
   auto spec = SpecFromProto(request->spec());
   if (!spec.ok()) return ToGrpc(spec.status());
   const std::string ns = NamespaceOf(request->namespace_());
@@ -100,7 +105,7 @@ grpc::Status RolloutServiceImpl::StartRollout(
     if (!rollout.ok()) return ToGrpc(rollout.status());
     spdlog::info("{}/{}: spec accepted (generation {})", ns, request->name(),
                  rollout->generation);
-    trigger_(ns, request->name());
+    trigger_(ns, request->name(), absl::ZeroDuration());
     *out = RolloutToProto(*rollout);
     AddSubmitWarnings(ns, *spec, out);
     return grpc::Status::OK;
@@ -164,6 +169,7 @@ grpc::Status RolloutServiceImpl::WatchRollout(
   }
   bool deleted = false;
   while (!context->IsCancelled() && !deleted) {
+    bool expired = false;
     const std::string path = absl::StrCat(
         kube::kCanaryRollouts.Collection(ns),
         "?watch=1&fieldSelector=metadata.name%3D", ref->name(),
@@ -172,7 +178,11 @@ grpc::Status RolloutServiceImpl::WatchRollout(
         path,
         [&](const json& event) {
           const std::string type = event.value("type", "");
-          if (type == "ERROR" || type == "BOOKMARK") return type == "BOOKMARK";
+          if (type == "ERROR") {
+            expired = event["object"].value("code", 0) == 410;
+            return false;
+          }
+          if (type == "BOOKMARK") return true;
           const json& object = event["object"];
           resource_version =
               object["metadata"].value("resourceVersion", resource_version);
@@ -185,6 +195,16 @@ grpc::Status RolloutServiceImpl::WatchRollout(
           return writer->Write(out) && !deleted;
         },
         [context] { return context->IsCancelled(); });
+    if (expired) watched = absl::OutOfRangeError("resourceVersion expired");
+    if (absl::IsOutOfRange(watched) && !context->IsCancelled()) {
+      // The resourceVersion expired (410): start again from the object as
+      // it is now, after a pause so a flapping API server is not hammered.
+      absl::SleepFor(absl::Seconds(1));
+      auto object = client_.Get(kube::kCanaryRollouts.Item(ns, ref->name()));
+      if (!object.ok()) return ToGrpc(object.status());
+      resource_version = (*object)["metadata"].value("resourceVersion", "");
+      continue;
+    }
     if (!watched.ok() && !context->IsCancelled()) {
       return ToGrpc(watched);
     }
@@ -195,37 +215,15 @@ grpc::Status RolloutServiceImpl::WatchRollout(
 grpc::Status RolloutServiceImpl::RunCommand(const v1::RolloutRef& ref,
                                             Command command, v1::Rollout* out) {
   if (auto status = CheckName(ref.name()); !status.ok()) return ToGrpc(status);
-  const std::string ns = NamespaceOf(ref.namespace_());
-  for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
-    auto object = client_.Get(kube::kCanaryRollouts.Item(ns, ref.name()));
-    if (absl::IsNotFound(object.status())) {
-      return grpc::Status(
-          grpc::StatusCode::NOT_FOUND,
-          absl::StrCat("CanaryRollout ", ns, "/", ref.name(), " not found"));
-    }
-    if (!object.ok()) return ToGrpc(object.status());
-    auto rollout = CanaryRolloutFromJson(*object);
-    if (!rollout.ok()) return ToGrpc(rollout.status());
-    if (rollout->status.observed_generation != rollout->generation) {
-      return grpc::Status(
-          grpc::StatusCode::FAILED_PRECONDITION,
-          absl::StrCat("cannot ", CommandName(command), ": generation ",
-                       rollout->generation,
-                       " has not been started by canaryd yet; try again"));
-    }
-    auto next = ApplyCommand(rollout->spec, rollout->status, command);
-    if (!next.ok()) return ToGrpc(next.status());
-    auto written = reconciler_.WriteStatus(*rollout, *next, command);
-    if (absl::IsAborted(written.status())) continue;
-    if (!written.ok()) return ToGrpc(written.status());
-    spdlog::info("{}/{}: {}: {}", ns, ref.name(), CommandName(command),
-                 next->message);
-    trigger_(ns, ref.name());
-    *out = RolloutToProto(*written);
-    return grpc::Status::OK;
+  if (leader_) {
+    if (auto leading = leader_(); !leading.ok()) return ToGrpc(leading);
   }
-  return grpc::Status(grpc::StatusCode::ABORTED,
-                      "too many concurrent writes; try again");
+  const std::string ns = NamespaceOf(ref.namespace_());
+  auto result = reconciler_.RunCommand(ns, ref.name(), command, absl::Now());
+  if (!result.ok()) return ToGrpc(result.status());
+  trigger_(ns, ref.name(), result->requeue_after);
+  *out = RolloutToProto(result->rollout);
+  return grpc::Status::OK;
 }
 
 grpc::Status RolloutServiceImpl::Promote(grpc::ServerContext*,

@@ -11,17 +11,25 @@
 
 namespace smartcanary {
 
-// gRPC RolloutService. Every call reads or writes the CanaryRollout object;
-// commands are applied by the pure state machine and written as the
-// object's status (resourceVersion-guarded), then the controller is poked to
-// move traffic. A refused command writes nothing.
+// gRPC RolloutService. Every call reads or writes the CanaryRollout object.
+// Commands go through the Reconciler under the rollout's lock, so they take
+// effect on traffic before the reply (an abort replies only once the
+// VirtualService shows stable 100), whatever analysis is in flight. A
+// refused command writes nothing.
 class RolloutServiceImpl final : public v1::RolloutService::Service {
  public:
-  using Trigger =
-      std::function<void(const std::string& ns, const std::string& name)>;
+  // Reconcile this rollout again after `delay`.
+  using Trigger = std::function<void(
+      const std::string& ns, const std::string& name, absl::Duration delay)>;
+
+  // `leader`: who may act now; a standby refuses writes with UNAVAILABLE
+  // naming the leader, so clients retry against the Service, whose
+  // readiness selects the leader. Unset: this process always may.
+  using Leader = std::function<absl::Status()>;
 
   RolloutServiceImpl(const kube::KubeClient& client, Reconciler& reconciler,
-                     Trigger trigger, std::string default_namespace);
+                     Trigger trigger, std::string default_namespace,
+                     Leader leader = nullptr);
 
   grpc::Status StartRollout(grpc::ServerContext*,
                             const v1::StartRolloutRequest*,
@@ -56,6 +64,7 @@ class RolloutServiceImpl final : public v1::RolloutService::Service {
   Reconciler& reconciler_;
   Trigger trigger_;
   std::string default_namespace_;
+  Leader leader_;
 };
 
 }  // namespace smartcanary

@@ -24,7 +24,9 @@ class TrafficRouter {
   // Points the canary destination at the version being rolled out.
   virtual absl::Status SelectCanary(
       const std::map<std::string, std::string>& labels) = 0;
-  virtual absl::Status SetCanaryWeight(int canary_weight) = 0;
+  // Returns whether anything had to change: false when the objects already
+  // held these weights (how drift from another writer is told apart).
+  virtual absl::StatusOr<bool> SetCanaryWeight(int canary_weight) = 0;
   virtual absl::StatusOr<int> GetCanaryWeight() = 0;
   // After the last step: the stable destination takes the canary's labels so
   // that weights can return to stable 100 / canary 0.

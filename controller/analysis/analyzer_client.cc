@@ -32,40 +32,31 @@ GrpcAnalyzer::GrpcAnalyzer(const std::string& address) : address_(address) {
       address, grpc::InsecureChannelCredentials(), args));
 }
 
-std::vector<NamedMeasurement> GrpcAnalyzer::Measure(
-    const std::vector<const MetricSpec*>& metrics,
-    const std::map<std::string, std::string>& args,
-    const v1::RolloutContext& context, absl::Time now) {
+namespace {
+
+// What one call needs to outlive MeasureAsync.
+struct PendingCall {
+  grpc::ClientContext context;
   v1::AnalyzeRequest request;
-  int64_t longest_timeout = 30;
-  for (const MetricSpec* metric : metrics) {
-    *request.add_metrics() = metric->query;
-    if (metric->query.prometheus().timeout_seconds() > 0) {
-      longest_timeout = std::max<int64_t>(
-          longest_timeout, metric->query.prometheus().timeout_seconds());
-    }
-  }
-  for (const auto& [name, value] : args) {
-    v1::Arg* arg = request.add_args();
-    arg->set_name(name);
-    arg->set_value(value);
-  }
-  *request.mutable_context() = context;
-  grpc::ClientContext call;
-  call.set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::seconds(longest_timeout + 5));
   v1::AnalyzeResponse response;
-  const grpc::Status status = stub_->Analyze(&call, request, &response);
+  std::vector<std::string> metrics;
+  absl::Time at;
+  MeasuredCallback done;
+};
+
+std::vector<NamedMeasurement> Results(const PendingCall& call,
+                                      const grpc::Status& status,
+                                      const std::string& address) {
   std::vector<NamedMeasurement> out;
-  for (const MetricSpec* metric : metrics) {
+  for (const std::string& metric : call.metrics) {
     MeasurementRecord record;
-    record.at = now;
-    record.message = absl::StrCat("analyzer at ", address_,
+    record.at = call.at;
+    record.message = absl::StrCat("analyzer at ", address,
                                   " unavailable: ", status.error_message());
     if (status.ok()) {
       record.message = "the analyzer returned no measurement for this metric";
-      for (const v1::Measurement& m : response.measurements()) {
-        if (m.metric() != metric->name) continue;
+      for (const v1::Measurement& m : call.response.measurements()) {
+        if (m.metric() != metric) continue;
         record.phase = FromProto(m.phase());
         record.values.assign(m.values().begin(), m.values().end());
         record.message = m.message();
@@ -73,9 +64,41 @@ std::vector<NamedMeasurement> GrpcAnalyzer::Measure(
         record.no_data = m.no_data();
       }
     }
-    out.emplace_back(metric->name, record);
+    out.emplace_back(metric, record);
   }
   return out;
+}
+
+}  // namespace
+
+void GrpcAnalyzer::MeasureAsync(const std::vector<const MetricSpec*>& metrics,
+                                const std::map<std::string, std::string>& args,
+                                const v1::RolloutContext& context,
+                                absl::Time now, MeasuredCallback done) {
+  auto call = std::make_shared<PendingCall>();
+  call->at = now;
+  call->done = std::move(done);
+  absl::Duration longest_timeout = absl::Seconds(30);
+  for (const MetricSpec* metric : metrics) {
+    *call->request.add_metrics() = metric->query;
+    call->metrics.push_back(metric->name);
+    longest_timeout =
+        std::max(longest_timeout,
+                 absl::Seconds(metric->query.prometheus().timeout_seconds()));
+  }
+  for (const auto& [name, value] : args) {
+    v1::Arg* arg = call->request.add_args();
+    arg->set_name(name);
+    arg->set_value(value);
+  }
+  *call->request.mutable_context() = context;
+  const absl::Duration deadline =
+      std::min(longest_timeout + absl::Seconds(5), kMaxMeasurementTime);
+  call->context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  stub_->async()->Analyze(&call->context, &call->request, &call->response,
+                          [call, address = address_](grpc::Status status) {
+                            call->done(Results(*call, status, address));
+                          });
 }
 
 }  // namespace smartcanary

@@ -1,6 +1,7 @@
 #ifndef SMARTCANARY_CONTROLLER_ANALYSIS_ANALYZER_CLIENT_H_
 #define SMARTCANARY_CONTROLLER_ANALYSIS_ANALYZER_CLIENT_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,27 +16,35 @@ namespace smartcanary {
 
 using NamedMeasurement = std::pair<std::string, MeasurementRecord>;
 
-// Takes one measurement of each metric. Never fails as a whole: a metric
-// that cannot be measured (the analyzer down, Prometheus unreachable) comes
-// back as an Error measurement saying why, which counts toward its
-// consecutiveErrorLimit and never passes.
+using MeasuredCallback = std::function<void(std::vector<NamedMeasurement>)>;
+
+// The longest a measurement may take, whatever a template's timeout says:
+// the analyzer call's deadline is the template timeout plus a margin, capped
+// here, so no rollout waits on a silent Prometheus for longer.
+inline constexpr absl::Duration kMaxMeasurementTime = absl::Minutes(5);
+
+// Takes one measurement of each metric, asynchronously: `done` runs exactly
+// once, on another thread, so no reconcile worker waits on Prometheus. Never
+// fails as a whole: a metric that cannot be measured (the analyzer down,
+// Prometheus unreachable or silent) comes back as an Error measurement
+// saying why, which counts toward its consecutiveErrorLimit and never passes.
 class Analyzer {
  public:
   virtual ~Analyzer() = default;
-  virtual std::vector<NamedMeasurement> Measure(
-      const std::vector<const MetricSpec*>& metrics,
-      const std::map<std::string, std::string>& args,
-      const v1::RolloutContext& context, absl::Time now) = 0;
+  virtual void MeasureAsync(const std::vector<const MetricSpec*>& metrics,
+                            const std::map<std::string, std::string>& args,
+                            const v1::RolloutContext& context, absl::Time now,
+                            MeasuredCallback done) = 0;
 };
 
-// The canary-analyzer over gRPC.
+// The canary-analyzer over gRPC (the callback API: no thread per call).
 class GrpcAnalyzer : public Analyzer {
  public:
   explicit GrpcAnalyzer(const std::string& address);
-  std::vector<NamedMeasurement> Measure(
-      const std::vector<const MetricSpec*>& metrics,
-      const std::map<std::string, std::string>& args,
-      const v1::RolloutContext& context, absl::Time now) override;
+  void MeasureAsync(const std::vector<const MetricSpec*>& metrics,
+                    const std::map<std::string, std::string>& args,
+                    const v1::RolloutContext& context, absl::Time now,
+                    MeasuredCallback done) override;
 
  private:
   std::string address_;

@@ -10,6 +10,10 @@ namespace {
 
 constexpr int kConflictRetries = 5;
 
+absl::Status StatusOnly(const absl::StatusOr<bool>& result) {
+  return result.status();
+}
+
 }  // namespace
 
 IstioRouter::IstioRouter(const kube::KubeClient& client, std::string ns,
@@ -18,19 +22,22 @@ IstioRouter::IstioRouter(const kube::KubeClient& client, std::string ns,
       namespace_(std::move(ns)),
       routing_(std::move(routing)) {}
 
-absl::Status IstioRouter::PatchWithRetry(const std::string& path,
-                                         const PatchBuilder& build) {
+absl::StatusOr<bool> IstioRouter::PatchWithRetry(const std::string& path,
+                                                 const PatchBuilder& build) {
   absl::Status last;
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
     auto object = client_.Get(path);
     if (!object.ok()) return object.status();
     auto ops = build(*object);
     if (!ops.ok()) return ops.status();
-    if (ops->empty()) return absl::OkStatus();
+    if (ops->empty()) return false;
     auto patched = client_.JsonPatch(path, *ops);
-    if (patched.ok()) return absl::OkStatus();
+    if (patched.ok()) return true;
     last = patched.status();
-    if (!absl::IsAborted(last)) return last;
+    // 409: the resourceVersion guard; 422: a failed `test` op (the API
+    // server does not tell it apart from other invalid patches, so a patch
+    // that stays invalid ends as UNAVAILABLE below and is retried later).
+    if (!absl::IsAborted(last) && !absl::IsInvalidArgument(last)) return last;
   }
   return absl::UnavailableError(
       absl::StrCat("gave up after ", kConflictRetries,
@@ -43,18 +50,18 @@ absl::Status IstioRouter::SetSelectorLabels(
   if (routing_.subset_level()) {
     const std::string subset =
         canary ? routing_.canary_subset : routing_.stable_subset;
-    return PatchWithRetry(
+    return StatusOnly(PatchWithRetry(
         kube::kDestinationRules.Item(namespace_, routing_.destination_rule),
         [&](const nlohmann::json& dr) {
           return SubsetLabelsPatch(dr, subset, labels);
-        });
+        }));
   }
   const std::string& service =
       canary ? routing_.canary_service : routing_.stable_service;
-  return PatchWithRetry(kube::kServices.Item(namespace_, service),
-                        [&](const nlohmann::json& svc) {
-                          return ServiceSelectorPatch(svc, labels);
-                        });
+  return StatusOnly(PatchWithRetry(kube::kServices.Item(namespace_, service),
+                                   [&](const nlohmann::json& svc) {
+                                     return ServiceSelectorPatch(svc, labels);
+                                   }));
 }
 
 absl::Status IstioRouter::Verify() {
@@ -91,7 +98,7 @@ absl::Status IstioRouter::PromoteStable(
   return SetSelectorLabels(false, labels);
 }
 
-absl::Status IstioRouter::SetCanaryWeight(int canary_weight) {
+absl::StatusOr<bool> IstioRouter::SetCanaryWeight(int canary_weight) {
   return PatchWithRetry(
       kube::kVirtualServices.Item(namespace_, routing_.virtual_service),
       [&](const nlohmann::json& vs) {

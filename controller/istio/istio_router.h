@@ -21,7 +21,7 @@ class IstioRouter : public TrafficRouter {
   absl::Status Verify() override;
   absl::Status SelectCanary(
       const std::map<std::string, std::string>& labels) override;
-  absl::Status SetCanaryWeight(int canary_weight) override;
+  absl::StatusOr<bool> SetCanaryWeight(int canary_weight) override;
   absl::StatusOr<int> GetCanaryWeight() override;
   absl::Status PromoteStable(
       const std::map<std::string, std::string>& labels) override;
@@ -29,10 +29,11 @@ class IstioRouter : public TrafficRouter {
  private:
   using PatchBuilder =
       std::function<absl::StatusOr<nlohmann::json>(const nlohmann::json&)>;
-  // Read, build a resourceVersion-guarded patch, apply; on conflict read the
-  // new version and rebuild only this rollout's change.
-  absl::Status PatchWithRetry(const std::string& path,
-                              const PatchBuilder& build);
+  // Read, build a guarded patch, apply; when the guard fails (someone changed
+  // what this rollout owns) read again and rebuild only this rollout's
+  // change. Returns whether a patch was applied.
+  absl::StatusOr<bool> PatchWithRetry(const std::string& path,
+                                      const PatchBuilder& build);
   absl::Status SetSelectorLabels(
       bool canary, const std::map<std::string, std::string>& labels);
 

@@ -17,13 +17,20 @@ std::string ObjectName(const json& object) {
                       meta.value("namespace", ""), "/", meta.value("name", ""));
 }
 
-// Setting resourceVersion in a patch makes it a precondition: the API server
-// answers 409 Conflict if the object changed since it was read. (A JSON-Patch
-// `test` op fails with an opaque 422 instead.)
+// Setting resourceVersion in a patch makes it a precondition on the whole
+// object: any edit anywhere since it was read gives 409 Conflict. Used only
+// where there is nothing narrower to test (a field that does not exist yet).
 json ResourceVersionGuard(const json& object) {
   return {{"op", "replace"},
           {"path", "/metadata/resourceVersion"},
           {"value", object["metadata"].value("resourceVersion", "")}};
+}
+
+// A JSON-Patch `test`: the patch applies only if `path` still holds `value`.
+// The API server refuses a failed test with 422, which PatchWithRetry treats
+// as a conflict (re-read and rebuild).
+json TestOp(const std::string& path, const json& value) {
+  return {{"op", "test"}, {"path", path}, {"value", value}};
 }
 
 // RFC 6901: '~' and '/' inside a key must be escaped in a patch path.
@@ -129,15 +136,19 @@ absl::StatusOr<json> LabelsPatch(
   json ops = json::array();
   if (!current.is_object()) {
     ops.push_back({{"op", "add"}, {"path", path}, {"value", labels}});
-  } else {
-    for (const auto& [key, value] : labels) {
-      if (current.value(key, "") == value) continue;
-      ops.push_back({{"op", current.contains(key) ? "replace" : "add"},
-                     {"path", absl::StrCat(path, "/", EscapePointer(key))},
-                     {"value", value}});
-    }
+    ops.insert(ops.begin(), ResourceVersionGuard(object));
+    return ops;
   }
-  if (!ops.empty()) ops.insert(ops.begin(), ResourceVersionGuard(object));
+  for (const auto& [key, value] : labels) {
+    if (current.is_object() && current.contains(key) && current[key] == value)
+      continue;
+    ops.push_back({{"op", current.contains(key) ? "replace" : "add"},
+                   {"path", absl::StrCat(path, "/", EscapePointer(key))},
+                   {"value", value}});
+  }
+  // Guard only the labels this patch rewrites: edits elsewhere in the
+  // object never make it fail.
+  if (!ops.empty()) ops.insert(ops.begin(), TestOp(path, current));
   return ops;
 }
 
@@ -152,6 +163,7 @@ absl::StatusOr<json> VirtualServiceWeightPatch(const json& vs,
   const json& http = vs["spec"]["http"];
   for (const OwnedRoute& route : *owned) {
     const json& destinations = http[route.http_index]["route"];
+    const size_t before = ops.size();
     for (auto [index, weight] :
          {std::pair{route.stable_index, 100 - canary_weight},
           std::pair{route.canary_index, canary_weight}}) {
@@ -163,8 +175,14 @@ absl::StatusOr<json> VirtualServiceWeightPatch(const json& vs,
                                            "/route/", index, "/weight")},
                      {"value", weight}});
     }
+    // Guard exactly the destinations this rollout owns: another team's edit
+    // of another route, or of this route's match or retries, never conflicts.
+    if (ops.size() > before) {
+      ops.insert(ops.begin() + static_cast<std::ptrdiff_t>(before),
+                 TestOp(absl::StrCat("/spec/http/", route.http_index, "/route"),
+                        destinations));
+    }
   }
-  if (!ops.empty()) ops.insert(ops.begin(), ResourceVersionGuard(vs));
   return ops;
 }
 

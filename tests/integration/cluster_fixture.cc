@@ -187,6 +187,7 @@ std::unique_ptr<v1::RolloutService::Stub> CanarydProcess::Stub() const {
 }
 
 PrometheusProcess::PrometheusProcess(const std::vector<std::string>& targets,
+                                     const std::string& data_dir,
                                      absl::Duration scrape_interval)
     : port_(FreePort()) {
   const char* tmp = std::getenv("TEST_TMPDIR");
@@ -209,7 +210,8 @@ PrometheusProcess::PrometheusProcess(const std::vector<std::string>& targets,
       absl::StrCat("prometheus-", port_),
       std::vector<std::string>{
           "/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
-          "--storage.tsdb.path=" + dir + "/data",
+          "--storage.tsdb.path=" +
+              (data_dir.empty() ? dir + "/data" : data_dir),
           absl::StrCat("--web.listen-address=127.0.0.1:", port_)});
   EXPECT_TRUE(WaitFor([&] { return !HttpGet(url() + "/-/ready").empty(); }))
       << "Prometheus not ready";

@@ -76,10 +76,12 @@ class CanarydProcess {
 };
 
 // Debian's Prometheus scraping `targets` (host:port) every `scrape_interval`
-// (a second unless a test needs a cluster's slower pace).
+// (a second unless a test needs a cluster's slower pace); on `data_dir` when
+// given (a TSDB, e.g. backfilled by promtool), else a fresh one.
 class PrometheusProcess {
  public:
   explicit PrometheusProcess(const std::vector<std::string>& targets,
+                             const std::string& data_dir = "",
                              absl::Duration scrape_interval = absl::Seconds(1));
   std::string url() const {
     return "http://127.0.0.1:" + std::to_string(port_);

@@ -291,7 +291,7 @@ TEST_F(NeverStrandTest, AndOnAPrometheusScrapingEveryFifteenSeconds) {
   // A cluster's pace: the canary's series take up to two scrapes (30 s) to
   // show in rate() over a minute; the template does not say how often its
   // Prometheus scrapes, so the warm-up is 1m + the 30 s default.
-  PrometheusProcess slow({absl::StrCat("127.0.0.1:", mesh_port_)},
+  PrometheusProcess slow({absl::StrCat("127.0.0.1:", mesh_port_)}, "",
                          absl::Seconds(15));
   ns_.Apply(Template("argo-shaped-1m", "RATE_OK", "1m", kArgoShaped));
   ExpectBadCanaryRolledBack("argo-shaped-1m", slow.url());

@@ -51,14 +51,16 @@ json VirtualService(const std::vector<json>& http) {
 json Apply(const json& doc, const json& ops) { return doc.patch(ops); }
 
 TEST(VirtualServiceWeightPatchTest,
-     SubsetLevelSetsBothWeightsGuardedByResourceVersion) {
+     SubsetLevelSetsBothWeightsGuardedByATestOfTheOwnedDestinations) {
   json vs = VirtualService({Route(
       "primary", {Dest("rpc", "stable", 100), Dest("rpc", "canary", 0)})});
   auto ops = VirtualServiceWeightPatch(vs, SubsetRouting(), 20);
   ASSERT_TRUE(ops.ok()) << ops.status();
-  EXPECT_EQ((*ops)[0], (json{{"op", "replace"},
-                             {"path", "/metadata/resourceVersion"},
-                             {"value", "42"}}));
+  EXPECT_EQ((*ops)[0], (json{{"op", "test"},
+                             {"path", "/spec/http/0/route"},
+                             {"value", vs["spec"]["http"][0]["route"]}}));
+  for (const json& op : *ops)
+    EXPECT_NE(op["path"], "/metadata/resourceVersion");
   json patched = Apply(vs, *ops);
   EXPECT_EQ(patched["spec"]["http"][0]["route"][0]["weight"], 80);
   EXPECT_EQ(patched["spec"]["http"][0]["route"][1]["weight"], 20);
@@ -107,6 +109,24 @@ TEST(VirtualServiceWeightPatchTest,
   json unchanged = patched;
   unchanged["spec"]["http"] = vs["spec"]["http"];
   EXPECT_EQ(unchanged, vs) << "nothing outside the owned weights changes";
+}
+
+TEST(VirtualServiceWeightPatchTest,
+     AnEditOfAnotherRouteKeepsThePatchValidAnEditOfOursFailsIt) {
+  json vs = VirtualService({Route("admin", {Dest("admin", "", 100)}),
+                            Route("primary", {Dest("rpc", "stable", 100),
+                                              Dest("rpc", "canary", 0)})});
+  json ops = *VirtualServiceWeightPatch(vs, SubsetRouting({"primary"}), 20);
+  json edited_elsewhere = vs;
+  edited_elsewhere["spec"]["http"][0]["timeout"] = "5s";
+  edited_elsewhere["spec"]["http"][1]["retries"] = {{"attempts", 3}};
+  edited_elsewhere["metadata"]["resourceVersion"] = "43";
+  json patched = Apply(edited_elsewhere, ops);
+  EXPECT_EQ(patched["spec"]["http"][1]["route"][1]["weight"], 20);
+  EXPECT_EQ(patched["spec"]["http"][0]["timeout"], "5s");
+  json edited_ours = vs;
+  edited_ours["spec"]["http"][1]["route"][1]["weight"] = 50;
+  EXPECT_THROW(Apply(edited_ours, ops), json::other_error);
 }
 
 TEST(VirtualServiceWeightPatchTest, HostLevelMatchesShortAndQualifiedHosts) {
@@ -178,6 +198,7 @@ TEST(SubsetLabelsPatchTest, MergesLabelsIntoOneSubsetOnly) {
   EXPECT_EQ(patched["spec"]["subsets"][1]["labels"],
             (json{{"app", "rpc"}, {"version", "v2"}, {"track", "canary/x"}}));
   EXPECT_EQ(patched["spec"]["subsets"][0], dr["spec"]["subsets"][0]);
+  EXPECT_EQ((*ops)[0]["op"], "test");  // guards only the subset's labels
   EXPECT_TRUE(
       SubsetLabelsPatch(patched, "canary", {{"version", "v2"}})->empty());
 }

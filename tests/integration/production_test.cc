@@ -1,0 +1,340 @@
+// canaryd as a shared cluster service: one rollout's hanging Prometheus
+// holds nobody else, an abort is on the VirtualService before its reply,
+// weights someone else changes are put back, and deleting a rollout
+// mid-way returns its traffic to stable. Real kube-apiserver + etcd, real
+// canaryd and canary-analyzer; the "Prometheus" that never answers is a
+// socket in this test that accepts connections and says nothing.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "controller/kube/resources.h"
+#include "tests/integration/cluster_fixture.h"
+
+namespace smartcanary::testing {
+namespace {
+
+using nlohmann::json;
+
+// A VirtualService and DestinationRule named NAME.
+constexpr char kMesh[] = R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: NAME}
+spec:
+  hosts: [NAME]
+  http:
+  - route:
+    - destination: {host: NAME, subset: stable}
+      weight: 100
+    - destination: {host: NAME, subset: canary}
+      weight: 0
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: NAME}
+spec:
+  host: NAME
+  subsets:
+  - name: stable
+    labels: {version: v1}
+  - name: canary
+    labels: {version: v1}
+)";
+
+// A Prometheus address that accepts connections and never answers.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    listen(fd_, 64);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        const int connection = accept(fd_, nullptr, nullptr);
+        if (connection >= 0) held_.push_back(connection);
+      }
+    });
+  }
+  ~SilentServer() {
+    stop_ = true;
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+    for (int c : held_) close(c);
+  }
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
+
+ private:
+  int fd_;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::vector<int> held_;
+  std::thread thread_;
+};
+
+class ProductionTest : public ::testing::Test {
+ protected:
+  ProductionTest() {
+    for (const char* name : {"alpha", "beta"})
+      ns_.Apply(absl::StrReplaceAll(kMesh, {{"NAME", name}}));
+    ns_.Apply(absl::StrCat(R"(apiVersion: smartcanary.dev/v1alpha1
+kind: CanaryAnalysisTemplate
+metadata: {name: silent-prometheus}
+spec:
+  metrics:
+  - name: success-rate
+    interval: 5s
+    successCondition: result[0] >= 0.99
+    provider:
+      prometheus:
+        address: )",
+                           silent_.url(), R"(
+        timeout: 60
+        query: vector(1)
+)"));
+  }
+
+  v1::StartRolloutRequest Request(const std::string& name,
+                                  std::vector<v1::Step> steps) {
+    v1::StartRolloutRequest request;
+    request.set_namespace_(ns_.name());
+    request.set_name(name);
+    v1::RolloutSpec* spec = request.mutable_spec();
+    spec->mutable_traffic_routing()->set_virtual_service(name);
+    spec->mutable_traffic_routing()->set_destination_rule(name);
+    spec->mutable_traffic_routing()->set_stable_subset("stable");
+    spec->mutable_traffic_routing()->set_canary_subset("canary");
+    (*spec->mutable_canary_labels())["version"] = "v2";
+    for (const v1::Step& step : steps) *spec->add_steps() = step;
+    return request;
+  }
+  static v1::Step SetWeight(int weight) {
+    v1::Step step;
+    step.set_set_weight(weight);
+    return step;
+  }
+  static v1::Step Pause(int seconds = 0) {
+    v1::Step step;
+    step.mutable_pause()->set_duration_seconds(seconds);
+    return step;
+  }
+  static v1::Step SilentAnalysis() {
+    v1::Step step;
+    step.mutable_analysis()->add_templates()->set_template_name(
+        "silent-prometheus");
+    return step;
+  }
+
+  void Start(const v1::StartRolloutRequest& request) {
+    grpc::ClientContext context;
+    v1::Rollout rollout;
+    grpc::Status status = stub_->StartRollout(&context, request, &rollout);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  v1::Rollout Get(const std::string& name) {
+    grpc::ClientContext context;
+    v1::RolloutRef ref;
+    ref.set_namespace_(ns_.name());
+    ref.set_name(name);
+    v1::Rollout rollout;
+    stub_->GetRollout(&context, ref, &rollout);
+    return rollout;
+  }
+  bool WaitForPhase(const std::string& name, v1::Phase phase, int step) {
+    return WaitFor([&] {
+      v1::Rollout r = Get(name);
+      return r.phase() == phase && r.current_step_index() == step &&
+             r.observed_generation() == r.generation();
+    });
+  }
+  std::pair<int, int> Weights(const std::string& name) {
+    json route = (*Kube().Get(kube::kVirtualServices.Item(
+        ns_.name(), name)))["spec"]["http"][0]["route"];
+    return {route[0].value("weight", -1), route[1].value("weight", -1)};
+  }
+
+  SilentServer silent_;
+  TestNamespace ns_;
+  int analyzer_port_ = FreePort();
+  ChildProcess analyzer_{
+      "analyzer-" + ns_.name(),
+      {RunfilePath("analysis/canary-analyzer"),
+       absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port_)}};
+  // One worker: even then a hanging measurement must not hold the others.
+  CanarydProcess canaryd_{
+      ns_.name(),
+      {absl::StrCat("--analyzer=127.0.0.1:", analyzer_port_), "--workers=1"}};
+  std::unique_ptr<v1::RolloutService::Stub> stub_ = canaryd_.Stub();
+};
+
+TEST_F(ProductionTest,
+       AHangingPrometheusHoldsOnlyItsOwnRolloutAndAbortIsAtOnce) {
+  Start(Request("alpha", {SetWeight(20), SilentAnalysis(), SetWeight(100)}));
+  ASSERT_TRUE(WaitFor([&] {
+    v1::Rollout a = Get("alpha");
+    return a.current_step_index() == 1 && a.analysis_runs_size() > 0;
+  })) << Get("alpha").DebugString();
+  ASSERT_EQ(Weights("alpha"), std::make_pair(80, 20));
+
+  // beta walks its whole plan while alpha's measurement is still hanging.
+  Start(Request("beta", {SetWeight(30), Pause(1), SetWeight(60), Pause(1),
+                         SetWeight(100)}));
+  ASSERT_TRUE(WaitForPhase("beta", v1::HEALTHY, 5));
+  EXPECT_EQ(Weights("beta"), std::make_pair(100, 0));
+  v1::Rollout alpha = Get("alpha");
+  EXPECT_EQ(alpha.phase(), v1::PROGRESSING);
+  ASSERT_EQ(alpha.analysis_runs_size(), 1);
+  ASSERT_EQ(alpha.analysis_runs(0).metrics_size(), 1);
+  const v1::MetricStatus& metric = alpha.analysis_runs(0).metrics(0);
+  EXPECT_EQ(metric.successful() + metric.failed() + metric.inconclusive() +
+                metric.error(),
+            0)
+      << "beta finished before alpha's first measurement came back";
+
+  // The abort's reply comes only once the VirtualService shows stable 100.
+  grpc::ClientContext context;
+  v1::RolloutRef ref;
+  ref.set_namespace_(ns_.name());
+  ref.set_name("alpha");
+  v1::Rollout aborted;
+  grpc::Status status = stub_->Abort(&context, ref, &aborted);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Weights("alpha"), std::make_pair(100, 0));
+  EXPECT_EQ(aborted.phase(), v1::DEGRADED);
+  EXPECT_EQ(aborted.canary_weight(), 0);
+}
+
+TEST_F(ProductionTest, WeightsChangedBySomeoneElseArePutBack) {
+  Start(Request("alpha", {SetWeight(20), Pause()}));
+  ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 1));
+  ASSERT_EQ(Weights("alpha"), std::make_pair(80, 20));
+  // A GitOps tool's self-heal writing the weights it has in git.
+  json ops = json::array({{{"op", "replace"},
+                           {"path", "/spec/http/0/route/0/weight"},
+                           {"value", 100}},
+                          {{"op", "replace"},
+                           {"path", "/spec/http/0/route/1/weight"},
+                           {"value", 0}}});
+  ASSERT_TRUE(
+      Kube()
+          .JsonPatch(kube::kVirtualServices.Item(ns_.name(), "alpha"), ops)
+          .ok());
+  EXPECT_TRUE(WaitFor([&] {
+    return Weights("alpha") == std::make_pair(80, 20);
+  })) << "the drift was never corrected";
+  EXPECT_TRUE(WaitFor([&] {
+    return HttpGet(canaryd_.metrics_url())
+               .find("canaryd_drift_corrections_total 1") != std::string::npos;
+  })) << HttpGet(canaryd_.metrics_url());
+  EXPECT_EQ(Get("alpha").phase(), v1::PAUSED);
+}
+
+TEST_F(ProductionTest, DeletingARolloutMidwayReturnsItsTrafficToStable) {
+  Start(Request("alpha", {SetWeight(40), Pause()}));
+  ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 1));
+  ASSERT_EQ(Weights("alpha"), std::make_pair(60, 40));
+  const std::string path = kube::kCanaryRollouts.Item(ns_.name(), "alpha");
+  EXPECT_EQ((*Kube().Get(path))["metadata"]["finalizers"],
+            json::array({"smartcanary.dev/traffic"}));
+  ASSERT_TRUE(Kube().Delete(path).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return absl::IsNotFound(Kube().Get(path).status());
+  })) << "the finalizer was never removed";
+  EXPECT_EQ(Weights("alpha"), std::make_pair(100, 0));
+}
+
+TEST_F(ProductionTest, TwoReplicasOnlyTheLeaderWritesAndTheStandbyTakesOver) {
+  const std::vector<std::string> flags = {
+      "--leader-elect", "--leader-election-namespace=" + ns_.name(),
+      "--lease-duration=3s", "--renew-deadline=2s", "--retry-period=500ms"};
+  canaryd_.Kill9();  // the fixture's own single replica
+  std::vector<std::unique_ptr<CanarydProcess>> replicas;
+  for (int i = 0; i < 2; ++i)
+    replicas.push_back(std::make_unique<CanarydProcess>(ns_.name(), flags));
+  auto promote = [&](const std::string& name, CanarydProcess& via) {
+    grpc::ClientContext context;
+    v1::RolloutRef ref;
+    ref.set_namespace_(ns_.name());
+    ref.set_name(name);
+    v1::PromoteRequest promote;
+    *promote.mutable_rollout() = ref;
+    v1::Rollout out;
+    return via.Stub()->Promote(&context, promote, &out);
+  };
+  // Exactly one replica accepts the rollout; the other says it stands by.
+  int leader = -1;
+  ASSERT_TRUE(WaitFor([&] {
+    for (int i = 0; i < 2; ++i) {
+      grpc::ClientContext context;
+      v1::Rollout out;
+      if (replicas[i]
+              ->Stub()
+              ->StartRollout(&context,
+                             Request("alpha", {SetWeight(20), Pause(),
+                                               SetWeight(60), Pause()}),
+                             &out)
+              .ok()) {
+        leader = i;
+        return true;
+      }
+    }
+    return false;
+  }));
+  const int standby = 1 - leader;
+  stub_ = replicas[leader]->Stub();
+  ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 1));
+  EXPECT_EQ(Weights("alpha"), std::make_pair(80, 20));
+  grpc::Status refused = promote("alpha", *replicas[standby]);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(refused.error_message().find("standby"), std::string::npos)
+      << refused.error_message();
+  EXPECT_NE(HttpGet(replicas[standby]->metrics_url())
+                .find("canaryd_reconciles_total 0"),
+            std::string::npos)
+      << "the standby reconciled";
+
+  replicas[leader]->Kill9();
+  stub_ = replicas[standby]->Stub();
+  // The standby takes over once the lease runs out; then it acts.
+  ASSERT_TRUE(WaitFor([&] {
+    return promote("alpha", *replicas[standby]).ok();
+  })) << promote("alpha", *replicas[standby]).error_message();
+  ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 3));
+  EXPECT_EQ(Weights("alpha"), std::make_pair(40, 60));
+
+  json ops = json::array({{{"op", "replace"},
+                           {"path", "/spec/http/0/route/1/weight"},
+                           {"value", 0}},
+                          {{"op", "replace"},
+                           {"path", "/spec/http/0/route/0/weight"},
+                           {"value", 100}}});
+  ASSERT_TRUE(
+      Kube()
+          .JsonPatch(kube::kVirtualServices.Item(ns_.name(), "alpha"), ops)
+          .ok());
+  EXPECT_TRUE(WaitFor([&] {
+    return Weights("alpha") == std::make_pair(40, 60);
+  })) << "the new leader did not put the drifted weights back";
+
+  const std::string path = kube::kCanaryRollouts.Item(ns_.name(), "alpha");
+  ASSERT_TRUE(Kube().Delete(path).ok());
+  ASSERT_TRUE(
+      WaitFor([&] { return absl::IsNotFound(Kube().Get(path).status()); }));
+  EXPECT_EQ(Weights("alpha"), std::make_pair(100, 0));
+}
+
+}  // namespace
+}  // namespace smartcanary::testing
