@@ -62,6 +62,10 @@ ABSL_FLAG(absl::Duration, renew_deadline, absl::Seconds(10),
           "the leader stops writing if it could not renew for this long");
 ABSL_FLAG(absl::Duration, retry_period, absl::Seconds(2),
           "how often candidates try to acquire or renew");
+ABSL_FLAG(std::string, advertise_address, "",
+          "host:port where the other replicas reach this one's RolloutService "
+          "(standbys forward commands to the leader); empty: $POD_IP, else "
+          "127.0.0.1, with the --grpc-listen port");
 ABSL_FLAG(int, workers, 8,
           "rollouts reconciled at once (one rollout never by two workers); "
           "analysis never occupies a worker");
@@ -98,6 +102,15 @@ std::string LeaseNamespace(const smartcanary::kube::KubeConfig& config) {
   return config.default_namespace;
 }
 
+std::string AdvertiseAddress(int grpc_port) {
+  std::string address = absl::GetFlag(FLAGS_advertise_address);
+  if (!address.empty()) return address;
+  const char* pod_ip = std::getenv("POD_IP");
+  return absl::StrCat(
+      pod_ip != nullptr && *pod_ip != '\0' ? pod_ip : "127.0.0.1", ":",
+      grpc_port);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -123,36 +136,17 @@ int main(int argc, char** argv) {
                                       absl::GetFlag(FLAGS_renew_deadline));
   }
   smartcanary::kube::KubeClient client(*config, request_timeout);
-  std::unique_ptr<smartcanary::kube::LeaderElector> elector;
+  // Set once the gRPC server listens (its address goes into the identity),
+  // read by other threads: until then a replica neither writes nor leads.
+  const bool leader_elect = absl::GetFlag(FLAGS_leader_elect);
+  std::unique_ptr<smartcanary::kube::LeaderElector> elector_owner;
+  std::atomic<smartcanary::kube::LeaderElector*> elector{nullptr};
   std::atomic<bool> lost_lease{false};
-  if (absl::GetFlag(FLAGS_leader_elect)) {
-    auto created = smartcanary::kube::LeaderElector::Create(
-        *config,
-        {LeaseNamespace(*config),
-         absl::GetFlag(FLAGS_leader_election_id),
-         smartcanary::kube::DefaultLeaderIdentity(),
-         {absl::GetFlag(FLAGS_lease_duration),
-          absl::GetFlag(FLAGS_renew_deadline),
-          absl::GetFlag(FLAGS_retry_period)}},
-        {.on_started_leading = [] { spdlog::info("leading: reconciling"); },
-         // Writes are already fenced; exit so a fresh process stands by.
-         .on_stopped_leading =
-             [&lost_lease] {
-               lost_lease = true;
-               g_stop = true;
-             },
-         .on_new_leader =
-             [](const std::string& leader) {
-               spdlog::info("leader is now {}",
-                            leader.empty() ? "(none)" : leader);
-             }});
-    if (!created.ok()) {
-      spdlog::error("leader election: {}", created.status().ToString());
-      return 2;
-    }
-    elector = std::move(*created);
-  }
-  auto may_write = [&elector] { return !elector || elector->IsLeader(); };
+  auto leads = [&] {
+    auto* e = elector.load();
+    return !leader_elect || (e != nullptr && e->IsLeader());
+  };
+  auto may_write = leads;
   smartcanary::Metrics metrics;
   smartcanary::GrpcAnalyzer analyzer(absl::GetFlag(FLAGS_analyzer));
   std::unique_ptr<smartcanary::grafana::Annotator> annotator;
@@ -181,6 +175,20 @@ int main(int argc, char** argv) {
   smartcanary::Controller controller(client, reconciler, watch_namespace,
                                      metrics, absl::GetFlag(FLAGS_workers));
   wake_target = &controller;
+  // A standby passes commands to the leader, whose address is the part of
+  // its Lease identity after '@'.
+  smartcanary::LeaderForwarder forwarder([&]() -> absl::StatusOr<std::string> {
+    if (leads()) return std::string();
+    auto* e = elector.load();
+    const std::string leader = e != nullptr ? e->LeaderIdentity() : "";
+    const size_t at = leader.rfind('@');
+    if (at == std::string::npos) {
+      return absl::UnavailableError(
+          "this canaryd is a standby and no leader is known yet; try "
+          "again");
+    }
+    return leader.substr(at + 1);
+  });
   smartcanary::RolloutServiceImpl service(
       client, reconciler,
       [&controller](const std::string& ns, const std::string& name,
@@ -188,13 +196,7 @@ int main(int argc, char** argv) {
         controller.Trigger(ns, name, delay);
       },
       watch_namespace.empty() ? config->default_namespace : watch_namespace,
-      [&elector]() -> absl::Status {
-        if (!elector || elector->IsLeader()) return absl::OkStatus();
-        const std::string leader = elector->LeaderIdentity();
-        return absl::UnavailableError(absl::StrCat(
-            "this canaryd is a standby; the leader is ",
-            leader.empty() ? "not elected yet" : leader, "; try again"));
-      });
+      leader_elect ? &forwarder : nullptr);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -208,6 +210,36 @@ int main(int argc, char** argv) {
     spdlog::error("--grpc-listen {}: cannot listen",
                   absl::GetFlag(FLAGS_grpc_listen));
     return 2;
+  }
+
+  if (absl::GetFlag(FLAGS_leader_elect)) {
+    auto created = smartcanary::kube::LeaderElector::Create(
+        *config,
+        {LeaseNamespace(*config),
+         absl::GetFlag(FLAGS_leader_election_id),
+         absl::StrCat(smartcanary::kube::DefaultLeaderIdentity(), "@",
+                      AdvertiseAddress(grpc_port)),
+         {absl::GetFlag(FLAGS_lease_duration),
+          absl::GetFlag(FLAGS_renew_deadline),
+          absl::GetFlag(FLAGS_retry_period)}},
+        {.on_started_leading = [] { spdlog::info("leading: reconciling"); },
+         // Writes are already fenced; exit so a fresh process stands by.
+         .on_stopped_leading =
+             [&lost_lease] {
+               lost_lease = true;
+               g_stop = true;
+             },
+         .on_new_leader =
+             [](const std::string& leader) {
+               spdlog::info("leader is now {}",
+                            leader.empty() ? "(none)" : leader);
+             }});
+    if (!created.ok()) {
+      spdlog::error("leader election: {}", created.status().ToString());
+      return 2;
+    }
+    elector_owner = std::move(*created);
+    elector = elector_owner.get();
   }
 
   smartcanary::http::HttpServer http;
@@ -235,8 +267,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (elector) {
-    elector->Start();
+  if (elector_owner) {
+    elector_owner->Start();
   } else {
     controller.Start();
   }
@@ -247,10 +279,10 @@ int main(int argc, char** argv) {
 
   std::signal(SIGTERM, [](int) { g_stop = true; });
   std::signal(SIGINT, [](int) { g_stop = true; });
-  bool started = !elector;
+  bool started = !leader_elect;
   while (!g_stop) {
     // Reconcile only once leading; a standby serves reads and /readyz.
-    if (!started && elector->IsLeader()) {
+    if (!started && leads()) {
       controller.Start();
       started = true;
     }
@@ -261,7 +293,7 @@ int main(int argc, char** argv) {
   reconciler.Shutdown();  // no more wakes into the controller's queue
   wake_target = nullptr;
   controller.Stop();
-  if (elector) elector->Stop(/*release=*/!lost_lease);
+  if (elector_owner) elector_owner->Stop(/*release=*/!lost_lease);
   http.Stop();
   annotator.reset();
   curl_global_cleanup();

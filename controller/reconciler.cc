@@ -384,6 +384,12 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
         (*added)["metadata"].value("resourceVersion", "");
   }
   IndexRouting(key, &rollout);
+  // From the status as read, so a restarted or new leader shows every
+  // rollout, not only those it has written since.
+  if (deps_.metrics != nullptr) {
+    deps_.metrics->SetRollout(ns, name, PhaseName(rollout.status.phase),
+                              rollout.status.canary_weight);
+  }
   std::unique_ptr<TrafficRouter> router = deps_.routers(rollout);
   // Mesh objects or templates that do not fit: traffic back on stable first
   // (best effort: the routing itself may be what does not fit), then say why

@@ -31,12 +31,12 @@ absl::Status CheckName(const std::string& name) {
 RolloutServiceImpl::RolloutServiceImpl(const kube::KubeApi& client,
                                        Reconciler& reconciler, Trigger trigger,
                                        std::string default_namespace,
-                                       Leader leader)
+                                       LeaderForwarder* forwarder)
     : client_(client),
       reconciler_(reconciler),
       trigger_(std::move(trigger)),
       default_namespace_(std::move(default_namespace)),
-      leader_(std::move(leader)) {}
+      forwarder_(forwarder) {}
 
 std::string RolloutServiceImpl::NamespaceOf(
     const std::string& requested) const {
@@ -60,13 +60,15 @@ void RolloutServiceImpl::AddSubmitWarnings(const std::string& ns,
 }
 
 grpc::Status RolloutServiceImpl::StartRollout(
-    grpc::ServerContext*, const v1::StartRolloutRequest* request,
+    grpc::ServerContext* context, const v1::StartRolloutRequest* request,
     v1::Rollout* out) {
+  if (forwarder_ != nullptr) {
+    if (auto forwarded = forwarder_->Forward(
+            context, *request, out, &v1::RolloutService::Stub::StartRollout))
+      return *forwarded;
+  }
   if (auto status = CheckName(request->name()); !status.ok())
     return ToGrpc(status);
-  if (leader_) {
-    if (auto leading = leader_(); !leading.ok()) return ToGrpc(leading);
-  }
   auto spec = SpecFromProto(request->spec());
   if (!spec.ok()) return ToGrpc(spec.status());
   const std::string ns = NamespaceOf(request->namespace_());
@@ -215,9 +217,6 @@ grpc::Status RolloutServiceImpl::WatchRollout(
 grpc::Status RolloutServiceImpl::RunCommand(const v1::RolloutRef& ref,
                                             Command command, v1::Rollout* out) {
   if (auto status = CheckName(ref.name()); !status.ok()) return ToGrpc(status);
-  if (leader_) {
-    if (auto leading = leader_(); !leading.ok()) return ToGrpc(leading);
-  }
   const std::string ns = NamespaceOf(ref.namespace_());
   auto result = reconciler_.RunCommand(ns, ref.name(), command, absl::Now());
   if (!result.ok()) return ToGrpc(result.status());
@@ -226,35 +225,60 @@ grpc::Status RolloutServiceImpl::RunCommand(const v1::RolloutRef& ref,
   return grpc::Status::OK;
 }
 
-grpc::Status RolloutServiceImpl::Promote(grpc::ServerContext*,
+grpc::Status RolloutServiceImpl::Promote(grpc::ServerContext* context,
                                          const v1::PromoteRequest* request,
                                          v1::Rollout* out) {
+  if (forwarder_ != nullptr) {
+    if (auto forwarded = forwarder_->Forward(
+            context, *request, out, &v1::RolloutService::Stub::Promote))
+      return *forwarded;
+  }
   return RunCommand(request->rollout(),
                     request->full() ? Command::kPromoteFull : Command::kPromote,
                     out);
 }
 
-grpc::Status RolloutServiceImpl::Abort(grpc::ServerContext*,
+grpc::Status RolloutServiceImpl::Abort(grpc::ServerContext* context,
                                        const v1::RolloutRef* ref,
                                        v1::Rollout* out) {
+  if (forwarder_ != nullptr) {
+    if (auto forwarded = forwarder_->Forward(context, *ref, out,
+                                             &v1::RolloutService::Stub::Abort))
+      return *forwarded;
+  }
   return RunCommand(*ref, Command::kAbort, out);
 }
 
-grpc::Status RolloutServiceImpl::Retry(grpc::ServerContext*,
+grpc::Status RolloutServiceImpl::Retry(grpc::ServerContext* context,
                                        const v1::RolloutRef* ref,
                                        v1::Rollout* out) {
+  if (forwarder_ != nullptr) {
+    if (auto forwarded = forwarder_->Forward(context, *ref, out,
+                                             &v1::RolloutService::Stub::Retry))
+      return *forwarded;
+  }
   return RunCommand(*ref, Command::kRetry, out);
 }
 
-grpc::Status RolloutServiceImpl::Pause(grpc::ServerContext*,
+grpc::Status RolloutServiceImpl::Pause(grpc::ServerContext* context,
                                        const v1::RolloutRef* ref,
                                        v1::Rollout* out) {
+  if (forwarder_ != nullptr) {
+    if (auto forwarded = forwarder_->Forward(context, *ref, out,
+                                             &v1::RolloutService::Stub::Pause))
+      return *forwarded;
+  }
   return RunCommand(*ref, Command::kPause, out);
 }
 
-grpc::Status RolloutServiceImpl::Resume(grpc::ServerContext*,
+grpc::Status RolloutServiceImpl::Resume(grpc::ServerContext* context,
                                         const v1::RolloutRef* ref,
                                         v1::Rollout* out) {
+  if (forwarder_ != nullptr) {
+    if (auto forwarded = forwarder_->Forward(context, *ref, out,
+                                             &v1::RolloutService::Stub::Resume))
+      return *forwarded;
+  }
   return RunCommand(*ref, Command::kResume, out);
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "controller/kube/kube_api.h"
+#include "controller/leader_forwarder.h"
 #include "controller/reconciler.h"
 #include "controller/state_machine.h"
 #include "smartcanary/v1/rollout.grpc.pb.h"
@@ -22,14 +23,9 @@ class RolloutServiceImpl final : public v1::RolloutService::Service {
   using Trigger = std::function<void(
       const std::string& ns, const std::string& name, absl::Duration delay)>;
 
-  // `leader`: who may act now; a standby refuses writes with UNAVAILABLE
-  // naming the leader, so clients retry against the Service, whose
-  // readiness selects the leader. Unset: this process always may.
-  using Leader = std::function<absl::Status()>;
-
   RolloutServiceImpl(const kube::KubeApi& client, Reconciler& reconciler,
                      Trigger trigger, std::string default_namespace,
-                     Leader leader = nullptr);
+                     LeaderForwarder* forwarder = nullptr);
 
   grpc::Status StartRollout(grpc::ServerContext*,
                             const v1::StartRolloutRequest*,
@@ -64,7 +60,8 @@ class RolloutServiceImpl final : public v1::RolloutService::Service {
   Reconciler& reconciler_;
   Trigger trigger_;
   std::string default_namespace_;
-  Leader leader_;
+  // Set with several replicas: a standby passes writes to the leader.
+  LeaderForwarder* forwarder_;
 };
 
 }  // namespace smartcanary

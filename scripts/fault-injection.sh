@@ -12,6 +12,6 @@ trap '"$root/scripts/local-cluster.sh" down "$work/cluster" >/dev/null 2>&1' EXI
 "$root/scripts/local-cluster.sh" up "$work/cluster"
 bazel test //tests/integration:fault_injection_test --test_output=all \
   --test_env=KUBECONFIG="$work/cluster/kubeconfig" \
-  --test_env=SMARTCANARY_ROOT="$root" --test_env=SMARTCANARY_CLUSTER_DIR="$work/cluster" \
+  --test_env=SMARTCANARY_CLUSTER_DIR="$work/cluster" \
   --test_env=SMARTCANARY_FAULT_KILLS="${1:-100}" --test_timeout=1800 |
   grep -E "fault injection|PASSED|FAILED|Failure"

@@ -15,7 +15,7 @@ log() { echo "[local-cluster] $*" >&2; }
 . "$root/scripts/lib.sh"
 
 stop() {
-  for name in kube-apiserver etcd; do
+  for name in restart-agent kube-apiserver etcd; do
     local pidfile="$dir/$name.pid"
     [ -f "$pidfile" ] || continue
     local pid; pid=$(cat "$pidfile")
@@ -87,6 +87,20 @@ restart_apiserver() {
   log "kube-apiserver restarted on https://127.0.0.1:$api_port"
 }
 
+# Restarts the API server whenever DIR/restart-apiserver.request appears,
+# then writes DIR/restart-apiserver.done. A test cannot restart it itself:
+# Bazel kills everything a test started when the test ends.
+restart_agent() {
+  while [ -f "$dir/etcd.pid" ] && kill -0 "$(cat "$dir/etcd.pid")" 2>/dev/null; do
+    if [ -f "$dir/restart-apiserver.request" ]; then
+      rm -f "$dir/restart-apiserver.request" "$dir/restart-apiserver.done"
+      restart_apiserver >> "$dir/restart-agent.log" 2>&1 || true
+      touch "$dir/restart-apiserver.done"
+    fi
+    sleep 0.2
+  done
+}
+
 up() {
   mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
   stop
@@ -135,6 +149,8 @@ ENV
     crd/virtualservices.networking.istio.io crd/destinationrules.networking.istio.io \
     crd/canaryrollouts.smartcanary.dev crd/canaryanalysistemplates.smartcanary.dev \
     crd/clustercanaryanalysistemplates.smartcanary.dev >/dev/null
+  restart_agent < /dev/null > /dev/null 2>&1 &
+  echo $! > "$dir/restart-agent.pid"
   log "up: https://127.0.0.1:$api_port (etcd 127.0.0.1:$etcd_port); KUBECONFIG=$dir/kubeconfig"
 }
 

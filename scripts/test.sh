@@ -16,7 +16,7 @@ trap cleanup EXIT
 bazel_status=0
 bin=$("$root/scripts/build-fixtures.sh")
 bazel test //... --test_env=KUBECONFIG="$work/cluster/kubeconfig" --test_env=KUBECTL="$bin/kubectl" \
-  --test_env=SMARTCANARY_ROOT="$root" --test_env=SMARTCANARY_CLUSTER_DIR="$work/cluster" ||
+  --test_env=SMARTCANARY_CLUSTER_DIR="$work/cluster" ||
   bazel_status=$?
 # A second output base keeps the sanitizer build from evicting the normal one.
 asan_base="${SMARTCANARY_CACHE:-$HOME/.cache/smartcanary}/bazel-asan"

@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -23,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "controller/kube/resources.h"
+#include "controller/leader_forwarder.h"
 #include "tests/integration/cluster_fixture.h"
 
 namespace smartcanary::testing {
@@ -169,7 +172,7 @@ class FaultInjectionTest : public ::testing::Test {
     return last;
   }
   // Which replica leads: the leader says a rollout that does not exist is
-  // NOT_FOUND, a standby refuses before looking.
+  // NOT_FOUND; a standby refuses a call marked as already forwarded.
   int Leader() {
     for (int i = 0; i < 2; ++i) {
       grpc::ClientContext context;
@@ -179,6 +182,7 @@ class FaultInjectionTest : public ::testing::Test {
       ref.set_namespace_(ns_.name());
       ref.set_name("no-such-rollout");
       v1::Rollout out;
+      context.AddMetadata(kForwardedMetadata, "1");
       if (replicas_[i]->Stub()->Resume(&context, ref, &out).error_code() ==
           grpc::StatusCode::NOT_FOUND)
         return i;
@@ -234,16 +238,24 @@ class FaultInjectionTest : public ::testing::Test {
 TEST_F(FaultInjectionTest, RolloutsEndRightAndWeightsStayInPlanThroughKills) {
   const char* env = std::getenv("SMARTCANARY_FAULT_KILLS");
   const int kills = env != nullptr ? std::atoi(env) : 16;
-  const char* root = std::getenv("SMARTCANARY_ROOT");
   const char* cluster = std::getenv("SMARTCANARY_CLUSTER_DIR");
-  ASSERT_TRUE(root != nullptr && cluster != nullptr)
-      << "run through scripts/test.sh: it passes SMARTCANARY_ROOT and "
-         "SMARTCANARY_CLUSTER_DIR so this test can restart the API server";
+  ASSERT_TRUE(cluster != nullptr)
+      << "run through scripts/test.sh: it passes SMARTCANARY_CLUSTER_DIR, "
+         "whose restart agent (scripts/local-cluster.sh) restarts the API "
+         "server when asked";
+  // Asks local-cluster.sh's agent, outside Bazel, to restart the API server
+  // and waits until it has.
   auto restart_api_server = [&] {
-    const std::string command = absl::StrCat(
-        root, "/scripts/local-cluster.sh restart-apiserver ", cluster, " 2>&1");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    const std::string request =
+        absl::StrCat(cluster, "/restart-apiserver.request");
+    const std::string done = absl::StrCat(cluster, "/restart-apiserver.done");
+    std::remove(done.c_str());
+    std::ofstream(request) << "restart\n";
+    ASSERT_TRUE(
+        WaitFor([&] { return std::ifstream(done).good(); }, absl::Seconds(120)))
+        << "the API server was not restarted";
   };
+
   ns_.Apply(absl::StrReplaceAll(kTemplates, {{"PROM", prometheus_.url()}}));
   std::vector<Plan> plans;
   for (int i = 0; i < kRollouts; ++i) {
@@ -366,8 +378,8 @@ TEST_F(FaultInjectionTest, RolloutsEndRightAndWeightsStayInPlanThroughKills) {
   }
 
   for (int i = 0; i < kRollouts; ++i) {
-    EXPECT_TRUE(WaitFor([&] { return Get(i).phase() == plans[i].end; },
-                        Remaining()))
+    EXPECT_TRUE(
+        WaitFor([&] { return Get(i).phase() == plans[i].end; }, Remaining()))
         << Name(i) << " ended as " << Get(i).DebugString();
   }
   stop = true;

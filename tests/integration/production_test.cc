@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "controller/kube/resources.h"
+#include "controller/leader_forwarder.h"
 #include "tests/integration/cluster_fixture.h"
 
 namespace smartcanary::testing {
@@ -274,47 +275,60 @@ TEST_F(ProductionTest, TwoReplicasOnlyTheLeaderWritesAndTheStandbyTakesOver) {
     v1::Rollout out;
     return via.Stub()->Promote(&context, promote, &out);
   };
-  // Exactly one replica accepts the rollout; the other says it stands by.
-  int leader = -1;
-  ASSERT_TRUE(WaitFor([&] {
+  // Which replica leads: only the leader answers a call already marked as
+  // forwarded (NOT_FOUND for a rollout that does not exist); a standby
+  // refuses it rather than pass it on again.
+  auto leader_now = [&] {
     for (int i = 0; i < 2; ++i) {
       grpc::ClientContext context;
+      context.AddMetadata(kForwardedMetadata, "1");
+      v1::RolloutRef ref;
+      ref.set_namespace_(ns_.name());
+      ref.set_name("no-such-rollout");
       v1::Rollout out;
-      if (replicas[i]
-              ->Stub()
-              ->StartRollout(&context,
-                             Request("alpha", {SetWeight(20), Pause(),
-                                               SetWeight(60), Pause()}),
-                             &out)
-              .ok()) {
-        leader = i;
-        return true;
-      }
+      if (replicas[i]->Stub()->Resume(&context, ref, &out).error_code() ==
+          grpc::StatusCode::NOT_FOUND)
+        return i;
     }
-    return false;
+    return -1;
+  };
+  int leader = -1;
+  ASSERT_TRUE(WaitFor([&] { return (leader = leader_now()) >= 0; }));
+  // Started through the standby: it passes the call to the leader (once it
+  // has read the Lease and knows who that is).
+  ASSERT_TRUE(WaitFor([&] {
+    grpc::ClientContext context;
+    v1::Rollout out;
+    return replicas[1 - leader]
+        ->Stub()
+        ->StartRollout(
+            &context,
+            Request("alpha", {SetWeight(20), Pause(), SetWeight(60), Pause()}),
+            &out)
+        .ok();
   }));
   const int standby = 1 - leader;
   stub_ = replicas[leader]->Stub();
   ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 1));
   EXPECT_EQ(Weights("alpha"), std::make_pair(80, 20));
-  grpc::Status refused = promote("alpha", *replicas[standby]);
-  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_NE(refused.error_message().find("standby"), std::string::npos)
-      << refused.error_message();
   EXPECT_NE(HttpGet(replicas[standby]->metrics_url())
                 .find("canaryd_reconciles_total 0"),
             std::string::npos)
       << "the standby reconciled";
+  // A command sent to the standby is passed to the leader and takes effect.
+  grpc::Status forwarded = promote("alpha", *replicas[standby]);
+  ASSERT_TRUE(forwarded.ok()) << forwarded.error_message();
+  ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 3));
+  EXPECT_EQ(Weights("alpha"), std::make_pair(40, 60));
+  EXPECT_NE(HttpGet(replicas[standby]->metrics_url())
+                .find("canaryd_reconciles_total 0"),
+            std::string::npos)
+      << "the standby wrote instead of forwarding";
 
   replicas[leader]->Kill9();
   stub_ = replicas[standby]->Stub();
-  // The standby takes over once the lease runs out; then it acts.
-  ASSERT_TRUE(WaitFor([&] {
-    return promote("alpha", *replicas[standby]).ok();
-  })) << promote("alpha", *replicas[standby]).error_message();
-  ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 3));
-  EXPECT_EQ(Weights("alpha"), std::make_pair(40, 60));
-
+  // The standby takes over once the lease runs out: it puts drifted weights
+  // back and returns traffic when the rollout is deleted mid-way.
   json ops = json::array({{{"op", "replace"},
                            {"path", "/spec/http/0/route/1/weight"},
                            {"value", 0}},
