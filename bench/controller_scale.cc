@@ -26,6 +26,8 @@ ABSL_FLAG(std::string, analyzer, "",
           "canary-analyzer binary; empty: from runfiles");
 ABSL_FLAG(std::vector<std::string>, canaryd_flags, {},
           "more canaryd flags, comma-separated (e.g. --workers=16)");
+ABSL_FLAG(int, ramp_aborts, 20,
+          "aborts sent one at a time while the rollouts ramp, per run");
 ABSL_FLAG(int, aborts, 50, "aborts sent one at a time per run");
 ABSL_FLAG(int, burst, 50, "aborts sent at once per run");
 
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
   if (setup.analyzer.empty())
     setup.analyzer = testing::RunfilePath("analysis/canary-analyzer");
   setup.canaryd_flags = absl::GetFlag(FLAGS_canaryd_flags);
+  setup.ramp_aborts = absl::GetFlag(FLAGS_ramp_aborts);
   setup.aborts = absl::GetFlag(FLAGS_aborts);
   setup.burst = absl::GetFlag(FLAGS_burst);
   // No scrape targets: the deadline template asks only vector(time()).

@@ -48,6 +48,8 @@ std::string Targets(const std::vector<ScaleResult>& results) {
          {std::pair<const char*, const std::vector<double>*>{
               "abort → VirtualService 100/0, one at a time",
               &r.abort_one_at_a_time},
+          {"abort → VirtualService 100/0, one at a time during the ramp",
+           &r.abort_during_ramp},
           {"abort → VirtualService 100/0, burst", &r.abort_burst}}) {
       const double p99 = Percentile(*values, 0.99);
       absl::StrAppendFormat(
@@ -141,6 +143,9 @@ std::string RenderMarkdown(const std::vector<ScaleResult>& results) {
              });
   out += Row("one rollout: its creation → 20% (s)", results,
              [](const ScaleResult& r) { return Spread(r.each_to_20); });
+  out += Row("1. Abort → watch sees 100/0, one at a time during the ramp (s)",
+             results,
+             [](const ScaleResult& r) { return Spread(r.abort_during_ramp); });
   out +=
       Row("1. Abort → watch sees 100/0, one at a time (s)", results,
           [](const ScaleResult& r) { return Spread(r.abort_one_at_a_time); });
@@ -148,6 +153,10 @@ std::string RenderMarkdown(const std::vector<ScaleResult>& results) {
              [](const ScaleResult& r) { return Spread(r.abort_reply); });
   out += Row("1. Abort → watch sees 100/0, all sent at once (s)", results,
              [](const ScaleResult& r) { return Spread(r.abort_burst); });
+  out += Row(
+      "control: the API server alone, same burst (2 GET + 2 PATCH "
+      "per thread) (s)",
+      results, [](const ScaleResult& r) { return Spread(r.control_burst); });
   out += Row("aborts that failed", results, [](const ScaleResult& r) {
     return r.abort_errors.empty() ? std::string("0")
                                   : absl::StrCat(r.abort_errors.size(), ": ",

@@ -22,8 +22,13 @@ struct ScaleResult {
   // Abort call until the watch saw stable 100 / canary 0.
   std::vector<double> abort_one_at_a_time;
   std::vector<double> abort_reply;  // the same aborts' gRPC replies
+  // One at a time while the other rollouts are still being created and
+  // stepped to 20%.
+  std::vector<double> abort_during_ramp;
   std::vector<double> abort_burst;  // aborts sent all at once
   std::vector<std::string> abort_errors;
+  // The API server alone under the burst's concurrency (ControlBurst).
+  std::vector<double> control_burst;
   // Queries the silent Prometheus held open when the aborts began / ended.
   int hanging_queries_before = 0;
   int hanging_queries_after = 0;

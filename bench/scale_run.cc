@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "bench/control_burst.h"
 #include "bench/scale_objects.h"
 #include "bench/silent_server.h"
 #include "bench/weight_timeline.h"
@@ -270,13 +271,40 @@ absl::StatusOr<ScaleResult> RunScale(const ScaleSetup& setup, int n) {
   // 5. Creation until every rollout is at 20%.
   const absl::Time fail_at = absl::FromUnixSeconds(absl::ToUnixSeconds(
       absl::Now() + absl::Seconds(60) + n * absl::Milliseconds(100)));
+  std::vector<int> plain;
+  for (int i = 0; i < n; ++i)
+    if (kinds[i] == Background::kNone) plain.push_back(i);
+  std::vector<bool> aborted(n, false);
   std::vector<absl::Time> created_at(n);
   const absl::Time first_created = absl::Now();
+  // 1, under load: aborts one at a time while the other rollouts are still
+  // being created and stepped, each as soon as its rollout is at 20%; the
+  // rollouts are spread over the creation order. `aborted` is this
+  // thread's until it is joined.
+  std::atomic<bool> ramping{true};
+  std::vector<AbortTiming> ramp_aborts;
+  std::thread ramp_aborter([&] {
+    const int samples = std::min<int>(setup.ramp_aborts, plain.size());
+    for (int k = 0; k < samples && ramping; ++k) {
+      const int i = plain[k * plain.size() / samples];
+      if (!timeline.WaitFor(Name(i), 80, 20, first_created,
+                            first_created + kRampTimeout) ||
+          !ramping) {
+        break;
+      }
+      ramp_aborts.push_back(AbortOne(*stub, timeline, ns, Name(i)));
+      aborted[i] = ramp_aborts.back().to_watch.has_value();
+    }
+  });
   absl::Status created = CreateAll(
       kube, own, kube::kCanaryRollouts, ns, n,
       [&](int i) { return Rollout(ns, Name(i), kinds[i], fail_at); },
       &created_at);
-  if (!created.ok()) return created;
+  if (!created.ok()) {
+    ramping = false;
+    ramp_aborter.join();
+    return created;
+  }
   Progress("created in %.1f s", Seconds(absl::Now() - first_created));
   std::vector<std::optional<absl::Time>> at_20(n);
   absl::Time last_20 = first_created;
@@ -289,12 +317,23 @@ absl::StatusOr<ScaleResult> RunScale(const ScaleSetup& setup, int n) {
     last_20 = std::max(last_20, *at_20[i]);
   }
   result.all_at_20 = Seconds(last_20 - first_created);
+  ramping = false;
+  ramp_aborter.join();
+  int aborts_done = 0;
+  for (const AbortTiming& timing : ramp_aborts) {
+    if (timing.to_watch) {
+      result.abort_during_ramp.push_back(*timing.to_watch);
+      ++aborts_done;
+    } else {
+      result.abort_errors.push_back(timing.error);
+    }
+  }
   auto ramped = ReadApiserverRequests(kube.config());
   if (!ramped.ok()) return ramped.status();
   RequestCounts own_ramp = own.counts();
   own_ramp.Add("LIST virtualservices", timeline.lists());
   result.ramp_requests = Difference(*ramped, *before, own_ramp);
-  result.ramp_steps = 2 * result.reached_20;
+  result.ramp_steps = 2 * result.reached_20 + aborts_done;
   Progress("%d/%d at 20%% after %.1f s; failing from %s", result.reached_20, n,
            result.all_at_20, absl::FormatTime(fail_at));
 
@@ -322,11 +361,7 @@ absl::StatusOr<ScaleResult> RunScale(const ScaleSetup& setup, int n) {
 
   // 1. Aborts, one at a time and then all at once, spread over the rollouts
   // without analysis; one already aborted is restarted (Retry) first.
-  std::vector<int> plain;
-  for (int i = 0; i < n; ++i)
-    if (kinds[i] == Background::kNone) plain.push_back(i);
-  std::vector<bool> aborted(n, false);
-  int retries = 0, aborts_done = 0;
+  int retries = 0;
   auto make_ready = [&](int i) -> absl::Status {
     if (!aborted[i]) return absl::OkStatus();
     ++retries;
@@ -403,6 +438,12 @@ absl::StatusOr<ScaleResult> RunScale(const ScaleSetup& setup, int n) {
   auto after = ReadApiserverRequests(kube.config());
   if (!after.ok()) return after.status();
   result.requests = Difference(*after, *before, own.counts());
+  // After the last count: the control's requests are not canaryd's.
+  if (!burst.empty()) {
+    auto control = ControlBurst(kube, ns, burst.size());
+    if (!control.ok()) return control.status();
+    result.control_burst = *control;
+  }
   // setWeight 20 and the pause per rollout and per restart, plus each
   // rollback and abort.
   result.steps = 2 * n + 2 * retries + rolled_back + aborts_done;

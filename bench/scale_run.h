@@ -18,8 +18,9 @@ struct ScaleSetup {
   std::string analyzer;                    // canary-analyzer binary
   std::vector<std::string> canaryd_flags;  // e.g. --workers=16
   std::string prometheus_url;              // a real Prometheus
-  int aborts = 50;                         // sent one at a time
-  int burst = 50;  // sent at once (at most one per plain rollout)
+  int ramp_aborts = 20;  // one at a time while the rollouts ramp to 20%
+  int aborts = 50;       // sent one at a time afterwards
+  int burst = 50;        // sent at once (at most one per plain rollout)
   // How often the deadline template measures.
   absl::Duration deadline_interval = absl::Seconds(5);
 };
