@@ -30,6 +30,9 @@ ABSL_FLAG(int, ramp_aborts, 20,
           "aborts sent one at a time while the rollouts ramp, per run");
 ABSL_FLAG(int, aborts, 50, "aborts sent one at a time per run");
 ABSL_FLAG(int, burst, 50, "aborts sent at once per run");
+ABSL_FLAG(int, restart_aborts, 10,
+          "aborts sent one at a time right after canaryd restarts, per run; "
+          "0: no restart");
 
 namespace {
 
@@ -72,6 +75,7 @@ int main(int argc, char** argv) {
   setup.ramp_aborts = absl::GetFlag(FLAGS_ramp_aborts);
   setup.aborts = absl::GetFlag(FLAGS_aborts);
   setup.burst = absl::GetFlag(FLAGS_burst);
+  setup.restart_aborts = absl::GetFlag(FLAGS_restart_aborts);
   // No scrape targets: the deadline template asks only vector(time()).
   testing::PrometheusProcess prometheus({});
   setup.prometheus_url = prometheus.url();

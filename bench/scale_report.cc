@@ -37,6 +37,57 @@ std::string Row(const std::string& label,
   return absl::StrCat("| ", absl::StrJoin(cells, " | "), " |\n");
 }
 
+// Rows about the kill -9 and restart of canaryd, for the runs that did it.
+std::string Restart(const std::vector<ScaleResult>& results) {
+  if (std::none_of(results.begin(), results.end(),
+                   [](const ScaleResult& r) { return r.restart.ran; })) {
+    return "";
+  }
+  auto cell = [](const std::function<std::string(const RestartResult&)>& f) {
+    return [f](const ScaleResult& r) {
+      return r.restart.ran ? f(r.restart) : std::string("–");
+    };
+  };
+  std::string out;
+  out += Row("6. restart (kill -9): fresh canaryd → /readyz; → reconciles ≥ N",
+             results, cell([](const RestartResult& r) {
+               return absl::StrFormat("%.1f s; %.1f s", r.ready, r.settled);
+             }));
+  out +=
+      Row("6. Abort → watch sees 100/0, one at a time right after the "
+          "restart (s)",
+          results, cell([](const RestartResult& r) {
+            std::string spread = Spread(r.aborts);
+            if (!r.abort_errors.empty())
+              absl::StrAppend(&spread, "; ", r.abort_errors.size(),
+                              " failed: ", r.abort_errors.front());
+            return spread;
+          }));
+  out += Row("6. fresh canaryd until settled and aborts done: peak RSS; CPU",
+             results, cell([](const RestartResult& r) {
+               return absl::StrFormat("%.1f MB; %.1f s in %.1f s",
+                                      r.usage.peak_rss_mb, r.usage.cpu_seconds,
+                                      r.wall);
+             }));
+  out += Row("6. API requests by the fresh canaryd in that time", results,
+             [](const ScaleResult& r) {
+               if (!r.restart.ran) return std::string("–");
+               return absl::StrFormat("%.0f (%.2f per rollout)",
+                                      r.restart.requests.Total(),
+                                      r.restart.requests.Total() / r.rollouts);
+             });
+  out +=
+      Row("6. rollouts with a `canaryd_canary_weight` series: before the "
+          "kill / after the restart",
+          results, [](const ScaleResult& r) {
+            if (!r.restart.ran) return std::string("–");
+            return absl::StrCat(r.restart.weight_series_before, " / ",
+                                r.restart.weight_series_after, " (of ",
+                                r.rollouts, ")");
+          });
+  return out;
+}
+
 std::string Verdict(bool met) { return met ? "**met**" : "**missed**"; }
 
 std::string Targets(const std::vector<ScaleResult>& results) {
@@ -50,6 +101,8 @@ std::string Targets(const std::vector<ScaleResult>& results) {
               &r.abort_one_at_a_time},
           {"abort → VirtualService 100/0, one at a time during the ramp",
            &r.abort_during_ramp},
+          {"abort → VirtualService 100/0, right after a restart",
+           &r.restart.aborts},
           {"abort → VirtualService 100/0, burst", &r.abort_burst}}) {
       const double p99 = Percentile(*values, 0.99);
       absl::StrAppendFormat(
@@ -58,7 +111,7 @@ std::string Targets(const std::vector<ScaleResult>& results) {
           "p99 %.3f s | %s |\n",
           what, kAbortP99Target, r.hanging * 100 / r.rollouts, r.rollouts, p99,
           Verdict(!values->empty() && p99 < kAbortP99Target &&
-                  r.abort_errors.empty()));
+                  r.abort_errors.empty() && r.restart.abort_errors.empty()));
     }
   }
   for (const ScaleResult& r : results) {
@@ -224,6 +277,7 @@ std::string RenderMarkdown(const std::vector<ScaleResult>& results) {
                return absl::StrFormat("%.0f / %.0f", r.reconciles,
                                       r.reconcile_errors);
              });
+  out += Restart(results);
   absl::StrAppend(&out, "\n### Targets\n\n", Targets(results),
                   "\n### API requests per rollout step, by verb and resource\n"
                   "\n",

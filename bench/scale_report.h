@@ -9,6 +9,25 @@
 
 namespace smartcanary::bench {
 
+// A fresh canaryd started (after kill -9 of the first) with every rollout
+// already there: what a crash, an eviction or a leader change costs.
+struct RestartResult {
+  bool ran = false;
+  double ready = 0;            // start → /readyz (every watch listed)
+  double settled = 0;          // start → canaryd_reconciles_total >= N
+  std::vector<double> aborts;  // one at a time right after /readyz
+  std::vector<std::string> abort_errors;
+  // The fresh canaryd's, from its start until it has settled and the
+  // aborts are done.
+  ProcessUsage usage;
+  double wall = 0;
+  RequestCounts requests;
+  // Rollouts with a canaryd_canary_weight series, before the kill (first
+  // canaryd) and once settled (fresh one).
+  int weight_series_before = 0;
+  int weight_series_after = 0;
+};
+
 // What one run of the controller scale benchmark at N rollouts measured.
 // Times are seconds.
 struct ScaleResult {
@@ -48,6 +67,7 @@ struct ScaleResult {
   int ramp_steps = 0;
   double reconciles = 0;
   double reconcile_errors = 0;
+  RestartResult restart;
 };
 
 // Nearest-rank percentile (p in (0, 1]); NaN for no values.

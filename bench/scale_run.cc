@@ -16,6 +16,8 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "bench/canaryd_client.h"
+#include "bench/canaryd_restart.h"
 #include "bench/control_burst.h"
 #include "bench/scale_objects.h"
 #include "bench/silent_server.h"
@@ -31,7 +33,6 @@ using nlohmann::json;
 
 constexpr int kCreators = 4;  // the benchmark's parallel POSTs
 constexpr absl::Duration kRampTimeout = absl::Minutes(15);
-constexpr absl::Duration kCommandWait = absl::Seconds(60);
 constexpr absl::Duration kVerdictWait = absl::Minutes(3);
 
 template <typename... Args>
@@ -131,71 +132,6 @@ std::optional<absl::Time> FirstFailure(const json& rollout) {
     }
   }
   return first;
-}
-
-// A counter of canaryd's /metrics, or 0.
-double MetricValue(const std::string& text, absl::string_view name) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (!absl::ConsumePrefix(&line, name) || !absl::ConsumePrefix(&line, " "))
-      continue;
-    double value = 0;
-    if (absl::SimpleAtod(line, &value)) return value;
-  }
-  return 0;
-}
-
-struct AbortTiming {
-  std::optional<double> to_watch;  // call → the watch sees 100/0
-  double reply = 0;
-  std::string error;
-};
-
-// One Abort, timed from just before the call.
-AbortTiming AbortOne(v1::RolloutService::Stub& stub, WeightTimeline& timeline,
-                     const std::string& ns, const std::string& name) {
-  AbortTiming timing;
-  v1::RolloutRef ref;
-  ref.set_namespace_(ns);
-  ref.set_name(name);
-  v1::Rollout out;
-  grpc::ClientContext context;
-  const absl::Time sent = absl::Now();
-  context.set_deadline(absl::ToChronoTime(sent + kCommandWait));
-  const grpc::Status status = stub.Abort(&context, ref, &out);
-  timing.reply = Seconds(absl::Now() - sent);
-  if (!status.ok()) {
-    timing.error = absl::StrCat(name, ": ", status.error_message());
-    return timing;
-  }
-  auto seen = timeline.WaitFor(name, 100, 0, sent, sent + kCommandWait);
-  if (!seen) {
-    timing.error = absl::StrCat(name, ": the watch never saw 100/0");
-    return timing;
-  }
-  timing.to_watch = Seconds(*seen - sent);
-  return timing;
-}
-
-// Back to 20% after an abort: Retry restarts the plan; waits for the watch.
-absl::Status Restart(v1::RolloutService::Stub& stub, WeightTimeline& timeline,
-                     const std::string& ns, const std::string& name) {
-  v1::RolloutRef ref;
-  ref.set_namespace_(ns);
-  ref.set_name(name);
-  v1::Rollout out;
-  grpc::ClientContext context;
-  const absl::Time sent = absl::Now();
-  context.set_deadline(absl::ToChronoTime(sent + kCommandWait));
-  const grpc::Status status = stub.Retry(&context, ref, &out);
-  if (!status.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("retry ", name, ": ", status.error_message()));
-  }
-  if (!timeline.WaitFor(name, 80, 20, sent, sent + kCommandWait)) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("retry ", name, ": never back at 20%"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -365,7 +301,7 @@ absl::StatusOr<ScaleResult> RunScale(const ScaleSetup& setup, int n) {
   auto make_ready = [&](int i) -> absl::Status {
     if (!aborted[i]) return absl::OkStatus();
     ++retries;
-    absl::Status restarted = Restart(*stub, timeline, ns, Name(i));
+    absl::Status restarted = RetryToTwenty(*stub, timeline, ns, Name(i));
     if (restarted.ok()) aborted[i] = false;
     return restarted;
   };
@@ -407,9 +343,11 @@ absl::StatusOr<ScaleResult> RunScale(const ScaleSetup& setup, int n) {
   }
   go.Notify();
   for (std::thread& sender : senders) sender.join();
-  for (const AbortTiming& timing : burst_timings) {
+  for (size_t k = 0; k < burst.size(); ++k) {
+    const AbortTiming& timing = burst_timings[k];
     if (timing.to_watch) {
       result.abort_burst.push_back(*timing.to_watch);
+      aborted[burst[k]] = true;
       ++aborts_done;
     } else {
       result.abort_errors.push_back(timing.error);
@@ -420,6 +358,16 @@ absl::StatusOr<ScaleResult> RunScale(const ScaleSetup& setup, int n) {
            static_cast<int>(result.abort_one_at_a_time.size()),
            static_cast<int>(result.abort_burst.size()),
            static_cast<int>(result.abort_errors.size()));
+
+  // Targets for aborts right after the restart below: rollouts at 20%,
+  // restarted (Retry) first if aborted; counted as steps like the others.
+  std::vector<std::string> restart_targets;
+  for (auto it = plain.rbegin();
+       it != plain.rend() &&
+       static_cast<int>(restart_targets.size()) < setup.restart_aborts;
+       ++it) {
+    if (make_ready(*it).ok()) restart_targets.push_back(Name(*it));
+  }
 
   // 3 and 4: what canaryd used.
   const absl::Time end = absl::Now();
@@ -443,6 +391,20 @@ absl::StatusOr<ScaleResult> RunScale(const ScaleSetup& setup, int n) {
     auto control = ControlBurst(kube, ns, burst.size());
     if (!control.ok()) return control.status();
     result.control_burst = *control;
+  }
+  if (setup.restart_aborts > 0) {
+    RestartSetup restart{&kube,
+                         ns,
+                         n,
+                         &canaryd,
+                         grpc_port,
+                         http_port,
+                         std::move(restart_targets)};
+    Progress("restarting canaryd");
+    if (absl::Status measured = MeasureRestart(restart, result.restart);
+        !measured.ok()) {
+      return measured;
+    }
   }
   // setWeight 20 and the pause per rollout and per restart, plus each
   // rollback and abort.

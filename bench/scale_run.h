@@ -20,7 +20,10 @@ struct ScaleSetup {
   std::string prometheus_url;              // a real Prometheus
   int ramp_aborts = 20;  // one at a time while the rollouts ramp to 20%
   int aborts = 50;       // sent one at a time afterwards
-  int burst = 50;        // sent at once (at most one per plain rollout)
+  int burst = 50;
+  // Aborts one at a time right after a kill -9 and restart of canaryd;
+  // zero: no restart.
+  int restart_aborts = 10;  // sent at once (at most one per plain rollout)
   // How often the deadline template measures.
   absl::Duration deadline_interval = absl::Seconds(5);
 };
