@@ -11,10 +11,16 @@
 namespace smartcanary::bench {
 namespace {
 
-// What the API server does for itself (its lease, the kubernetes
-// Service's endpoints, its Service IP repair loop), never canaryd.
-const std::set<std::string> kApiserverOwn = {"leases", "endpoints",
-                                             "endpointslices"};
+// The resources canaryd reads or writes (without --leader-elect): the API
+// server's own loops (its lease, endpoints, its informers' watches, its
+// Service IP repair LIST) touch others, or services by LIST.
+const std::set<std::string> kCanarydResources = {
+    "canaryrollouts",
+    "canaryanalysistemplates",
+    "clustercanaryanalysistemplates",
+    "virtualservices",
+    "destinationrules",
+    "services"};
 constexpr char kApiserverRepairList[] = "LIST services";
 
 // The labels of one sample line, `name{a="x",b="y"} value`.
@@ -53,10 +59,7 @@ RequestCounts ParseApiserverRequests(absl::string_view metrics_text) {
       continue;
     }
     std::map<std::string, std::string> labels = Labels(line.substr(0, close));
-    if (labels["resource"].empty() ||
-        kApiserverOwn.contains(labels["resource"])) {
-      continue;
-    }
+    if (!kCanarydResources.contains(labels["resource"])) continue;
     std::string key = absl::StrCat(labels["verb"], " ", labels["resource"]);
     if (!labels["subresource"].empty())
       absl::StrAppend(&key, "/", labels["subresource"]);

@@ -13,10 +13,10 @@ namespace smartcanary::bench {
 // apiserver_request_total as counts: `by_request` keyed "VERB resource" or
 // "VERB resource/subresource" (verbs as the API server labels them: GET,
 // LIST, WATCH, POST, PATCH, PUT, DELETE), summed over response codes;
-// `by_code` keyed "CODE VERB resource[/subresource]". Non-resource requests
-// (/metrics, /readyz) and the API server's own bookkeeping (its lease and
-// endpoints) are left out. WATCH is counted when a watch ends, not when it
-// starts.
+// `by_code` keyed "CODE VERB resource[/subresource]". Only the resources
+// canaryd touches are kept: non-resource requests (/metrics, /readyz) and
+// the API server's own loops (its lease, endpoints, informers) are left out.
+// WATCH is counted when a watch ends, not when it starts.
 struct RequestCounts {
   std::map<std::string, double> by_request;
   std::map<std::string, double> by_code;
