@@ -31,10 +31,10 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 fixtures=$(scripts/build-fixtures.sh)
 {
   echo "<!-- results:begin (written by bench/controller-scale.sh) -->"
-  echo "Run $start by \`bench/controller-scale.sh $*\` at commit" \
+  echo "Run $start by \`bench/controller-scale.sh${*:+ $*}\` at commit" \
     "\`$(git rev-parse --short HEAD)\`$(git diff --quiet HEAD -- controller analysis || echo ' (with local changes)')."
   echo
-  echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), " \
+  echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))," \
     "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) memory, $(uname -sr);" \
     "load average $load_before before and $load_after after the run (the machine is shared)." \
     "kube-apiserver $("$fixtures/kube-apiserver" --version | awk '{print $2}'), etcd" \
