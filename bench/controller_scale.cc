@@ -1,0 +1,112 @@
+// The controller scale benchmark: canaryd on the real API server with 10,
+// 100 and 1,000 concurrent rollouts (see docs/CONTROLLER-SCALE.md; run by
+// bench/controller-scale.sh, which brings up the control plane).
+#include <curl/curl.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "bench/scale_report.h"
+#include "bench/scale_run.h"
+#include "controller/kube/kube_config.h"
+#include "tests/integration/cluster_fixture.h"
+
+ABSL_FLAG(std::string, rollouts, "10,100,1000", "rollout counts, in order");
+ABSL_FLAG(std::string, out, "", "write the Markdown results here");
+ABSL_FLAG(std::string, log_dir, "/tmp/controller-scale",
+          "logs of canaryd, canary-analyzer and Prometheus");
+ABSL_FLAG(std::string, canaryd, "", "canaryd binary; empty: from runfiles");
+ABSL_FLAG(std::string, analyzer, "",
+          "canary-analyzer binary; empty: from runfiles");
+ABSL_FLAG(std::vector<std::string>, canaryd_flags, {},
+          "more canaryd flags, comma-separated (e.g. --workers=16)");
+ABSL_FLAG(int, ramp_aborts, 20,
+          "aborts sent one at a time while the rollouts ramp, per run");
+ABSL_FLAG(int, aborts, 50, "aborts sent one at a time per run");
+ABSL_FLAG(int, burst, 50, "aborts sent at once per run");
+ABSL_FLAG(int, restart_aborts, 10,
+          "aborts sent one at a time right after canaryd restarts, per run; "
+          "0: no restart");
+
+namespace {
+
+// The fixture finds binaries and writes logs under the test environment's
+// folders; outside `bazel test`, point them at ours.
+void SetTestEnvironment(const char* argv0) {
+  if (std::getenv("TEST_SRCDIR") == nullptr)
+    setenv("TEST_SRCDIR", (std::string(argv0) + ".runfiles").c_str(), 1);
+  const std::string logs = absl::GetFlag(FLAGS_log_dir);
+  std::error_code ignored;  // a folder that cannot be made fails later
+  std::filesystem::create_directories(logs, ignored);
+  setenv("TEST_UNDECLARED_OUTPUTS_DIR", logs.c_str(), 1);
+  setenv("TEST_TMPDIR", logs.c_str(), 1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  SetTestEnvironment(argv[0]);
+  const char* kubeconfig = std::getenv("KUBECONFIG");
+  if (kubeconfig == nullptr) {
+    std::fprintf(stderr,
+                 "KUBECONFIG is not set: run bench/controller-scale.sh\n");
+    return 2;
+  }
+  namespace bench = smartcanary::bench;
+  namespace testing = smartcanary::testing;
+  bench::ScaleSetup setup;
+  setup.kube = &testing::Kube();
+  setup.kubeconfig_path = kubeconfig;
+  setup.canaryd = absl::GetFlag(FLAGS_canaryd);
+  if (setup.canaryd.empty())
+    setup.canaryd = testing::RunfilePath("controller/canaryd");
+  setup.analyzer = absl::GetFlag(FLAGS_analyzer);
+  if (setup.analyzer.empty())
+    setup.analyzer = testing::RunfilePath("analysis/canary-analyzer");
+  setup.canaryd_flags = absl::GetFlag(FLAGS_canaryd_flags);
+  setup.ramp_aborts = absl::GetFlag(FLAGS_ramp_aborts);
+  setup.aborts = absl::GetFlag(FLAGS_aborts);
+  setup.burst = absl::GetFlag(FLAGS_burst);
+  setup.restart_aborts = absl::GetFlag(FLAGS_restart_aborts);
+  // No scrape targets: the deadline template asks only vector(time()).
+  testing::PrometheusProcess prometheus({});
+  setup.prometheus_url = prometheus.url();
+
+  std::vector<bench::ScaleResult> results;
+  for (absl::string_view count :
+       absl::StrSplit(absl::GetFlag(FLAGS_rollouts), ',', absl::SkipEmpty())) {
+    int n = 0;
+    if (!absl::SimpleAtoi(count, &n) || n < 1) {
+      std::fprintf(stderr, "--rollouts: bad count \"%s\"\n",
+                   std::string(count).c_str());
+      return 2;
+    }
+    auto result = bench::RunScale(setup, n);
+    if (!result.ok()) {
+      std::fprintf(stderr, "%d rollouts: %s\n", n,
+                   result.status().ToString().c_str());
+      return 1;
+    }
+    results.push_back(*result);
+  }
+  const std::string markdown = bench::RenderMarkdown(results);
+  std::fputs(markdown.c_str(), stdout);
+  if (const std::string out = absl::GetFlag(FLAGS_out); !out.empty()) {
+    std::ofstream file(out);
+    file << markdown;
+    if (!file) {
+      std::fprintf(stderr, "cannot write %s\n", out.c_str());
+      return 1;
+    }
+  }
+  curl_global_cleanup();
+  return 0;
+}
