@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "cli/manifest.h"
 #include "controller/kube/kube_config.h"
@@ -340,6 +341,45 @@ WeightRecorder::~WeightRecorder() {
 std::vector<int> WeightRecorder::weights() const {
   std::lock_guard<std::mutex> lock(mu_);
   return weights_;
+}
+
+std::string SubsetMeshYaml(const std::string& name) {
+  return absl::StrReplaceAll(R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: NAME}
+spec:
+  hosts: [NAME]
+  http:
+  - route:
+    - destination: {host: NAME, subset: stable}
+      weight: 100
+    - destination: {host: NAME, subset: canary}
+      weight: 0
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: NAME}
+spec:
+  host: NAME
+  subsets:
+  - name: stable
+    labels: {version: v1}
+  - name: canary
+    labels: {version: v1}
+)",
+                             {{"NAME", name}});
+}
+
+v1::Step SetWeightStep(int weight) {
+  v1::Step step;
+  step.set_set_weight(weight);
+  return step;
+}
+
+v1::Step PauseStep(int seconds) {
+  v1::Step step;
+  step.mutable_pause()->set_duration_seconds(seconds);
+  return step;
 }
 
 }  // namespace smartcanary::testing

@@ -136,6 +136,15 @@ class WeightRecorder {
 
 std::string RunfilePath(const std::string& target_path);
 
+// A VirtualService with one route (stable 100 / canary 0) and a
+// DestinationRule with subsets stable and canary (both version v1), both
+// named `name`: the mesh objects of one subset-routed rollout.
+std::string SubsetMeshYaml(const std::string& name);
+
+// Plan steps for StartRollout requests.
+v1::Step SetWeightStep(int weight);
+v1::Step PauseStep(int seconds = 0);  // 0: until promoted
+
 }  // namespace smartcanary::testing
 
 #endif  // SMARTCANARY_TESTS_INTEGRATION_CLUSTER_FIXTURE_H_

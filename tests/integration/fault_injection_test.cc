@@ -35,30 +35,6 @@ using nlohmann::json;
 
 constexpr int kRollouts = 20;
 
-constexpr char kMesh[] = R"(apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: NAME}
-spec:
-  hosts: [NAME]
-  http:
-  - route:
-    - destination: {host: NAME, subset: stable}
-      weight: 100
-    - destination: {host: NAME, subset: canary}
-      weight: 0
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: NAME}
-spec:
-  host: NAME
-  subsets:
-  - name: stable
-    labels: {version: v1}
-  - name: canary
-    labels: {version: v1}
-)";
-
 constexpr char kTemplates[] = R"(apiVersion: smartcanary.dev/v1alpha1
 kind: CanaryAnalysisTemplate
 metadata: {name: passes}
@@ -93,16 +69,6 @@ enum class Kind {
   kAnalysisFails
 };
 
-v1::Step SetWeight(int weight) {
-  v1::Step step;
-  step.set_set_weight(weight);
-  return step;
-}
-v1::Step Pause(int seconds = 0) {
-  v1::Step step;
-  step.mutable_pause()->set_duration_seconds(seconds);
-  return step;
-}
 v1::Step Analysis(const std::string& name) {
   v1::Step step;
   step.mutable_analysis()->add_templates()->set_template_name(name);
@@ -119,27 +85,30 @@ struct Plan {
 Plan PlanFor(int i) {
   switch (static_cast<Kind>(i % 5)) {
     case Kind::kTimed:
-      return {
-          Kind::kTimed,
-          {SetWeight(20), Pause(4), SetWeight(50), Pause(4), SetWeight(100)},
-          {0, 20, 50, 100},
-          v1::HEALTHY};
+      return {Kind::kTimed,
+              {SetWeightStep(20), PauseStep(4), SetWeightStep(50), PauseStep(4),
+               SetWeightStep(100)},
+              {0, 20, 50, 100},
+              v1::HEALTHY};
     case Kind::kPromoted:
       return {Kind::kPromoted,
-              {SetWeight(30), Pause(), SetWeight(60), Pause()},
+              {SetWeightStep(30), PauseStep(), SetWeightStep(60), PauseStep()},
               {0, 30, 60},
               v1::HEALTHY};
     case Kind::kAborted:
-      return {Kind::kAborted, {SetWeight(40), Pause()}, {0, 40}, v1::DEGRADED};
+      return {Kind::kAborted,
+              {SetWeightStep(40), PauseStep()},
+              {0, 40},
+              v1::DEGRADED};
     case Kind::kAnalysisPasses:
       return {Kind::kAnalysisPasses,
-              {SetWeight(25), Analysis("passes"), SetWeight(75), Pause(2),
-               SetWeight(100)},
+              {SetWeightStep(25), Analysis("passes"), SetWeightStep(75),
+               PauseStep(2), SetWeightStep(100)},
               {0, 25, 75, 100},
               v1::HEALTHY};
     case Kind::kAnalysisFails:
       return {Kind::kAnalysisFails,
-              {SetWeight(35), Analysis("fails"), SetWeight(100)},
+              {SetWeightStep(35), Analysis("fails"), SetWeightStep(100)},
               {0, 35},
               v1::DEGRADED};
   }
@@ -259,7 +228,7 @@ TEST_F(FaultInjectionTest, RolloutsEndRightAndWeightsStayInPlanThroughKills) {
   ns_.Apply(absl::StrReplaceAll(kTemplates, {{"PROM", prometheus_.url()}}));
   std::vector<Plan> plans;
   for (int i = 0; i < kRollouts; ++i) {
-    ns_.Apply(absl::StrReplaceAll(kMesh, {{"NAME", Name(i)}}));
+    ns_.Apply(SubsetMeshYaml(Name(i)));
     plans.push_back(PlanFor(i));
   }
 

@@ -24,31 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-// A VirtualService and DestinationRule named NAME.
-constexpr char kMesh[] = R"(apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: NAME}
-spec:
-  hosts: [NAME]
-  http:
-  - route:
-    - destination: {host: NAME, subset: stable}
-      weight: 100
-    - destination: {host: NAME, subset: canary}
-      weight: 0
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: NAME}
-spec:
-  host: NAME
-  subsets:
-  - name: stable
-    labels: {version: v1}
-  - name: canary
-    labels: {version: v1}
-)";
-
 // A Prometheus address that accepts connections and never answers.
 class SilentServer {
  public:
@@ -89,8 +64,7 @@ class SilentServer {
 class ProductionTest : public ::testing::Test {
  protected:
   ProductionTest() {
-    for (const char* name : {"alpha", "beta"})
-      ns_.Apply(absl::StrReplaceAll(kMesh, {{"NAME", name}}));
+    for (const char* name : {"alpha", "beta"}) ns_.Apply(SubsetMeshYaml(name));
     ns_.Apply(absl::StrCat(R"(apiVersion: smartcanary.dev/v1alpha1
 kind: CanaryAnalysisTemplate
 metadata: {name: silent-prometheus}
@@ -121,16 +95,6 @@ spec:
     (*spec->mutable_canary_labels())["version"] = "v2";
     for (const v1::Step& step : steps) *spec->add_steps() = step;
     return request;
-  }
-  static v1::Step SetWeight(int weight) {
-    v1::Step step;
-    step.set_set_weight(weight);
-    return step;
-  }
-  static v1::Step Pause(int seconds = 0) {
-    v1::Step step;
-    step.mutable_pause()->set_duration_seconds(seconds);
-    return step;
   }
   static v1::Step SilentAnalysis() {
     v1::Step step;
@@ -183,7 +147,8 @@ spec:
 
 TEST_F(ProductionTest,
        AHangingPrometheusHoldsOnlyItsOwnRolloutAndAbortIsAtOnce) {
-  Start(Request("alpha", {SetWeight(20), SilentAnalysis(), SetWeight(100)}));
+  Start(Request("alpha",
+                {SetWeightStep(20), SilentAnalysis(), SetWeightStep(100)}));
   ASSERT_TRUE(WaitFor([&] {
     v1::Rollout a = Get("alpha");
     return a.current_step_index() == 1 && a.analysis_runs_size() > 0;
@@ -191,8 +156,8 @@ TEST_F(ProductionTest,
   ASSERT_EQ(Weights("alpha"), std::make_pair(80, 20));
 
   // beta walks its whole plan while alpha's measurement is still hanging.
-  Start(Request("beta", {SetWeight(30), Pause(1), SetWeight(60), Pause(1),
-                         SetWeight(100)}));
+  Start(Request("beta", {SetWeightStep(30), PauseStep(1), SetWeightStep(60),
+                         PauseStep(1), SetWeightStep(100)}));
   ASSERT_TRUE(WaitForPhase("beta", v1::HEALTHY, 5));
   EXPECT_EQ(Weights("beta"), std::make_pair(100, 0));
   v1::Rollout alpha = Get("alpha");
@@ -219,7 +184,7 @@ TEST_F(ProductionTest,
 }
 
 TEST_F(ProductionTest, WeightsChangedBySomeoneElseArePutBack) {
-  Start(Request("alpha", {SetWeight(20), Pause()}));
+  Start(Request("alpha", {SetWeightStep(20), PauseStep()}));
   ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 1));
   ASSERT_EQ(Weights("alpha"), std::make_pair(80, 20));
   // A GitOps tool's self-heal writing the weights it has in git.
@@ -244,7 +209,7 @@ TEST_F(ProductionTest, WeightsChangedBySomeoneElseArePutBack) {
 }
 
 TEST_F(ProductionTest, DeletingARolloutMidwayReturnsItsTrafficToStable) {
-  Start(Request("alpha", {SetWeight(40), Pause()}));
+  Start(Request("alpha", {SetWeightStep(40), PauseStep()}));
   ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 1));
   ASSERT_EQ(Weights("alpha"), std::make_pair(60, 40));
   const std::string path = kube::kCanaryRollouts.Item(ns_.name(), "alpha");
@@ -301,10 +266,10 @@ TEST_F(ProductionTest, TwoReplicasOnlyTheLeaderWritesAndTheStandbyTakesOver) {
     v1::Rollout out;
     return replicas[1 - leader]
         ->Stub()
-        ->StartRollout(
-            &context,
-            Request("alpha", {SetWeight(20), Pause(), SetWeight(60), Pause()}),
-            &out)
+        ->StartRollout(&context,
+                       Request("alpha", {SetWeightStep(20), PauseStep(),
+                                         SetWeightStep(60), PauseStep()}),
+                       &out)
         .ok();
   }));
   const int standby = 1 - leader;
