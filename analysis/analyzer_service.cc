@@ -140,7 +140,7 @@ absl::StatusOr<std::vector<stats::IntervalCounts>> TierIntervals(
 // (coarser for a long bake's later tiers).
 ComparativeVerdict MeasureComparative(
     const v1::Metric& metric, const std::map<std::string, std::string>& args,
-    const v1::RolloutContext& context) {
+    const v1::RolloutContext& context, const std::function<bool()>& cancelled) {
   const v1::ComparativeProvider provider =
       *SubstituteArgs(metric.comparative(), args);
   std::vector<std::pair<absl::Time, int>> weights;
@@ -171,6 +171,7 @@ ComparativeVerdict MeasureComparative(
             false};
   }
   PrometheusOptions options = OptionsOf(provider.prometheus());
+  options.cancelled = cancelled;
   PrometheusClient prometheus(options);
   const CounterQueries queries = QueriesFor(provider);
   std::vector<stats::IntervalCounts> intervals;
@@ -209,10 +210,15 @@ grpc::Status AnalyzerService::Validate(grpc::ServerContext*,
                       std::string(status.message()));
 }
 
-grpc::Status AnalyzerService::Analyze(grpc::ServerContext*,
+grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
                                       const v1::AnalyzeRequest* request,
                                       v1::AnalyzeResponse* response) {
   const auto args = ArgsOf(*request);
+  // A caller past its deadline, or the analyzer shutting down, ends the
+  // Prometheus queries instead of leaving them to their timeout.
+  const std::function<bool()> cancelled = [context] {
+    return context->IsCancelled();
+  };
   for (const v1::Metric& metric : request->metrics()) {
     v1::Measurement* out = response->add_measurements();
     out->set_metric(metric.name());
@@ -221,7 +227,7 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext*,
     auto resolved = Resolve(metric, args);
     if (resolved.ok() && metric.has_comparative()) {
       const ComparativeVerdict comparative =
-          MeasureComparative(metric, args, request->context());
+          MeasureComparative(metric, args, request->context(), cancelled);
       verdict = comparative.verdict;
       out->set_not_worse(comparative.not_worse);
     } else if (!resolved.ok()) {
@@ -231,6 +237,7 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext*,
     } else {
       PrometheusOptions options = OptionsOf(metric.prometheus());
       options.address = resolved->address;
+      options.cancelled = cancelled;
       PrometheusClient prometheus(options);
       auto samples = prometheus.Query(resolved->query);
       if (samples.ok()) {

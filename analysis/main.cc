@@ -4,6 +4,11 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "analysis/analyzer_service.h"
@@ -12,6 +17,10 @@
 
 ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9091",
           "address of the gRPC AnalysisService");
+
+namespace {
+std::atomic<bool> g_stop{false};
+}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
@@ -33,6 +42,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   spdlog::info("canary-analyzer listening on :{}", port);
-  server->Wait();
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // In-flight measurements get a few seconds to answer; canaryd treats a
+  // cut one as an Error measurement and asks again.
+  spdlog::info("canary-analyzer stopping");
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  curl_global_cleanup();
   return 0;
 }

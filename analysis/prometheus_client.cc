@@ -134,6 +134,7 @@ absl::StatusOr<std::string> PrometheusClient::Get(
   }
   request.timeout = options_.timeout;
   request.deadline = absl::Now() + options_.timeout;
+  request.cancelled = options_.cancelled;
   request.max_response_bytes = options_.max_response_bytes;
   request.idempotent = true;  // a query reads only
   RetryPolicy policy;

@@ -2,6 +2,7 @@
 #define SMARTCANARY_ANALYSIS_PROMETHEUS_CLIENT_H_
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,9 @@ struct PrometheusOptions {
   std::string ca_file;
   size_t max_response_bytes = size_t{32} << 20;
   std::string user_agent = UserAgent("canary-analyzer");
+  // Polled about once a second: true abandons the query (the caller went
+  // away, or the analyzer is stopping).
+  std::function<bool()> cancelled;
 };
 
 struct Sample {

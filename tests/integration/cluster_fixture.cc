@@ -155,6 +155,22 @@ void ChildProcess::Start() {
   }
 }
 
+int ChildProcess::Terminate(absl::Duration timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  const absl::Time until = absl::Now() + timeout;
+  int status = 0;
+  while (absl::Now() < until) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  Kill9();
+  return -1;
+}
+
 bool ChildProcess::Exited() {
   if (pid_ <= 0) return true;
   if (waitpid(pid_, nullptr, WNOHANG) != pid_) return false;

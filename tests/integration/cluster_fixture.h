@@ -49,6 +49,9 @@ class ChildProcess {
   bool running() const { return pid_ > 0; }
   // Whether it has ended by itself (reaped then) or was never started.
   bool Exited();
+  // SIGTERM, then its exit code; -1 (and SIGKILL) if it is still running
+  // after `timeout`.
+  int Terminate(absl::Duration timeout);
 
  private:
   std::string name_;
@@ -64,6 +67,7 @@ class CanarydProcess {
   void Start();
   void Kill9() { process_->Kill9(); }
   bool Exited() { return process_->Exited(); }
+  int Terminate(absl::Duration timeout) { return process_->Terminate(timeout); }
   std::string address() const {
     return "127.0.0.1:" + std::to_string(grpc_port_);
   }

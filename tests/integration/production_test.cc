@@ -183,6 +183,15 @@ TEST_F(ProductionTest,
   EXPECT_EQ(aborted.canary_weight(), 0);
 }
 
+TEST_F(ProductionTest, SigtermStopsBothDaemonsWhileAMeasurementHangs) {
+  Start(Request("alpha", {SetWeightStep(20), SilentAnalysis()}));
+  ASSERT_TRUE(WaitFor([&] { return Get("alpha").analysis_runs_size() > 0; }));
+  // The bound is a guard against hanging, not a timing claim: both stop in
+  // well under a second on an idle machine.
+  EXPECT_EQ(canaryd_.Terminate(absl::Seconds(30)), 0);
+  EXPECT_EQ(analyzer_.Terminate(absl::Seconds(30)), 0);
+}
+
 TEST_F(ProductionTest, WeightsChangedBySomeoneElseArePutBack) {
   Start(Request("alpha", {SetWeightStep(20), PauseStep()}));
   ASSERT_TRUE(WaitForPhase("alpha", v1::PAUSED, 1));
