@@ -16,8 +16,9 @@ using nlohmann::json;
 constexpr int kWatchTimeoutSeconds = 300;
 // Watches: CanaryRollouts, VirtualServices, DestinationRules.
 constexpr int kWatches = 3;
-// A loop silent for this long is stuck (workers wake at least every second;
-// a watch polls for cancellation about once a second).
+// A watch silent for this long, or a worker busy with one reconcile for this
+// long, is stuck (a watch polls for cancellation about once a second; a
+// reconcile is API calls with their own timeouts, never a wait on analysis).
 constexpr absl::Duration kStuckAfter = absl::Minutes(3);
 
 std::string KeyOf(const json& object) {
@@ -182,10 +183,14 @@ void Controller::ListWatch(const kube::Resource& resource, int loop,
 
 void Controller::WorkLoop(int loop) {
   while (!stopping_) {
-    Beat(loop);
+    {
+      // Waiting for work is not being stuck: an idle worker never ages.
+      absl::MutexLock lock(&mu_);
+      beats_[loop] = absl::InfiniteFuture();
+    }
     auto key = queue_.Next();
     if (!key) return;
-    Beat(loop);
+    Beat(loop);  // busy from now: stuck if this reconcile never ends
     std::vector<std::string> parts =
         absl::StrSplit(*key, absl::MaxSplits('/', 1));
     if (parts.size() != 2) {

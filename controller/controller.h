@@ -39,8 +39,9 @@ class Controller {
   void Trigger(const std::string& ns, const std::string& name,
                absl::Duration delay = absl::ZeroDuration());
   void Trigger(const std::string& key);
-  // OK while every loop has shown life recently (for /healthz): a worker
-  // stuck for minutes or a dead watch makes canaryd restart.
+  // OK while every watch has shown life recently and no worker has been
+  // busy with one reconcile for minutes (for /healthz): a stuck loop makes
+  // canaryd restart.
   absl::Status Healthy(absl::Time now) const;
   // Every watch has listed once (for /readyz).
   bool Synced() const;
@@ -65,7 +66,8 @@ class Controller {
   int workers_;
   mutable absl::Mutex mu_;
   std::map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
-  // Last sign of life per loop: watches first, then workers.
+  // Watches first: last sign of life. Then workers: when the reconcile in
+  // hand began (InfiniteFuture while idle).
   std::vector<absl::Time> beats_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> listed_ ABSL_GUARDED_BY(mu_);
   Metrics& metrics_;
