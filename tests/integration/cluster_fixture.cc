@@ -23,6 +23,7 @@
 #include "cli/manifest.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/resources.h"
+#include "controller/leader_forwarder.h"
 
 namespace smartcanary::testing {
 
@@ -208,6 +209,19 @@ void CanarydProcess::Start() {
 
 std::unique_ptr<v1::RolloutService::Stub> CanarydProcess::Stub() const {
   return v1::RolloutService::NewStub(FreshChannel(address()));
+}
+
+bool CanarydProcess::Leads(const std::string& ns) const {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  context.AddMetadata(kForwardedMetadata, "1");
+  v1::RolloutRef ref;
+  ref.set_namespace_(ns);
+  ref.set_name("no-such-rollout");
+  v1::Rollout out;
+  return Stub()->Resume(&context, ref, &out).error_code() ==
+         grpc::StatusCode::NOT_FOUND;
 }
 
 PrometheusProcess::PrometheusProcess(const std::vector<std::string>& targets,

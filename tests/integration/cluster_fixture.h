@@ -75,6 +75,10 @@ class CanarydProcess {
     return "http://127.0.0.1:" + std::to_string(http_port_) + "/metrics";
   }
   std::unique_ptr<v1::RolloutService::Stub> Stub() const;
+  // Whether it leads now: only the leader answers a call already marked as
+  // forwarded (NOT_FOUND for a rollout in `ns` that does not exist); a
+  // standby refuses it rather than pass it on again.
+  bool Leads(const std::string& ns) const;
 
  private:
   int grpc_port_;

@@ -25,7 +25,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "controller/kube/resources.h"
-#include "controller/leader_forwarder.h"
 #include "tests/integration/cluster_fixture.h"
 
 namespace smartcanary::testing {
@@ -140,21 +139,9 @@ class FaultInjectionTest : public ::testing::Test {
     }
     return last;
   }
-  // Which replica leads: the leader says a rollout that does not exist is
-  // NOT_FOUND; a standby refuses a call marked as already forwarded.
   int Leader() {
     for (int i = 0; i < 2; ++i) {
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::seconds(5));
-      v1::RolloutRef ref;
-      ref.set_namespace_(ns_.name());
-      ref.set_name("no-such-rollout");
-      v1::Rollout out;
-      context.AddMetadata(kForwardedMetadata, "1");
-      if (replicas_[i]->Stub()->Resume(&context, ref, &out).error_code() ==
-          grpc::StatusCode::NOT_FOUND)
-        return i;
+      if (replicas_[i]->Leads(ns_.name())) return i;
     }
     return -1;
   }

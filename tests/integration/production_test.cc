@@ -16,7 +16,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "controller/kube/resources.h"
-#include "controller/leader_forwarder.h"
 #include "tests/integration/cluster_fixture.h"
 
 namespace smartcanary::testing {
@@ -249,20 +248,9 @@ TEST_F(ProductionTest, TwoReplicasOnlyTheLeaderWritesAndTheStandbyTakesOver) {
     v1::Rollout out;
     return via.Stub()->Promote(&context, promote, &out);
   };
-  // Which replica leads: only the leader answers a call already marked as
-  // forwarded (NOT_FOUND for a rollout that does not exist); a standby
-  // refuses it rather than pass it on again.
   auto leader_now = [&] {
     for (int i = 0; i < 2; ++i) {
-      grpc::ClientContext context;
-      context.AddMetadata(kForwardedMetadata, "1");
-      v1::RolloutRef ref;
-      ref.set_namespace_(ns_.name());
-      ref.set_name("no-such-rollout");
-      v1::Rollout out;
-      if (replicas[i]->Stub()->Resume(&context, ref, &out).error_code() ==
-          grpc::StatusCode::NOT_FOUND)
-        return i;
+      if (replicas[i]->Leads(ns_.name())) return i;
     }
     return -1;
   };
