@@ -411,32 +411,5 @@ TEST_F(CanaryE2ETest, TheSmartJudgeLetsAGoodCanaryThrough) {
   EXPECT_EQ(done.analysis_runs(0).metrics(0).failed(), 0);
 }
 
-TEST_F(CanaryE2ETest, InstallBundleIsAcceptedByTheApiServer) {
-  const char* kubectl = std::getenv("KUBECTL");
-  ASSERT_NE(kubectl, nullptr) << "KUBECTL is set by scripts/test.sh";
-  // kustomize does not follow the runfiles tree's symlinks: apply a real copy.
-  const std::string copy =
-      absl::StrCat(std::getenv("TEST_TMPDIR"), "/manifests");
-  const std::string command =
-      absl::StrCat("rm -rf ", copy, " && cp -rL ", RunfilePath("manifests"),
-                   " ", copy, " && ", kubectl, " apply -k ", copy, " 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  size_t got;
-  while ((got = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-    output.append(buffer, got);
-  ASSERT_EQ(pclose(pipe), 0) << output;
-  EXPECT_NE(
-      output.find("clusterrole.rbac.authorization.k8s.io/smartcanary-canaryd"),
-      std::string::npos)
-      << output;
-  EXPECT_TRUE(
-      Kube()
-          .Get(
-              "/apis/apps/v1/namespaces/smartcanary-system/deployments/canaryd")
-          .ok());
-}
-
 }  // namespace
 }  // namespace smartcanary::testing

@@ -120,6 +120,9 @@ struct CommandResult {
 CommandResult Canaryctl(const std::string& server,
                         const std::vector<std::string>& args);
 
+// Runs `command` with /bin/sh; stdout and stderr together.
+CommandResult RunShell(const std::string& command);
+
 // Polls `done` until true or `timeout`; returns whether it became true.
 bool WaitFor(const std::function<bool()>& done,
              absl::Duration timeout = absl::Seconds(60));
