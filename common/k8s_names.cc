@@ -73,28 +73,27 @@ constexpr char kQualifiedRule[] =
     "must be letters, digits, '-', '_' and '.', start and end with a letter "
     "or digit";
 
-}  // namespace
-
-absl::Status ValidateDns1123Subdomain(absl::string_view name) {
+absl::Status ValidateName(absl::string_view name, size_t max_length,
+                          bool (*shape)(absl::string_view), const char* rule) {
   if (name.empty()) return absl::InvalidArgumentError("must not be empty");
-  if (name.size() > kMaxSubdomainLength) {
+  if (name.size() > max_length) {
     return Invalid(name, "name",
-                   absl::StrCat("must be at most ", kMaxSubdomainLength,
+                   absl::StrCat("must be at most ", max_length,
                                 " characters, got ", name.size()));
   }
-  if (!IsSubdomainShape(name)) return Invalid(name, "name", kSubdomainRule);
+  if (!shape(name)) return Invalid(name, "name", rule);
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status ValidateDns1123Subdomain(absl::string_view name) {
+  return ValidateName(name, kMaxSubdomainLength, IsSubdomainShape,
+                      kSubdomainRule);
+}
+
 absl::Status ValidateDns1123Label(absl::string_view name) {
-  if (name.empty()) return absl::InvalidArgumentError("must not be empty");
-  if (name.size() > kMaxLabelLength) {
-    return Invalid(name, "name",
-                   absl::StrCat("must be at most ", kMaxLabelLength,
-                                " characters, got ", name.size()));
-  }
-  if (!IsLabelShape(name)) return Invalid(name, "name", kLabelRule);
-  return absl::OkStatus();
+  return ValidateName(name, kMaxLabelLength, IsLabelShape, kLabelRule);
 }
 
 absl::Status ValidateLabelKey(absl::string_view key) {

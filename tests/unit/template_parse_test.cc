@@ -7,22 +7,14 @@
 #include "controller/kube/resources.h"
 #include "controller/rollout_proto.h"
 #include "controller/rollout_spec.h"
+#include "tests/unit/rollout_specs.h"
 
 namespace smartcanary {
 namespace {
 
 using nlohmann::json;
 
-json ValidSpec() {
-  return json::parse(R"({
-    "canaryLabels": {"version": "v2"},
-    "trafficRouting": {"istio": {
-      "virtualService": {"name": "rpc-server", "routes": ["primary"]},
-      "destinationRule": {"name": "rpc-server", "stableSubsetName": "stable",
-                          "canarySubsetName": "canary"}}},
-    "steps": [{"setWeight": 20}, {"pause": {}}]
-  })");
-}
+json ValidSpec() { return ArticleSpecJson(); }
 
 std::string SpecError(const json& spec) {
   auto parsed = ParseRolloutSpec(spec);
