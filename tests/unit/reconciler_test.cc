@@ -332,8 +332,7 @@ TEST_F(ReconcilerTest, AnExceptionDegradesTheRolloutAndReturnsTraffic) {
   const json status = Rollout()["status"];
   EXPECT_EQ(status["phase"], "Degraded");
   EXPECT_EQ(status["canaryWeight"], 0);
-  EXPECT_NE(status["message"].get<std::string>().find(
-                "internal error: boom"),
+  EXPECT_NE(status["message"].get<std::string>().find("internal error: boom"),
             std::string::npos)
       << status.dump();
 }
