@@ -1,6 +1,7 @@
 #include "analysis/analyzer_service.h"
 
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -10,12 +11,15 @@
 #include "analysis/history_tiers.h"
 #include "analysis/measurement.h"
 #include "analysis/prometheus_client.h"
+#include "common/utf8.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace smartcanary::analysis {
 namespace {
 
 using google::protobuf::util::TimeUtil;
+
+constexpr size_t kMaxMessageBytes = 4096;
 
 // A metric with its args substituted and conditions parsed.
 struct ResolvedMetric {
@@ -202,17 +206,17 @@ absl::Status ValidateMetrics(const v1::AnalyzeRequest& request) {
   return absl::OkStatus();
 }
 
-grpc::Status AnalyzerService::Validate(grpc::ServerContext*,
-                                       const v1::AnalyzeRequest* request,
-                                       v1::ValidateResponse*) {
+grpc::Status AnalyzerService::ValidateUnguarded(
+    grpc::ServerContext*, const v1::AnalyzeRequest* request,
+    v1::ValidateResponse*) {
   absl::Status status = ValidateMetrics(*request);
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()));
 }
 
-grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
-                                      const v1::AnalyzeRequest* request,
-                                      v1::AnalyzeResponse* response) {
+grpc::Status AnalyzerService::AnalyzeUnguarded(
+    grpc::ServerContext* context, const v1::AnalyzeRequest* request,
+    v1::AnalyzeResponse* response) {
   const auto args = ArgsOf(*request);
   // A caller past its deadline, or the analyzer shutting down, ends the
   // Prometheus queries instead of leaving them to their timeout.
@@ -250,11 +254,50 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
     }
     out->set_phase(ToProto(verdict.phase));
     for (double value : verdict.values) out->add_values(value);
-    out->set_message(verdict.message);
+    // Proto strings must be UTF-8; a Prometheus answer or a condition may
+    // hold anything, and a message only needs to be long enough to read.
+    out->set_message(SanitizeAndCap(verdict.message, kMaxMessageBytes));
     out->set_no_data(IsNoDataVerdict(verdict));
     *out->mutable_finished_at() = TimeUtil::GetCurrentTime();
   }
   return grpc::Status::OK;
+}
+
+namespace {
+
+// The RPC exception boundary: an exception from any measurement or check
+// fails that call with INTERNAL, never the analyzer and its other callers.
+grpc::Status Guarded(const char* rpc,
+                     const std::function<grpc::Status()>& handler) {
+  try {
+    return handler();
+  } catch (const std::exception& e) {
+    return grpc::Status(
+        grpc::StatusCode::INTERNAL,
+        absl::StrCat(rpc, ": internal error: ",
+                     SanitizeAndCap(e.what(), kMaxMessageBytes)));
+  } catch (...) {
+    return grpc::Status(grpc::StatusCode::INTERNAL,
+                        absl::StrCat(rpc, ": internal error"));
+  }
+}
+
+}  // namespace
+
+grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
+                                      const v1::AnalyzeRequest* request,
+                                      v1::AnalyzeResponse* response) {
+  return Guarded("Analyze", [&] {
+    response->Clear();  // no half-filled answer with the error
+    return AnalyzeUnguarded(context, request, response);
+  });
+}
+
+grpc::Status AnalyzerService::Validate(grpc::ServerContext* context,
+                                       const v1::AnalyzeRequest* request,
+                                       v1::ValidateResponse* response) {
+  return Guarded("Validate",
+                 [&] { return ValidateUnguarded(context, request, response); });
 }
 
 }  // namespace smartcanary::analysis

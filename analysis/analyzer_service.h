@@ -18,6 +18,14 @@ class AnalyzerService final : public v1::AnalysisService::Service {
                        v1::AnalyzeResponse*) override;
   grpc::Status Validate(grpc::ServerContext*, const v1::AnalyzeRequest*,
                         v1::ValidateResponse*) override;
+
+ private:
+  // The handlers; the overrides above only add the exception boundary.
+  grpc::Status AnalyzeUnguarded(grpc::ServerContext*, const v1::AnalyzeRequest*,
+                                v1::AnalyzeResponse*);
+  grpc::Status ValidateUnguarded(grpc::ServerContext*,
+                                 const v1::AnalyzeRequest*,
+                                 v1::ValidateResponse*);
 };
 
 }  // namespace smartcanary::analysis
