@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "controller/analysis/promql_text.h"
+#include "controller/analysis/secret_refs.h"
 #include "controller/json_fields.h"
 #include "controller/rollout_spec.h"
 
@@ -73,7 +74,7 @@ absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
   if (auto s = RejectUnknownFields(
           prom, prom_path,
           {"address", "query", "timeout", "headers", "bearerTokenFile",
-           "basicAuth", "caFile", "scrapeInterval"});
+           kBearerTokenField, "basicAuth", "caFile", "scrapeInterval"});
       !s.ok()) {
     return s;
   }
@@ -119,14 +120,15 @@ absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
   }
   if (prom.contains("basicAuth")) {
     const json& basic = prom["basicAuth"];
-    if (auto s = RejectUnknownFields(basic, prom_path + ".basicAuth",
-                                     {"username", "passwordFile"});
+    if (auto s = RejectUnknownFields(
+            basic, prom_path + ".basicAuth",
+            {"username", "passwordFile", kBasicAuthPasswordField});
         !s.ok())
       return s;
     out->set_basic_auth_user(basic.value("username", ""));
     out->set_basic_auth_password_file(basic.value("passwordFile", ""));
   }
-  return absl::OkStatus();
+  return ParseSecretRefs(prom, prom_path, out);
 }
 
 absl::StatusOr<std::map<std::string, std::string>> Selector(
