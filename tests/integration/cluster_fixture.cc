@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -101,6 +102,21 @@ std::string RunfilePath(const std::string& target_path) {
   const char* root = std::getenv("TEST_SRCDIR");
   return absl::StrCat(root != nullptr ? root : ".", "/smartcanary/",
                       target_path);
+}
+
+std::vector<std::string> LocalAnalyzerArgv(
+    int port, const std::vector<std::string>& extra,
+    const std::string& binary) {
+  std::vector<std::string> argv = {
+      binary, absl::StrCat("--grpc-listen=127.0.0.1:", port),
+      "--allowed-prometheus=127.0.0.0/8,::1"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const bool has_token =
+      std::any_of(extra.begin(), extra.end(), [](const std::string& flag) {
+        return flag.rfind("--client-token-file", 0) == 0;
+      });
+  if (!has_token) argv.push_back("--insecure-no-auth");
+  return argv;
 }
 
 TestNamespace::TestNamespace() {
