@@ -57,6 +57,8 @@ std::string PathFor(const json& object) {
   if (kind == "VirtualService") return kube::kVirtualServices.Collection(ns);
   if (kind == "DestinationRule") return kube::kDestinationRules.Collection(ns);
   if (kind == "Service") return kube::kServices.Collection(ns);
+  if (kind == "Secret")
+    return absl::StrCat("/api/v1/namespaces/", ns, "/secrets");
   if (kind == "CanaryRollout") return kube::kCanaryRollouts.Collection(ns);
   if (kind == "CanaryAnalysisTemplate")
     return kube::kAnalysisTemplates.Collection(ns);
