@@ -35,6 +35,14 @@ std::string UnixSeconds(absl::Time t) {
   return absl::StrFormat("%.3f", absl::ToDoubleSeconds(t - absl::UnixEpoch()));
 }
 
+// Header text with a control character (a line break above all) would let
+// a template or a Secret add headers or a second request.
+bool HasControl(absl::string_view text) {
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
 // A credential file's content, read only from inside the credentials
 // directory.
 absl::StatusOr<std::string> ReadCredential(const PrometheusOptions& options,
@@ -47,6 +55,10 @@ absl::StatusOr<std::string> ReadCredential(const PrometheusOptions& options,
   if (!content.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat(field, ": ", content.status().message()));
+  }
+  if (trim && HasControl(*content)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        field, ": the file holds a line break or control character"));
   }
   return content;
 }
@@ -105,6 +117,21 @@ absl::Status CheckProviderStatically(const PrometheusOptions& options) {
   if (auto s = options.address_policy.CheckHost(*url, field + ".address");
       !s.ok()) {
     return s;
+  }
+  for (const auto& [name, value] : options.headers) {
+    if (name.empty() || HasControl(name) || HasControl(value) ||
+        name.find_first_of(": ") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".headers: \"", Snippet(name, 40),
+          "\" must be a header name with a value free of line breaks and "
+          "control characters"));
+    }
+  }
+  if (HasControl(options.bearer_token) ||
+      HasControl(options.basic_auth_password) ||
+      HasControl(options.basic_auth_user)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": a credential contains a line break or control character"));
   }
   for (const auto& [path, name] :
        {std::pair{&options.bearer_token_file, ".bearerTokenFile"},

@@ -103,15 +103,18 @@ absl::StatusOr<std::pair<absl::Time, double>> SampleOf(
                    value};
 }
 
+// A result item at `path`: an object, whose labels are returned.
 absl::StatusOr<std::map<std::string, std::string>> LabelsOf(
     const json& item, const std::string& path) {
+  if (!item.is_object()) return AnswerError(path, "must be an object");
   std::map<std::string, std::string> labels;
   auto metric = item.find("metric");
   if (metric == item.end()) return labels;  // an expression's result
-  if (!metric->is_object()) return AnswerError(path, "must be an object");
+  if (!metric->is_object())
+    return AnswerError(path + ".metric", "must be an object");
   for (const auto& [key, value] : metric->items()) {
     if (!value.is_string())
-      return AnswerError(absl::StrCat(path, ".", Snippet(key, 40)),
+      return AnswerError(absl::StrCat(path, ".metric.", Snippet(key, 40)),
                          "must be a string");
     labels[key] = value.get<std::string>();
   }
@@ -145,8 +148,7 @@ absl::StatusOr<std::vector<Sample>> ParseQueryResponse(absl::string_view body) {
   for (size_t i = 0; i < (*items)->size(); ++i) {
     const json& item = (**items)[i];
     const std::string path = absl::StrCat("data.result[", i, "]");
-    if (!item.is_object()) return AnswerError(path, "must be an object");
-    auto labels = LabelsOf(item, path + ".metric");
+    auto labels = LabelsOf(item, path);
     if (!labels.ok()) return labels.status();
     auto value = item.find("value");
     if (value == item.end()) return AnswerError(path + ".value", "is missing");
@@ -166,8 +168,7 @@ absl::StatusOr<std::vector<Series>> ParseRangeResponse(absl::string_view body) {
   for (size_t i = 0; i < (*items)->size(); ++i) {
     const json& item = (**items)[i];
     const std::string path = absl::StrCat("data.result[", i, "]");
-    if (!item.is_object()) return AnswerError(path, "must be an object");
-    auto labels = LabelsOf(item, path + ".metric");
+    auto labels = LabelsOf(item, path);
     if (!labels.ok()) return labels.status();
     auto values = item.find("values");
     if (values == item.end() || !values->is_array())
