@@ -46,6 +46,9 @@ ABSL_FLAG(std::string, analyzer, "localhost:9091",
 ABSL_FLAG(std::string, analyzer_token_file, "",
           "file holding the token canary-analyzer demands (its "
           "--client-token-file), re-read when it changes; empty: none");
+ABSL_FLAG(std::string, analyzer_ca_file, "",
+          "CA certificate (PEM) of canary-analyzer's TLS certificate; empty: "
+          "plaintext to the analyzer");
 ABSL_FLAG(std::string, grafana_url, "",
           "Grafana base URL for annotations; empty: none");
 ABSL_FLAG(std::string, grafana_token_file, "",
@@ -154,7 +157,8 @@ int main(int argc, char** argv) {
   smartcanary::Metrics metrics;
   // Templates' secretKeyRefs are read in the rollout's namespace.
   smartcanary::GrpcAnalyzerOptions analyzer_options{
-      nullptr, smartcanary::KubeSecretReader(client)};
+      nullptr, smartcanary::KubeSecretReader(client),
+      absl::GetFlag(FLAGS_analyzer_ca_file)};
   if (const std::string path = absl::GetFlag(FLAGS_analyzer_token_file);
       !path.empty()) {
     auto token = smartcanary::TokenFile::Open(path);

@@ -1,6 +1,8 @@
 #include "controller/analysis/analyzer_client.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <algorithm>
 
@@ -30,8 +32,18 @@ GrpcAnalyzer::GrpcAnalyzer(const std::string& address,
   grpc::ChannelArguments args;
   // The analyzer may restart at any time; reconnect promptly when it is back.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  stub_ = v1::AnalysisService::NewStub(grpc::CreateCustomChannel(
-      address, grpc::InsecureChannelCredentials(), args));
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (!options_.ca_file.empty()) {
+    grpc::experimental::TlsChannelCredentialsOptions tls;
+    tls.set_certificate_provider(
+        std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+            options_.ca_file, 60));
+    tls.watch_root_certs();
+    credentials = grpc::experimental::TlsCredentials(tls);
+  }
+  stub_ = v1::AnalysisService::NewStub(
+      grpc::CreateCustomChannel(address, credentials, args));
 }
 
 namespace {

@@ -47,6 +47,9 @@ struct GrpcAnalyzerOptions {
   // Reads a template's secretKeyRef, always in the rollout's namespace;
   // unset: such a metric measures as Error saying so.
   SecretReader read_secret;
+  // The CA (PEM file) that signed the analyzer's certificate: TLS to the
+  // analyzer, re-read when it changes; empty: plaintext.
+  std::string ca_file;
 };
 
 // The canary-analyzer over gRPC (the callback API: no thread per call).

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -197,6 +198,39 @@ TEST_F(AnalyzerSandboxTest, TheDefaultAllowlistRefusesLoopback) {
   v1::Measurement m = Analyze(Metric(prometheus_->url()), stub.get());
   EXPECT_EQ(m.phase(), v1::ERROR);
   EXPECT_NE(m.message().find("is loopback"), std::string::npos) << m.message();
+}
+
+TEST_F(AnalyzerSandboxTest, WithTlsPlaintextCallersGetNoAnswer) {
+  WriteLocalhostCertificate(*dir_);
+  const int port = FreePort();
+  ChildProcess analyzer(
+      "canary-analyzer-tls",
+      LocalAnalyzerArgv(port, {"--client-token-file=" + *dir_ + "/client-token",
+                               "--tls-cert-file=" + *dir_ + "/tls.crt",
+                               "--tls-key-file=" + *dir_ + "/tls.key"}));
+  std::ifstream in(*dir_ + "/tls.crt");
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs.assign(std::istreambuf_iterator<char>(in), {});
+  auto tls_channel = grpc::CreateChannel(absl::StrCat("localhost:", port),
+                                         grpc::SslCredentials(ssl));
+  ASSERT_TRUE(tls_channel->WaitForConnected(std::chrono::system_clock::now() +
+                                            std::chrono::seconds(30)));
+  auto tls = v1::AnalysisService::NewStub(tls_channel);
+  EXPECT_EQ(Analyze(Metric(prometheus_->url()), tls.get()).phase(),
+            v1::SUCCESSFUL);
+
+  auto plain = v1::AnalysisService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  v1::AnalyzeRequest request;
+  *request.add_metrics() = Metric(prometheus_->url());
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  v1::AnalyzeResponse response;
+  grpc::Status status = plain->Analyze(&context, request, &response);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(response.measurements_size(), 0);
 }
 
 TEST_F(AnalyzerSandboxTest, CredentialFilesOnlyFromTheCredentialsDirectory) {

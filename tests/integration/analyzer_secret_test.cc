@@ -1,9 +1,9 @@
 // A template's secretKeyRef credential, end to end: canaryd reads the
 // Secret from the real API server in the rollout's own namespace, hands the
-// value to the real canary-analyzer over the token-authenticated channel,
-// and the analyzer sends it to "Prometheus" (a scripted server recording
-// headers). The value is never written to the rollout's status, and a
-// Secret of the same name in another namespace is never used.
+// value to the real canary-analyzer over TLS with the shared token, and the
+// analyzer sends it to "Prometheus" (a scripted server recording headers).
+// The value is never written to the rollout's status, and a Secret of the
+// same name in another namespace is never used.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -60,6 +60,7 @@ class AnalyzerSecretTest : public ::testing::Test {
     EXPECT_NE(mkdtemp(base), nullptr);
     dir_ = base;
     std::ofstream(dir_ + "/token") << kAnalyzerToken << "\n";
+    WriteLocalhostCertificate(dir_);
     ns_.Apply(SubsetMeshYaml("app"));
     ns_.Apply(SecretYaml("prom-auth", kTeamToken));
     other_.Apply(SecretYaml("only-elsewhere", kOtherToken));
@@ -69,11 +70,14 @@ class AnalyzerSecretTest : public ::testing::Test {
     analyzer_ = std::make_unique<ChildProcess>(
         "analyzer-" + ns_.name(),
         LocalAnalyzerArgv(analyzer_port_,
-                          {"--client-token-file=" + dir_ + "/token"}));
+                          {"--client-token-file=" + dir_ + "/token",
+                           "--tls-cert-file=" + dir_ + "/tls.crt",
+                           "--tls-key-file=" + dir_ + "/tls.key"}));
     canaryd_ = std::make_unique<CanarydProcess>(
         ns_.name(), std::vector<std::string>{
-                        absl::StrCat("--analyzer=127.0.0.1:", analyzer_port_),
-                        "--analyzer-token-file=" + dir_ + "/token"});
+                        absl::StrCat("--analyzer=localhost:", analyzer_port_),
+                        "--analyzer-token-file=" + dir_ + "/token",
+                        "--analyzer-ca-file=" + dir_ + "/tls.crt"});
   }
   ~AnalyzerSecretTest() override {
     canaryd_.reset();

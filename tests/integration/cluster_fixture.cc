@@ -106,6 +106,16 @@ std::string RunfilePath(const std::string& target_path) {
                       target_path);
 }
 
+void WriteLocalhostCertificate(const std::string& dir) {
+  const std::string command = absl::StrCat(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+      "-nodes -days 2 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
+      ShellQuote(dir + "/tls.key"), " -out ", ShellQuote(dir + "/tls.crt"),
+      " 2>/dev/null");
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
 std::vector<std::string> LocalAnalyzerArgv(
     int port, const std::vector<std::string>& extra,
     const std::string& binary) {

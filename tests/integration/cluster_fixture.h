@@ -147,6 +147,10 @@ class WeightRecorder {
 
 std::string RunfilePath(const std::string& target_path);
 
+// A self-signed certificate for localhost and 127.0.0.1 (its own CA):
+// `dir`/tls.crt and `dir`/tls.key.
+void WriteLocalhostCertificate(const std::string& dir);
+
 // canary-analyzer as the tests run it: on 127.0.0.1:`port`, querying the
 // loopback Prometheus servers they start (the default allowlist refuses
 // loopback), answering any caller (no shared token) unless `extra` flags
