@@ -29,8 +29,13 @@ struct ResolvedMetric {
   std::optional<Condition> failure;
 };
 
+PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider,
+                            const AnalyzerConfig& config,
+                            const std::string& field);
+
 absl::StatusOr<ResolvedMetric> Resolve(
-    const v1::Metric& metric, const std::map<std::string, std::string>& args) {
+    const v1::Metric& metric, const std::map<std::string, std::string>& args,
+    const AnalyzerConfig& config) {
   auto fail = [&](const std::string& field, const absl::Status& status) {
     return absl::InvalidArgumentError(absl::StrCat(
         "metric \"", metric.name(), "\" ", field, ": ", status.message()));
@@ -43,6 +48,12 @@ absl::StatusOr<ResolvedMetric> Resolve(
     if (provider->prometheus().address().empty()) {
       return fail("provider.comparative.prometheus.address",
                   absl::InvalidArgumentError("is required"));
+    }
+    if (auto s = CheckProviderStatically(OptionsOf(
+            provider->prometheus(), config, "provider.comparative.prometheus"));
+        !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("metric \"", metric.name(), "\" ", s.message()));
     }
     return ResolvedMetric{provider->prometheus().address(), "", std::nullopt,
                           std::nullopt};
@@ -60,6 +71,12 @@ absl::StatusOr<ResolvedMetric> Resolve(
   if (!address.ok())
     return fail("provider.prometheus.address", address.status());
   out.address = *address;
+  PrometheusOptions options =
+      OptionsOf(metric.prometheus(), config, "provider.prometheus");
+  options.address = out.address;
+  if (auto s = CheckProviderStatically(options); !s.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("metric \"", metric.name(), "\" ", s.message()));
   auto query = SubstituteArgs(metric.prometheus().query(), args);
   if (!query.ok()) return fail("provider.prometheus.query", query.status());
   out.query = *query;
@@ -90,8 +107,15 @@ std::map<std::string, std::string> ArgsOf(const v1::AnalyzeRequest& request) {
   return args;
 }
 
-PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider) {
+PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider,
+                            const AnalyzerConfig& config,
+                            const std::string& field) {
   PrometheusOptions options;
+  options.field = field;
+  options.address_policy = config.address_policy;
+  options.credentials_dir = config.credentials_dir;
+  options.bearer_token = provider.bearer_token();
+  options.basic_auth_password = provider.basic_auth_password();
   options.address = provider.address();
   if (provider.timeout_seconds() > 0)
     options.timeout = absl::Seconds(provider.timeout_seconds());
@@ -144,7 +168,8 @@ absl::StatusOr<std::vector<stats::IntervalCounts>> TierIntervals(
 // (coarser for a long bake's later tiers).
 ComparativeVerdict MeasureComparative(
     const v1::Metric& metric, const std::map<std::string, std::string>& args,
-    const v1::RolloutContext& context, const std::function<bool()>& cancelled) {
+    const v1::RolloutContext& context, const std::function<bool()>& cancelled,
+    const AnalyzerConfig& config) {
   const v1::ComparativeProvider provider =
       *SubstituteArgs(metric.comparative(), args);
   std::vector<std::pair<absl::Time, int>> weights;
@@ -174,7 +199,8 @@ ComparativeVerdict MeasureComparative(
              "no data: the first interval has not closed yet"},
             false};
   }
-  PrometheusOptions options = OptionsOf(provider.prometheus());
+  PrometheusOptions options = OptionsOf(provider.prometheus(), config,
+                                        "provider.comparative.prometheus");
   options.cancelled = cancelled;
   PrometheusClient prometheus(options);
   const CounterQueries queries = QueriesFor(provider);
@@ -197,10 +223,11 @@ ComparativeVerdict MeasureComparative(
 
 }  // namespace
 
-absl::Status ValidateMetrics(const v1::AnalyzeRequest& request) {
+absl::Status ValidateMetrics(const v1::AnalyzeRequest& request,
+                             const AnalyzerConfig& config) {
   const auto args = ArgsOf(request);
   for (const v1::Metric& metric : request.metrics()) {
-    if (auto resolved = Resolve(metric, args); !resolved.ok())
+    if (auto resolved = Resolve(metric, args, config); !resolved.ok())
       return resolved.status();
   }
   return absl::OkStatus();
@@ -209,7 +236,7 @@ absl::Status ValidateMetrics(const v1::AnalyzeRequest& request) {
 grpc::Status AnalyzerService::ValidateUnguarded(
     grpc::ServerContext*, const v1::AnalyzeRequest* request,
     v1::ValidateResponse*) {
-  absl::Status status = ValidateMetrics(*request);
+  absl::Status status = ValidateMetrics(*request, config_);
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()));
 }
@@ -228,10 +255,10 @@ grpc::Status AnalyzerService::AnalyzeUnguarded(
     out->set_metric(metric.name());
     *out->mutable_started_at() = TimeUtil::GetCurrentTime();
     Verdict verdict;
-    auto resolved = Resolve(metric, args);
+    auto resolved = Resolve(metric, args, config_);
     if (resolved.ok() && metric.has_comparative()) {
-      const ComparativeVerdict comparative =
-          MeasureComparative(metric, args, request->context(), cancelled);
+      const ComparativeVerdict comparative = MeasureComparative(
+          metric, args, request->context(), cancelled, config_);
       verdict = comparative.verdict;
       out->set_not_worse(comparative.not_worse);
     } else if (!resolved.ok()) {
@@ -239,7 +266,8 @@ grpc::Status AnalyzerService::AnalyzeUnguarded(
                  {},
                  std::string(resolved.status().message())};
     } else {
-      PrometheusOptions options = OptionsOf(metric.prometheus());
+      PrometheusOptions options =
+          OptionsOf(metric.prometheus(), config_, "provider.prometheus");
       options.address = resolved->address;
       options.cancelled = cancelled;
       PrometheusClient prometheus(options);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/utf8.h"
 #include "controller/analysis/promql_text.h"
+#include "controller/analysis/secret_refs.h"
 #include "controller/json_fields.h"
 #include "controller/rollout_spec.h"
 
@@ -77,7 +78,7 @@ absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
   if (auto s = RejectUnknownFields(
           prom, prom_path,
           {"address", "query", "timeout", "headers", "bearerTokenFile",
-           "basicAuth", "caFile", "scrapeInterval"});
+           kBearerTokenField, "basicAuth", "caFile", "scrapeInterval"});
       !s.ok()) {
     return s;
   }
@@ -126,8 +127,9 @@ absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
   }
   if (prom.contains("basicAuth")) {
     const json& basic = prom["basicAuth"];
-    if (auto s = RejectUnknownFields(basic, prom_path + ".basicAuth",
-                                     {"username", "passwordFile"});
+    if (auto s = RejectUnknownFields(
+            basic, prom_path + ".basicAuth",
+            {"username", "passwordFile", kBasicAuthPasswordField});
         !s.ok())
       return s;
     auto user =
@@ -139,7 +141,7 @@ absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
     out->set_basic_auth_user(*user);
     out->set_basic_auth_password_file(*password_file);
   }
-  return absl::OkStatus();
+  return ParseSecretRefs(prom, prom_path, out);
 }
 
 bool IsPromLabelName(const std::string& name) {

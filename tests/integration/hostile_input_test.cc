@@ -61,25 +61,11 @@ spec:
 )yaml");
 }
 
-std::string Shell(const std::string& command, int* exit_code) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  size_t got;
-  while ((got = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-    output.append(buffer, got);
-  *exit_code = pclose(pipe);
-  return output;
-}
-
 class HostileInputTest : public ::testing::Test {
  protected:
   HostileInputTest() {
     analyzer_ = std::make_unique<ChildProcess>(
-        "hostile-analyzer-" + ns_.name(),
-        std::vector<std::string>{
-            RunfilePath("analysis/canary-analyzer"),
-            absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port_)});
+        "hostile-analyzer-" + ns_.name(), LocalAnalyzerArgv(analyzer_port_));
     canaryd_ = std::make_unique<CanarydProcess>(
         ns_.name(), std::vector<std::string>{
                         absl::StrCat("--analyzer=127.0.0.1:", analyzer_port_)});
@@ -150,11 +136,10 @@ TEST_F(HostileInputTest, NamesThatLeaveTheNamespaceAreRefusedEverywhere) {
   const std::string file =
       absl::StrCat(std::getenv("TEST_TMPDIR"), "/evil-", ns_.name(), ".yaml");
   std::ofstream(file) << yaml;
-  int exit_code = 0;
-  const std::string output =
-      Shell(absl::StrCat(kubectl, " apply -n ", ns_.name(), " -f ", file),
-            &exit_code);
-  EXPECT_NE(exit_code, 0) << output;
+  const CommandResult applied =
+      RunShell(absl::StrCat(kubectl, " apply -n ", ns_.name(), " -f ", file));
+  const std::string& output = applied.output;
+  EXPECT_NE(applied.exit_code, 0) << output;
   EXPECT_NE(output.find("spec.trafficRouting.istio.virtualService.name"),
             std::string::npos)
       << output;
@@ -166,11 +151,10 @@ TEST_F(HostileInputTest, NamesThatLeaveTheNamespaceAreRefusedEverywhere) {
                                                      "namespace: ",
                                                      ns_.name(), "}")}});
   std::ofstream(file) << document;
-  exit_code = 0;
-  const std::string as_json =
-      Shell(absl::StrCat(kubectl, " create --dry-run=client -o json -f ", file),
-            &exit_code);
-  ASSERT_EQ(exit_code, 0) << as_json;
+  const CommandResult created = RunShell(
+      absl::StrCat(kubectl, " create --dry-run=client -o json -f ", file));
+  const std::string& as_json = created.output;
+  ASSERT_EQ(created.exit_code, 0) << as_json;
   auto parsed = CanaryRolloutFromJson(json::parse(as_json));
   EXPECT_TRUE(absl::IsInvalidArgument(parsed.status())) << parsed.status();
   EXPECT_NE(parsed.status().message().find(absl::StrCat(
