@@ -57,6 +57,20 @@ Pki MakePki(const std::string& dir) {
   return pki;
 }
 
+// A client certificate for `subject` signed by `pki`'s CA: files
+// <dir>/<name>.crt and .key.
+void MakeClientCert(const Pki& pki, const std::string& name,
+                    const std::string& subject) {
+  const std::string base = absl::StrCat(pki.dir, "/", name);
+  Shell(absl::StrCat(
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+      "-subj '",
+      subject, "' -keyout ", base, ".key -out ", base, ".csr"));
+  Shell(absl::StrCat("openssl x509 -req -days 2 -in ", base, ".csr -CA ",
+                     pki.ca_file(), " -CAkey ", pki.dir,
+                     "/ca.key -CAcreateserial -out ", base, ".crt"));
+}
+
 std::string TmpDir() {
   const char* tmp = std::getenv("TEST_TMPDIR");
   return tmp != nullptr ? tmp : "/tmp";
@@ -64,10 +78,16 @@ std::string TmpDir() {
 
 // A TLS channel verifying canaryd with `ca_file`; every call carries
 // `token` unless it is empty.
-std::unique_ptr<v1::RolloutService::Stub> TlsStub(const std::string& address,
-                                                  const std::string& ca_file) {
+std::unique_ptr<v1::RolloutService::Stub> TlsStub(
+    const std::string& address, const std::string& ca_file,
+    const std::string& client_cert_file = "",
+    const std::string& client_key_file = "") {
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = *ReadFile(ca_file);
+  if (!client_cert_file.empty()) {
+    ssl.pem_cert_chain = *ReadFile(client_cert_file);
+    ssl.pem_private_key = *ReadFile(client_key_file);
+  }
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("localhost");
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -122,6 +142,23 @@ void ApplyShippedClusterRoles() {
   }
 }
 
+// Binds `subject` (a RoleBinding subject) in `ns` to ClusterRole `role`.
+void Bind(const std::string& ns, const std::string& binding_name,
+          const json& subject, const std::string& role) {
+  auto binding =
+      Kube().Post(absl::StrCat("/apis/rbac.authorization.k8s.io/v1/namespaces/",
+                               ns, "/rolebindings"),
+                  json{{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                       {"kind", "RoleBinding"},
+                       {"metadata", {{"name", binding_name}}},
+                       {"roleRef",
+                        {{"apiGroup", "rbac.authorization.k8s.io"},
+                         {"kind", "ClusterRole"},
+                         {"name", role}}},
+                       {"subjects", json::array({subject})}});
+  EXPECT_TRUE(binding.ok()) << binding.status();
+}
+
 // A service account in `ns` bound there to ClusterRole `role`; its token.
 std::string ServiceAccountToken(const std::string& ns, const std::string& sa,
                                 const std::string& role) {
@@ -131,20 +168,8 @@ std::string ServiceAccountToken(const std::string& ns, const std::string& sa,
                        {"kind", "ServiceAccount"},
                        {"metadata", {{"name", sa}}}});
   EXPECT_TRUE(account.ok()) << account.status();
-  auto binding =
-      Kube().Post(absl::StrCat("/apis/rbac.authorization.k8s.io/v1/namespaces/",
-                               ns, "/rolebindings"),
-                  json{{"apiVersion", "rbac.authorization.k8s.io/v1"},
-                       {"kind", "RoleBinding"},
-                       {"metadata", {{"name", sa}}},
-                       {"roleRef",
-                        {{"apiGroup", "rbac.authorization.k8s.io"},
-                         {"kind", "ClusterRole"},
-                         {"name", role}}},
-                       {"subjects", json::array({{{"kind", "ServiceAccount"},
-                                                  {"name", sa},
-                                                  {"namespace", ns}}})}});
-  EXPECT_TRUE(binding.ok()) << binding.status();
+  Bind(ns, sa, {{"kind", "ServiceAccount"}, {"name", sa}, {"namespace", ns}},
+       role);
   // What `kubectl create token` asks for.
   auto request = Kube().Post(absl::StrCat("/api/v1/namespaces/", ns,
                                           "/serviceaccounts/", sa, "/token"),
@@ -174,10 +199,27 @@ class AuthTest : public ::testing::Test {
     StartPaused(*admin_b_, b_.name());
   }
 
-  std::unique_ptr<CanarydProcess> Canaryd(const std::string& ns) {
-    return std::make_unique<CanarydProcess>(
-        ns, std::vector<std::string>{"--grpc-tls-cert-file=" + pki_.cert_file(),
-                                     "--grpc-tls-key-file=" + pki_.key_file()});
+  // TLS, client certificates signed by the test CA accepted as identities.
+  std::unique_ptr<CanarydProcess> Canaryd(const std::string& ns,
+                                          std::vector<std::string> flags = {}) {
+    flags.insert(flags.end(), {"--grpc-tls-cert-file=" + pki_.cert_file(),
+                               "--grpc-tls-key-file=" + pki_.key_file(),
+                               "--grpc-client-ca-file=" + pki_.ca_file()});
+    return std::make_unique<CanarydProcess>(ns, flags);
+  }
+
+  // Resume with the admin's token, optionally marked as a call a standby
+  // forwarded (which only the leader accepts).
+  grpc::Status Resume(v1::RolloutService::Stub& stub, const std::string& ns,
+                      const std::string& name, bool forwarded) {
+    grpc::ClientContext context;
+    Prepare(context, admin_token_);
+    if (forwarded) context.AddMetadata("x-smartcanary-forwarded", "1");
+    v1::RolloutRef ref;
+    ref.set_namespace_(ns);
+    ref.set_name(name);
+    v1::Rollout out;
+    return stub.Resume(&context, ref, &out);
   }
 
   void StartPaused(v1::RolloutService::Stub& stub, const std::string& ns) {
@@ -405,6 +447,84 @@ TEST_F(AuthTest, CanaryctlUsesTheKubeconfigsTokenAndCa) {
   EXPECT_EQ(aborted.exit_code, 0) << aborted.output;
   EXPECT_TRUE(
       WaitFor([&] { return Phase(*admin_a_, a_.name()) == v1::DEGRADED; }));
+}
+
+TEST_F(AuthTest, ClientCertificateIsAnIdentityAuthorizedLikeAToken) {
+  MakeClientCert(pki_, "alice", "/O=release-managers/CN=alice");
+  Bind(a_.name(), "alice",
+       {{"kind", "User"},
+        {"name", "alice"},
+        {"apiGroup", "rbac.authorization.k8s.io"}},
+       "smartcanary-viewer");
+  auto alice = TlsStub(canaryd_a_->address(), pki_.ca_file(),
+                       pki_.dir + "/alice.crt", pki_.dir + "/alice.key");
+  grpc::Status got = OnceBound([&] { return Get(*alice, a_.name(), ""); });
+  EXPECT_TRUE(got.ok()) << got.error_message();
+  ExpectRefused(Abort(*alice, a_.name(), ""),
+                grpc::StatusCode::PERMISSION_DENIED,
+                "user \"alice\" may not update canaryrollouts/abort");
+  ExpectUntouched(*admin_a_, a_.name());
+
+  // A certificate from another CA is no identity: the handshake fails.
+  const Pki other = MakePki(pki_.dir + "-other");
+  MakeClientCert(other, "mallory", "/O=system:masters/CN=mallory");
+  auto mallory =
+      TlsStub(canaryd_a_->address(), pki_.ca_file(), other.dir + "/mallory.crt",
+              other.dir + "/mallory.key");
+  EXPECT_EQ(Abort(*mallory, a_.name(), "").error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  ExpectUntouched(*admin_a_, a_.name());
+}
+
+TEST_F(AuthTest, StandbyForwardsTheCallersTokenToTheLeaderOverTls) {
+  canaryd_a_->Kill9();
+  const std::vector<std::string> flags = {
+      "--leader-elect",       "--leader-election-namespace=" + a_.name(),
+      "--lease-duration=3s",  "--renew-deadline=2s",
+      "--retry-period=500ms", "--grpc-forward-server-name=localhost"};
+  std::vector<std::unique_ptr<CanarydProcess>> replicas;
+  std::vector<std::unique_ptr<v1::RolloutService::Stub>> stubs;
+  for (int i = 0; i < 2; ++i) {
+    replicas.push_back(Canaryd(a_.name(), flags));
+    stubs.push_back(TlsStub(replicas[i]->address(), pki_.ca_file()));
+  }
+  // The leader answers a call marked as forwarded; a standby refuses it.
+  int leader = -1;
+  ASSERT_TRUE(WaitFor([&] {
+    for (int i = 0; i < 2; ++i) {
+      if (Resume(*stubs[i], a_.name(), "no-such-rollout", true).error_code() ==
+          grpc::StatusCode::NOT_FOUND)
+        leader = i;
+    }
+    return leader >= 0;
+  }));
+  v1::RolloutService::Stub& standby = *stubs[1 - leader];
+  const std::string viewer =
+      ServiceAccountToken(a_.name(), "viewer", "smartcanary-viewer");
+  const std::string operator_token =
+      ServiceAccountToken(a_.name(), "operator", "smartcanary-operator");
+  ExpectRefused(Abort(standby, a_.name(), ""),
+                grpc::StatusCode::UNAUTHENTICATED, "Bearer");
+  grpc::Status viewed =
+      OnceBound([&] { return Get(standby, a_.name(), viewer); });
+  EXPECT_TRUE(viewed.ok()) << viewed.error_message();
+  ExpectRefused(Abort(standby, a_.name(), viewer),
+                grpc::StatusCode::PERMISSION_DENIED,
+                "may not update canaryrollouts/abort");
+  ExpectUntouched(*stubs[leader], a_.name());
+  // Through the standby, over TLS, to the leader, which checks the token
+  // again and aborts. Until the standby has read the Lease it answers
+  // UNAVAILABLE (try again), and RBAC may not have seen the binding yet.
+  grpc::Status aborted;
+  WaitFor([&] {
+    aborted = Abort(standby, a_.name(), operator_token);
+    return aborted.ok();
+  });
+  EXPECT_TRUE(aborted.ok()) << aborted.error_message();
+  EXPECT_TRUE(WaitFor([&] {
+    return Phase(*stubs[leader], a_.name()) == v1::DEGRADED &&
+           CanaryWeight(a_.name()) == 0;
+  }));
 }
 
 }  // namespace
