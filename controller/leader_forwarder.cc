@@ -4,15 +4,12 @@
 
 namespace smartcanary {
 
-LeaderForwarder::LeaderForwarder(LeaderAddress leader, Dial dial)
-    : leader_(std::move(leader)), dial_(std::move(dial)) {
-  if (!dial_) {
-    dial_ = [](const std::string& address)
-        -> absl::StatusOr<std::shared_ptr<grpc::Channel>> {
-      return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-    };
-  }
-}
+LeaderForwarder::LeaderForwarder(LeaderAddress leader)
+    : leader_(std::move(leader)),
+      dial_([](const std::string& address)
+                -> absl::StatusOr<std::shared_ptr<grpc::Channel>> {
+        return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+      }) {}
 
 void LeaderForwarder::Prepare(const grpc::ServerContext& in,
                               grpc::ClientContext& out) {

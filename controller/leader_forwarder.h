@@ -31,8 +31,10 @@ class LeaderForwarder {
   // CA when the RolloutService runs TLS (auth::ReplicaChannel).
   using Dial = std::function<absl::StatusOr<std::shared_ptr<grpc::Channel>>(
       const std::string& address)>;
-  // Plaintext when `dial` is not given.
-  explicit LeaderForwarder(LeaderAddress leader, Dial dial = nullptr);
+  // Plaintext until set_dial.
+  explicit LeaderForwarder(LeaderAddress leader);
+  // Before the first call.
+  void set_dial(Dial dial) { dial_ = std::move(dial); }
 
   // nullopt: this process leads and handles the call. Otherwise the answer.
   template <typename Request, typename Response>

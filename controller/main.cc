@@ -198,8 +198,6 @@ int main(int argc, char** argv) {
   smartcanary::Controller controller(client, reconciler, watch_namespace,
                                      metrics, absl::GetFlag(FLAGS_workers));
   wake_target = &controller;
-  // A standby passes commands to the leader, whose address is the part of
-  // its Lease identity after '@'.
   const smartcanary::auth::ServerTls tls{
       absl::GetFlag(FLAGS_grpc_tls_cert_file),
       absl::GetFlag(FLAGS_grpc_tls_key_file),
@@ -237,24 +235,25 @@ int main(int argc, char** argv) {
         "--grpc-client-ca-file) so that standbys can verify the leader");
     return 2;
   }
-  smartcanary::LeaderForwarder forwarder(
-      [&]() -> absl::StatusOr<std::string> {
-        if (leads()) return std::string();
-        auto* e = elector.load();
-        const std::string leader = e != nullptr ? e->LeaderIdentity() : "";
-        const size_t at = leader.rfind('@');
-        if (at == std::string::npos) {
-          return absl::UnavailableError(
-              "this canaryd is a standby and no leader is known yet; try "
-              "again");
-        }
-        return leader.substr(at + 1);
-      },
-      [&](const std::string& address) {
-        return smartcanary::auth::ReplicaChannel(
-            address, tls.insecure ? "" : forward_ca,
-            absl::GetFlag(FLAGS_grpc_forward_server_name));
-      });
+  // A standby passes commands to the leader, whose address is the part of
+  // its Lease identity after '@'.
+  smartcanary::LeaderForwarder forwarder([&]() -> absl::StatusOr<std::string> {
+    if (leads()) return std::string();
+    auto* e = elector.load();
+    const std::string leader = e != nullptr ? e->LeaderIdentity() : "";
+    const size_t at = leader.rfind('@');
+    if (at == std::string::npos) {
+      return absl::UnavailableError(
+          "this canaryd is a standby and no leader is known yet; try "
+          "again");
+    }
+    return leader.substr(at + 1);
+  });
+  forwarder.set_dial([&](const std::string& address) {
+    return smartcanary::auth::ReplicaChannel(
+        address, tls.insecure ? "" : forward_ca,
+        absl::GetFlag(FLAGS_grpc_forward_server_name));
+  });
   smartcanary::RolloutServiceImpl service(
       client, reconciler,
       [&controller](const std::string& ns, const std::string& name,

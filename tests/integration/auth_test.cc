@@ -364,6 +364,29 @@ TEST_F(AuthTest, ViewerCanReadButNotCommandOrChangeTheSpec) {
   ExpectUntouched(*admin_a_, a_.name());
 }
 
+TEST_F(AuthTest, NamesThatCouldLeaveTheirNamespaceAreRefused) {
+  v1::RolloutRef ref = Ref(a_.name());
+  ref.set_name("../../" + b_.name() + "/canaryrollouts/" + kRollout);
+  grpc::ClientContext get_context;
+  Prepare(get_context, admin_token_);
+  v1::Rollout out;
+  ExpectRefused(admin_a_->GetRollout(&get_context, ref, &out),
+                grpc::StatusCode::INVALID_ARGUMENT, "metadata.name: \"../../");
+  grpc::ClientContext start_context;
+  Prepare(start_context, admin_token_);
+  ExpectRefused(
+      admin_a_->StartRollout(
+          &start_context,
+          SubsetRolloutRequest(a_.name(), "x/../../y", {SetWeightStep(100)}),
+          &out),
+      grpc::StatusCode::INVALID_ARGUMENT, "is not a Kubernetes name");
+  ExpectRefused(Abort(*admin_a_, a_.name() + "/../" + b_.name(), admin_token_),
+                grpc::StatusCode::INVALID_ARGUMENT,
+                "metadata.namespace: \"" + a_.name() + "/../");
+  ExpectUntouched(*admin_a_, a_.name());
+  ExpectUntouched(*admin_b_, b_.name());
+}
+
 TEST_F(AuthTest, ListWithoutNamespaceListsOnlyTheServedOne) {
   grpc::ClientContext context;
   Prepare(context, admin_token_);
