@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/args.h"
+#include "cli/credentials.h"
 #include "cli/manifest.h"
 #include "cli/render.h"
 #include "controller/rollout_proto.h"
@@ -48,12 +49,28 @@ absl::StatusOr<std::string> ReadInput(const std::string& file) {
   return text.str();
 }
 
+std::shared_ptr<grpc::Channel> Channel(const std::string& server,
+                                       const Credentials& credentials) {
+  if (credentials.insecure) {
+    return grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = credentials.ca_pem;
+  ssl.pem_cert_chain = credentials.client_cert_pem;
+  ssl.pem_private_key = credentials.client_key_pem;
+  grpc::ChannelArguments channel_args;
+  if (!credentials.server_name.empty())
+    channel_args.SetSslTargetNameOverride(credentials.server_name);
+  return grpc::CreateCustomChannel(server, grpc::SslCredentials(ssl),
+                                   channel_args);
+}
+
 class Cli {
  public:
-  explicit Cli(const Args& args)
+  Cli(const Args& args, const Credentials& credentials)
       : args_(args),
-        stub_(v1::RolloutService::NewStub(grpc::CreateChannel(
-            args.server, grpc::InsecureChannelCredentials()))) {}
+        token_(credentials.token),
+        stub_(v1::RolloutService::NewStub(Channel(args.server, credentials))) {}
 
   int Run() {
     const std::string& command = args_.command;
@@ -100,8 +117,16 @@ class Cli {
     return ref;
   }
 
+  // Every call carries the bearer token, if any (over --insecure too: a
+  // local canaryd still authenticates).
+  void Authenticate(grpc::ClientContext& context) {
+    if (!token_.empty())
+      context.AddMetadata("authorization", "Bearer " + token_);
+  }
+
   void Deadline(grpc::ClientContext& context,
                 absl::Duration after = absl::Seconds(30)) {
+    Authenticate(context);
     context.set_deadline(
         std::chrono::system_clock::now() +
         std::chrono::milliseconds(absl::ToInt64Milliseconds(after)));
@@ -185,6 +210,7 @@ class Cli {
 
   int Watch() {
     grpc::ClientContext context;
+    Authenticate(context);
     auto reader = stub_->WatchRollout(&context, Ref());
     v1::RolloutEvent event;
     while (reader->Read(&event)) {
@@ -229,6 +255,7 @@ class Cli {
   }
 
   const Args& args_;
+  const std::string token_;
   std::unique_ptr<v1::RolloutService::Stub> stub_;
 };
 
@@ -247,5 +274,13 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return args->help ? 0 : 2;
   }
-  return Cli(*args).Run();
+  const char* kubeconfig = std::getenv("KUBECONFIG");
+  const char* home = std::getenv("HOME");
+  auto credentials =
+      LoadCredentials(*args, kubeconfig ? kubeconfig : "", home ? home : "");
+  if (!credentials.ok())
+    return Fail(std::string(credentials.status().message()), 2);
+  if (!args->namespace_set && !credentials->namespace_name.empty())
+    args->namespace_name = credentials->namespace_name;
+  return Cli(*args, *credentials).Run();
 }

@@ -17,6 +17,8 @@
 #include "common/flag_names.h"
 #include "controller/analysis/analyzer_client.h"
 #include "controller/analysis/kube_secrets.h"
+#include "controller/auth/grpc_tls.h"
+#include "controller/auth/rpc_gate.h"
 #include "controller/controller.h"
 #include "controller/grafana/annotator.h"
 #include "controller/http/http_server.h"
@@ -73,6 +75,27 @@ ABSL_FLAG(std::string, advertise_address, "",
           "host:port where the other replicas reach this one's RolloutService "
           "(standbys forward commands to the leader); empty: $POD_IP, else "
           "127.0.0.1, with the --grpc-listen port");
+ABSL_FLAG(std::string, grpc_tls_cert_file, "",
+          "PEM certificate chain of the RolloutService (reloaded when it "
+          "changes); with --grpc-tls-key-file");
+ABSL_FLAG(std::string, grpc_tls_key_file, "",
+          "PEM private key of --grpc-tls-cert-file (reloaded when it changes)");
+ABSL_FLAG(std::string, grpc_client_ca_file, "",
+          "PEM CA bundle: client certificates it signed are accepted as an "
+          "identity (CN user, O groups), then authorized like tokens; empty: "
+          "bearer tokens only");
+ABSL_FLAG(bool, grpc_insecure, false,
+          "serve the RolloutService in plaintext: local development only");
+ABSL_FLAG(std::string, grpc_auth, "kube",
+          "kube: every call authenticated (TokenReview, client certificate) "
+          "and authorized (SubjectAccessReview); none: anyone may do "
+          "anything, local development only");
+ABSL_FLAG(std::string, grpc_forward_ca_file, "",
+          "CA that verifies the leader when a standby forwards a call; "
+          "empty: --grpc-client-ca-file (TLS only)");
+ABSL_FLAG(std::string, grpc_forward_server_name, "",
+          "name the leader's certificate must carry (leaders are dialed by "
+          "pod IP), e.g. canaryd.smartcanary-system.svc; empty: the address");
 ABSL_FLAG(int, workers, 8,
           "rollouts reconciled at once (one rollout never by two workers); "
           "analysis never occupies a worker");
@@ -197,6 +220,43 @@ int main(int argc, char** argv) {
   smartcanary::Controller controller(client, reconciler, watch_namespace,
                                      metrics, absl::GetFlag(FLAGS_workers));
   wake_target = &controller;
+  const smartcanary::auth::ServerTls tls{
+      absl::GetFlag(FLAGS_grpc_tls_cert_file),
+      absl::GetFlag(FLAGS_grpc_tls_key_file),
+      absl::GetFlag(FLAGS_grpc_client_ca_file),
+      absl::GetFlag(FLAGS_grpc_insecure)};
+  auto server_credentials = smartcanary::auth::ServerCredentials(tls);
+  if (!server_credentials.ok()) {
+    spdlog::error("{}", std::string(server_credentials.status().message()));
+    return 2;
+  }
+  if (tls.insecure) {
+    spdlog::warn(
+        "--grpc-insecure: the RolloutService is plaintext; tokens and "
+        "commands cross the network unprotected (local development only)");
+  }
+  std::unique_ptr<smartcanary::auth::RpcGate> gate;
+  if (absl::GetFlag(FLAGS_grpc_auth) == "kube") {
+    gate = std::make_unique<smartcanary::auth::RpcGate>(client);
+  } else if (absl::GetFlag(FLAGS_grpc_auth) == "none") {
+    spdlog::warn(
+        "--grpc-auth=none: anyone who reaches the RolloutService may start, "
+        "promote and abort any rollout (local development only)");
+    gate = smartcanary::auth::RpcGate::AllowAll();
+  } else {
+    spdlog::error("--grpc-auth: \"{}\" is not kube or none",
+                  absl::GetFlag(FLAGS_grpc_auth));
+    return 2;
+  }
+  // The standby dials the leader as clients dial it: TLS when it serves TLS.
+  std::string forward_ca = absl::GetFlag(FLAGS_grpc_forward_ca_file);
+  if (forward_ca.empty()) forward_ca = tls.client_ca_file;
+  if (!tls.insecure && forward_ca.empty() && leader_elect) {
+    spdlog::error(
+        "--leader-elect with TLS: give --grpc-forward-ca-file (or "
+        "--grpc-client-ca-file) so that standbys can verify the leader");
+    return 2;
+  }
   // A standby passes commands to the leader, whose address is the part of
   // its Lease identity after '@'.
   smartcanary::LeaderForwarder forwarder([&]() -> absl::StatusOr<std::string> {
@@ -211,21 +271,29 @@ int main(int argc, char** argv) {
     }
     return leader.substr(at + 1);
   });
+  forwarder.set_dial([&](const std::string& address) {
+    return smartcanary::auth::ReplicaChannel(
+        address, tls.insecure ? "" : forward_ca,
+        absl::GetFlag(FLAGS_grpc_forward_server_name));
+  });
   smartcanary::RolloutServiceImpl service(
       client, reconciler,
       [&controller](const std::string& ns, const std::string& name,
                     absl::Duration delay) {
         controller.Trigger(ns, name, delay);
       },
-      watch_namespace.empty() ? config->default_namespace : watch_namespace,
-      leader_elect ? &forwarder : nullptr);
+      *gate,
+      {.default_namespace = watch_namespace.empty() ? config->default_namespace
+                                                    : watch_namespace,
+       .served_namespace = watch_namespace,
+       .forwarder = leader_elect ? &forwarder : nullptr});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_listen),
-                           grpc::InsecureServerCredentials(), &grpc_port);
+                           *server_credentials, &grpc_port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {

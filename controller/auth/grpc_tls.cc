@@ -1,0 +1,93 @@
+#include "controller/auth/grpc_tls.h"
+
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/files.h"
+
+namespace smartcanary::auth {
+namespace {
+
+// How often gRPC looks at the files for a new certificate.
+constexpr unsigned int kRefreshSeconds = 5;
+
+absl::Status Readable(const std::string& flag, const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, ": cannot read ", path, ": ", text.status().message()));
+  }
+  if (text->find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", path, " holds no PEM block"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
+    const ServerTls& tls) {
+  const bool has_files = !tls.cert_file.empty() || !tls.key_file.empty();
+  if (tls.insecure) {
+    if (has_files || !tls.client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--grpc-insecure: cannot be combined with --grpc-tls-cert-file, "
+          "--grpc-tls-key-file or --grpc-client-ca-file");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "the RolloutService needs TLS: give --grpc-tls-cert-file and "
+        "--grpc-tls-key-file (PEM files; reloaded when they change), or "
+        "--grpc-insecure for plaintext in local development only");
+  }
+  if (auto s = Readable("--grpc-tls-cert-file", tls.cert_file); !s.ok())
+    return s;
+  if (auto s = Readable("--grpc-tls-key-file", tls.key_file); !s.ok()) return s;
+  if (!tls.client_ca_file.empty()) {
+    if (auto s = Readable("--grpc-client-ca-file", tls.client_ca_file); !s.ok())
+      return s;
+  }
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          tls.key_file, tls.cert_file, tls.client_ca_file, kRefreshSeconds);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (tls.client_ca_file.empty()) {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  } else {
+    // Optional: callers with a bearer token need no certificate, but one
+    // that is presented must chain to the CA.
+    options.watch_root_certs();
+    options.set_cert_request_type(
+        GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ReplicaChannel(
+    const std::string& address, const std::string& ca_file,
+    const std::string& server_name) {
+  if (ca_file.empty()) {
+    return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  }
+  // Read at each new channel (a new leader): a rotated CA is picked up then.
+  // Never fall back to the system roots, which would trust any public CA.
+  auto ca = ReadFile(ca_file);
+  if (!ca.ok() || ca->empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "--grpc-forward-ca-file: cannot read ", ca_file,
+        ca.ok() ? ": empty" : absl::StrCat(": ", ca.status().message())));
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = *ca;
+  grpc::ChannelArguments args;
+  if (!server_name.empty()) args.SetSslTargetNameOverride(server_name);
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
+}
+
+}  // namespace smartcanary::auth
