@@ -550,5 +550,39 @@ TEST_F(AuthTest, StandbyForwardsTheCallersTokenToTheLeaderOverTls) {
   }));
 }
 
+// grpcurl, as an SRE or a CD script would call canaryd: TLS verified against
+// the CA, the schema from reflection, and a service-account token.
+TEST_F(AuthTest, GrpcurlWithATokenStillWorks) {
+  const char* grpcurl = std::getenv("GRPCURL");
+  ASSERT_NE(grpcurl, nullptr) << "GRPCURL is set by scripts/test.sh";
+  const std::string token =
+      ServiceAccountToken(a_.name(), "sre", "smartcanary-operator");
+  auto call = [&](const std::string& header, const std::string& method) {
+    return RunShell(absl::StrCat(
+        grpcurl, " -cacert ", pki_.ca_file(), header, " -d '{\"namespace\": \"",
+        a_.name(), "\", \"name\": \"", kRollout, "\"}' ", canaryd_a_->address(),
+        " smartcanary.v1.RolloutService/", method));
+  };
+  const std::string bearer =
+      absl::StrCat(" -H 'authorization: Bearer ", token, "'");
+  CommandResult got;
+  WaitFor([&] {  // until RBAC has the fresh RoleBinding
+    got = call(bearer, "GetRollout");
+    return got.exit_code == 0;
+  });
+  ASSERT_EQ(got.exit_code, 0) << got.output;
+  EXPECT_NE(got.output.find("PAUSED"), std::string::npos) << got.output;
+
+  const CommandResult anonymous = call("", "Abort");
+  EXPECT_NE(anonymous.exit_code, 0);
+  EXPECT_NE(anonymous.output.find("Unauthenticated"), std::string::npos)
+      << anonymous.output;
+  ExpectUntouched(*admin_a_, a_.name());
+
+  const CommandResult aborted = call(bearer, "Abort");
+  ASSERT_EQ(aborted.exit_code, 0) << aborted.output;
+  EXPECT_EQ(CanaryWeight(a_.name()), 0);
+}
+
 }  // namespace
 }  // namespace smartcanary::testing
