@@ -7,16 +7,20 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <iostream>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "analysis/analyzer_service.h"
 #include "common/flag_names.h"
+#include "common/logging.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9091",
           "address of the gRPC AnalysisService");
+ABSL_FLAG(std::string, log_format, "text",
+          "text (for people) or json (for clusters)");
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -26,6 +30,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
   std::vector<char*> absl_argv = smartcanary::ArgvOf(args);
   absl::ParseCommandLine(static_cast<int>(args.size()), absl_argv.data());
+  if (absl::Status logging = smartcanary::ConfigureLogging(
+          "canary-analyzer", absl::GetFlag(FLAGS_log_format));
+      !logging.ok()) {
+    std::cerr << logging << "\n";
+    return 2;
+  }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
