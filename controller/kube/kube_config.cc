@@ -45,9 +45,16 @@ absl::StatusOr<std::string> DataOrFile(const YAML::Node& node,
 }  // namespace
 
 absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  return ParseKubeconfig(*text, path);
+}
+
+absl::StatusOr<KubeConfig> ParseKubeconfig(const std::string& text,
+                                           const std::string& path) {
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("kubeconfig ", path, ": ", e.what()));

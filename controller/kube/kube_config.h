@@ -23,6 +23,10 @@ struct KubeConfig {
 
 // The current context of a kubeconfig file.
 absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path);
+// The same from the file's text; `path` names it in errors and is where
+// relative file references resolve from.
+absl::StatusOr<KubeConfig> ParseKubeconfig(const std::string& text,
+                                           const std::string& path);
 
 // The pod's service account (KUBERNETES_SERVICE_HOST/PORT, token and CA under
 // /var/run/secrets/kubernetes.io/serviceaccount).
