@@ -77,50 +77,56 @@ bool AppendShortEscape(std::string* out, int32_t point) {
   }
 }
 
-}  // namespace
-
-std::string JsonStringBody(std::string_view text) {
+// Calls emit(point, bytes, &out) for each code point of `text` (kInvalid
+// with the one byte that is not UTF-8) and returns what it appended.
+template <typename Emit>
+std::string MapCodePoints(std::string_view text, Emit emit) {
   std::string out;
   out.reserve(text.size());
   for (size_t at = 0; at < text.size();) {
     const size_t start = at;
     const int32_t point = NextCodePoint(text, &at);
-    if (point == kInvalid) {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-    } else if (point == '"' || point == '\\') {
-      out += '\\';
-      out += static_cast<char>(point);
-    } else if (AppendShortEscape(&out, point)) {
-    } else if (IsControl(point)) {
-      AppendFormatted(&out, "\\u%04x", static_cast<unsigned>(point));
-    } else {
-      out.append(text.substr(start, at - start));
-    }
+    emit(point, text.substr(start, at - start), &out);
   }
   return out;
 }
 
+}  // namespace
+
+std::string JsonStringBody(std::string_view text) {
+  return MapCodePoints(
+      text, [](int32_t point, std::string_view bytes, std::string* out) {
+        if (point == kInvalid) {
+          *out += "\xEF\xBF\xBD";  // U+FFFD
+        } else if (point == '"' || point == '\\') {
+          *out += '\\';
+          *out += static_cast<char>(point);
+        } else if (AppendShortEscape(out, point)) {
+        } else if (IsControl(point)) {
+          AppendFormatted(out, "\\u%04x", static_cast<unsigned>(point));
+        } else {
+          out->append(bytes);
+        }
+      });
+}
+
 std::string EscapeControlCharacters(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t at = 0; at < text.size();) {
-    const size_t start = at;
-    const int32_t point = NextCodePoint(text, &at);
-    if (point == kInvalid) {
-      AppendFormatted(&out, "\\x%02x", static_cast<uint8_t>(text[start]));
-    } else if (point == '\\') {
-      // Doubled, so an escape in the output always means an escaped byte.
-      out += "\\\\";
-    } else if (AppendShortEscape(&out, point)) {
-    } else if (point < 0x80 && IsControl(point)) {
-      AppendFormatted(&out, "\\x%02x", static_cast<unsigned>(point));
-    } else if (IsControl(point)) {
-      AppendFormatted(&out, "\\u{%04x}", static_cast<unsigned>(point));
-    } else {
-      out.append(text.substr(start, at - start));
-    }
-  }
-  return out;
+  return MapCodePoints(
+      text, [](int32_t point, std::string_view bytes, std::string* out) {
+        if (point == kInvalid) {
+          AppendFormatted(out, "\\x%02x", static_cast<uint8_t>(bytes[0]));
+        } else if (point == '\\') {
+          // Doubled, so an escape in the output always means an escaped byte.
+          *out += "\\\\";
+        } else if (AppendShortEscape(out, point)) {
+        } else if (point < 0x80 && IsControl(point)) {
+          AppendFormatted(out, "\\x%02x", static_cast<unsigned>(point));
+        } else if (IsControl(point)) {
+          AppendFormatted(out, "\\u{%04x}", static_cast<unsigned>(point));
+        } else {
+          out->append(bytes);
+        }
+      });
 }
 
 }  // namespace smartcanary
