@@ -170,8 +170,7 @@ absl::StatusOr<ScaleResult> RunScale(const ScaleSetup& setup, int n) {
   const int analyzer_port = testing::FreePort();
   testing::ChildProcess analyzer(
       absl::StrCat("scale-analyzer-", n),
-      {setup.analyzer,
-       absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port)});
+      testing::LocalAnalyzerArgv(analyzer_port, {}, setup.analyzer));
   auto before = ReadApiserverRequests(kube.config());
   if (!before.ok()) return before.status();
   const int grpc_port = testing::FreePort(), http_port = testing::FreePort();

@@ -3,51 +3,25 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "common/utf8.h"
+
 namespace smartcanary {
 namespace {
 
 constexpr int32_t kInvalid = -1;
 
-// Decodes the code point at text[*at] and advances past it; an invalid,
-// overlong, surrogate or truncated sequence yields kInvalid and advances by
-// one byte, so every byte is either part of a valid character or reported.
+// The code point at text[*at], advancing past it; a byte that does not start
+// a well-formed sequence yields kInvalid and advances by one, so every byte
+// is either part of a valid character or reported.
 int32_t NextCodePoint(std::string_view text, size_t* at) {
-  const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
-  const uint8_t lead = byte(*at);
-  int length;
-  int32_t point;
-  int32_t min;
-  if (lead < 0x80) {
-    ++*at;
-    return lead;
-  } else if ((lead & 0xE0) == 0xC0) {
-    length = 2, point = lead & 0x1F, min = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, point = lead & 0x0F, min = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, point = lead & 0x07, min = 0x10000;
-  } else {
+  const Utf8Char next =
+      DecodeUtf8(absl::string_view(text.data(), text.size()), *at);
+  if (next.length == 0) {
     ++*at;
     return kInvalid;
   }
-  if (*at + length > text.size()) {
-    ++*at;
-    return kInvalid;
-  }
-  for (int i = 1; i < length; ++i) {
-    const uint8_t next = byte(*at + i);
-    if ((next & 0xC0) != 0x80) {
-      ++*at;
-      return kInvalid;
-    }
-    point = (point << 6) | (next & 0x3F);
-  }
-  if (point < min || point > 0x10FFFF || (point >= 0xD800 && point <= 0xDFFF)) {
-    ++*at;
-    return kInvalid;
-  }
-  *at += length;
-  return point;
+  *at += next.length;
+  return static_cast<int32_t>(next.code_point);
 }
 
 bool IsControl(int32_t point) {

@@ -18,6 +18,7 @@
 #include "common/flag_names.h"
 #include "common/logging.h"
 #include "controller/analysis/analyzer_client.h"
+#include "controller/analysis/kube_secrets.h"
 #include "controller/controller.h"
 #include "controller/grafana/annotator.h"
 #include "controller/http/http_server.h"
@@ -43,6 +44,12 @@ ABSL_FLAG(std::string, log_format, "text",
           "text (for people) or json (for clusters)");
 ABSL_FLAG(std::string, analyzer, "localhost:9091",
           "canary-analyzer's gRPC address");
+ABSL_FLAG(std::string, analyzer_token_file, "",
+          "file holding the token canary-analyzer demands (its "
+          "--client-token-file), re-read when it changes; empty: none");
+ABSL_FLAG(std::string, analyzer_ca_file, "",
+          "CA certificate (PEM) of canary-analyzer's TLS certificate; empty: "
+          "plaintext to the analyzer");
 ABSL_FLAG(std::string, grafana_url, "",
           "Grafana base URL for annotations; empty: none");
 ABSL_FLAG(std::string, grafana_token_file, "",
@@ -142,7 +149,22 @@ int main(int argc, char** argv) {
   };
   auto may_write = leads;
   smartcanary::Metrics metrics;
-  smartcanary::GrpcAnalyzer analyzer(absl::GetFlag(FLAGS_analyzer));
+  // Templates' secretKeyRefs are read in the rollout's namespace.
+  smartcanary::GrpcAnalyzerOptions analyzer_options{
+      nullptr, smartcanary::KubeSecretReader(client),
+      absl::GetFlag(FLAGS_analyzer_ca_file)};
+  if (const std::string path = absl::GetFlag(FLAGS_analyzer_token_file);
+      !path.empty()) {
+    auto token = smartcanary::TokenFile::Open(path);
+    if (!token.ok()) {
+      spdlog::error("--analyzer-token-file {}",
+                    std::string(token.status().message()));
+      return 2;
+    }
+    analyzer_options.token = std::move(*token);
+  }
+  smartcanary::GrpcAnalyzer analyzer(absl::GetFlag(FLAGS_analyzer),
+                                     std::move(analyzer_options));
   std::unique_ptr<smartcanary::grafana::Annotator> annotator;
   if (!absl::GetFlag(FLAGS_grafana_url).empty()) {
     annotator = std::make_unique<smartcanary::grafana::Annotator>(

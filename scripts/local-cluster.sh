@@ -144,7 +144,7 @@ export PATH=$bin:\$PATH
 ENV
   local kubectl="$bin/kubectl --kubeconfig $dir/kubeconfig"
   $kubectl apply --server-side -f "$cache/istio-crds.yaml" 2> >(grep -v "unrecognized format" >&2) >/dev/null
-  $kubectl apply --server-side -f "$root/manifests/crds/" >/dev/null
+  $kubectl apply --server-side -k "$root/manifests/crds/" >/dev/null
   $kubectl wait --for condition=established --timeout=60s \
     crd/virtualservices.networking.istio.io crd/destinationrules.networking.istio.io \
     crd/canaryrollouts.smartcanary.dev crd/canaryanalysistemplates.smartcanary.dev \

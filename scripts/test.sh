@@ -17,7 +17,7 @@ trap cleanup EXIT
 
 bazel_status=0
 bin=$("$root/scripts/build-fixtures.sh")
-bazel test //... --test_env=KUBECONFIG="$work/cluster/kubeconfig" --test_env=KUBECTL="$bin/kubectl" \
+bazel test //... --test_env=KUBECONFIG="$work/cluster/kubeconfig" --test_env=KUBECTL="$bin/kubectl" --test_env=GRPCURL="$bin/grpcurl" \
   --test_env=SMARTCANARY_CLUSTER_DIR="$work/cluster" ||
   bazel_status=$?
 # A second output base keeps the sanitizer build from evicting the normal one.

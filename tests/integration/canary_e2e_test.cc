@@ -140,10 +140,7 @@ class CanaryE2ETest : public ::testing::Test {
         absl::StrCat(std::getenv("TEST_TMPDIR"), "/token-", ns_.name());
     std::ofstream(token_file) << "t0ken\n";
     analyzer_ = std::make_unique<ChildProcess>(
-        "analyzer-" + ns_.name(),
-        std::vector<std::string>{
-            RunfilePath("analysis/canary-analyzer"),
-            absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port_)});
+        "analyzer-" + ns_.name(), LocalAnalyzerArgv(analyzer_port_));
     canaryd_ = std::make_unique<CanarydProcess>(
         ns_.name(),
         std::vector<std::string>{
@@ -409,33 +406,6 @@ TEST_F(CanaryE2ETest, TheSmartJudgeLetsAGoodCanaryThrough) {
       << done.analysis_runs(0).message();
   EXPECT_GE(done.analysis_runs(0).metrics(0).successful(), 1);
   EXPECT_EQ(done.analysis_runs(0).metrics(0).failed(), 0);
-}
-
-TEST_F(CanaryE2ETest, InstallBundleIsAcceptedByTheApiServer) {
-  const char* kubectl = std::getenv("KUBECTL");
-  ASSERT_NE(kubectl, nullptr) << "KUBECTL is set by scripts/test.sh";
-  // kustomize does not follow the runfiles tree's symlinks: apply a real copy.
-  const std::string copy =
-      absl::StrCat(std::getenv("TEST_TMPDIR"), "/manifests");
-  const std::string command =
-      absl::StrCat("rm -rf ", copy, " && cp -rL ", RunfilePath("manifests"),
-                   " ", copy, " && ", kubectl, " apply -k ", copy, " 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  size_t got;
-  while ((got = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-    output.append(buffer, got);
-  ASSERT_EQ(pclose(pipe), 0) << output;
-  EXPECT_NE(
-      output.find("clusterrole.rbac.authorization.k8s.io/smartcanary-canaryd"),
-      std::string::npos)
-      << output;
-  EXPECT_TRUE(
-      Kube()
-          .Get(
-              "/apis/apps/v1/namespaces/smartcanary-system/deployments/canaryd")
-          .ok());
 }
 
 }  // namespace

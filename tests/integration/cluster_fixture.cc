@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +57,8 @@ std::string PathFor(const json& object) {
   if (kind == "VirtualService") return kube::kVirtualServices.Collection(ns);
   if (kind == "DestinationRule") return kube::kDestinationRules.Collection(ns);
   if (kind == "Service") return kube::kServices.Collection(ns);
+  if (kind == "Secret")
+    return absl::StrCat("/api/v1/namespaces/", ns, "/secrets");
   if (kind == "CanaryRollout") return kube::kCanaryRollouts.Collection(ns);
   if (kind == "CanaryAnalysisTemplate")
     return kube::kAnalysisTemplates.Collection(ns);
@@ -101,6 +104,31 @@ std::string RunfilePath(const std::string& target_path) {
   const char* root = std::getenv("TEST_SRCDIR");
   return absl::StrCat(root != nullptr ? root : ".", "/smartcanary/",
                       target_path);
+}
+
+void WriteLocalhostCertificate(const std::string& dir) {
+  const std::string command = absl::StrCat(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+      "-nodes -days 2 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
+      ShellQuote(dir + "/tls.key"), " -out ", ShellQuote(dir + "/tls.crt"),
+      " 2>/dev/null");
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+std::vector<std::string> LocalAnalyzerArgv(
+    int port, const std::vector<std::string>& extra,
+    const std::string& binary) {
+  std::vector<std::string> argv = {
+      binary, absl::StrCat("--grpc-listen=127.0.0.1:", port),
+      "--allowed-prometheus=127.0.0.0/8,::1"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const bool has_token =
+      std::any_of(extra.begin(), extra.end(), [](const std::string& flag) {
+        return flag.rfind("--client-token-file", 0) == 0;
+      });
+  if (!has_token) argv.push_back("--insecure-no-auth");
+  return argv;
 }
 
 TestNamespace::TestNamespace() {
@@ -307,6 +335,17 @@ CommandResult Canaryctl(const std::string& server,
   for (const std::string& arg : args) command += " " + ShellQuote(arg);
   command += " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 4096> buffer;
+  size_t got;
+  while ((got = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    output.append(buffer.data(), got);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+CommandResult RunShell(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   std::string output;
   std::array<char, 4096> buffer;
   size_t got;

@@ -120,6 +120,9 @@ struct CommandResult {
 CommandResult Canaryctl(const std::string& server,
                         const std::vector<std::string>& args);
 
+// Runs `command` with /bin/sh; stdout and stderr together.
+CommandResult RunShell(const std::string& command);
+
 // Polls `done` until true or `timeout`; returns whether it became true.
 bool WaitFor(const std::function<bool()>& done,
              absl::Duration timeout = absl::Seconds(60));
@@ -143,6 +146,18 @@ class WeightRecorder {
 };
 
 std::string RunfilePath(const std::string& target_path);
+
+// A self-signed certificate for localhost and 127.0.0.1 (its own CA):
+// `dir`/tls.crt and `dir`/tls.key.
+void WriteLocalhostCertificate(const std::string& dir);
+
+// canary-analyzer as the tests run it: on 127.0.0.1:`port`, querying the
+// loopback Prometheus servers they start (the default allowlist refuses
+// loopback), answering any caller (no shared token) unless `extra` flags
+// say otherwise.
+std::vector<std::string> LocalAnalyzerArgv(
+    int port, const std::vector<std::string>& extra = {},
+    const std::string& binary = RunfilePath("analysis/canary-analyzer"));
 
 // A VirtualService with one route (stable 100 / canary 0) and a
 // DestinationRule with subsets stable and canary (both version v1), both

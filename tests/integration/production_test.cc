@@ -133,10 +133,8 @@ spec:
   SilentServer silent_;
   TestNamespace ns_;
   int analyzer_port_ = FreePort();
-  ChildProcess analyzer_{
-      "analyzer-" + ns_.name(),
-      {RunfilePath("analysis/canary-analyzer"),
-       absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port_)}};
+  ChildProcess analyzer_{"analyzer-" + ns_.name(),
+                         LocalAnalyzerArgv(analyzer_port_)};
   // One worker: even then a hanging measurement must not hold the others.
   CanarydProcess canaryd_{
       ns_.name(),
