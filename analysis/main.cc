@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <iostream>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -18,11 +19,14 @@
 #include "analysis/caller_auth.h"
 #include "common/files.h"
 #include "common/flag_names.h"
+#include "common/logging.h"
 #include "common/token_file.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9091",
           "address of the gRPC AnalysisService");
+ABSL_FLAG(std::string, log_format, "text",
+          "text (for people) or json (for clusters)");
 ABSL_FLAG(std::string, allowed_prometheus,
           smartcanary::analysis::kDefaultAllowedPrometheus,
           "where queries may go: comma-separated host names, *.suffix "
@@ -73,6 +77,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
   std::vector<char*> absl_argv = smartcanary::ArgvOf(args);
   absl::ParseCommandLine(static_cast<int>(args.size()), absl_argv.data());
+  if (absl::Status logging = smartcanary::ConfigureLogging(
+          "canary-analyzer", absl::GetFlag(FLAGS_log_format));
+      !logging.ok()) {
+    std::cerr << logging << "\n";
+    return 2;
+  }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

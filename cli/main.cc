@@ -12,6 +12,7 @@
 #include "cli/credentials.h"
 #include "cli/manifest.h"
 #include "cli/render.h"
+#include "common/text_escape.h"
 #include "controller/rollout_proto.h"
 #include "smartcanary/v1/rollout.grpc.pb.h"
 
@@ -26,7 +27,7 @@ constexpr int kExitStatusTimeout = 2;
 constexpr int kExitStatusUnknown = 3;
 
 int Fail(const std::string& message, int code = kExitError) {
-  std::cerr << "error: " << message << "\n";
+  std::cerr << "error: " << EscapeControlCharacters(message) << "\n";
   return code;
 }
 
@@ -134,7 +135,7 @@ class Cli {
 
   void Print(const v1::Rollout& rollout) {
     if (args_.output == "json") {
-      std::cout << RolloutToJson(rollout).dump(2) << "\n";
+      std::cout << RenderJson(RolloutToJson(rollout)) << "\n";
     } else {
       std::cout << RenderRolloutTree(rollout);
     }
@@ -147,8 +148,10 @@ class Cli {
     v1::Rollout rollout;
     grpc::Status status = call(&context, &rollout);
     if (!status.ok()) return FailRpc(status);
-    std::cout << args_.command << ": " << rollout.namespace_() << "/"
-              << rollout.name() << ": " << rollout.message() << "\n";
+    std::cout << args_.command << ": "
+              << EscapeControlCharacters(rollout.namespace_()) << "/"
+              << EscapeControlCharacters(rollout.name()) << ": "
+              << EscapeControlCharacters(rollout.message()) << "\n";
     return 0;
   }
 
@@ -171,11 +174,12 @@ class Cli {
     v1::Rollout rollout;
     grpc::Status status = stub_->StartRollout(&context, request, &rollout);
     if (!status.ok()) return FailRpc(status);
-    std::cout << "canaryrollout " << rollout.namespace_() << "/"
-              << rollout.name() << " accepted (generation "
-              << rollout.generation() << ")\n";
+    std::cout << "canaryrollout "
+              << EscapeControlCharacters(rollout.namespace_()) << "/"
+              << EscapeControlCharacters(rollout.name())
+              << " accepted (generation " << rollout.generation() << ")\n";
     for (const std::string& warning : rollout.warnings())
-      std::cerr << "Warning: " << warning << "\n";
+      std::cerr << "Warning: " << EscapeControlCharacters(warning) << "\n";
     return 0;
   }
 
@@ -201,7 +205,7 @@ class Cli {
       nlohmann::json items = nlohmann::json::array();
       for (const v1::Rollout& rollout : list.rollouts())
         items.push_back(RolloutToJson(rollout));
-      std::cout << nlohmann::json{{"items", items}}.dump(2) << "\n";
+      std::cout << RenderJson(nlohmann::json{{"items", items}}) << "\n";
     } else {
       std::cout << RenderRolloutTable(list);
     }
@@ -233,8 +237,8 @@ class Cli {
     while (reader->Read(&event)) {
       const v1::Rollout& rollout = event.rollout();
       if (rollout.message() != last_message) {
-        std::cout << PhaseText(rollout.phase()) << ": " << rollout.message()
-                  << "\n"
+        std::cout << PhaseText(rollout.phase()) << ": "
+                  << EscapeControlCharacters(rollout.message()) << "\n"
                   << std::flush;
         last_message = rollout.message();
       }

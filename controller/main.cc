@@ -9,12 +9,14 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <memory>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "common/flag_names.h"
+#include "common/logging.h"
 #include "controller/analysis/analyzer_client.h"
 #include "controller/analysis/kube_secrets.h"
 #include "controller/auth/grpc_tls.h"
@@ -29,7 +31,6 @@
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/rollout_service.h"
-#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(
@@ -104,18 +105,6 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-void ConfigureLogging(const std::string& format) {
-  auto logger = spdlog::stderr_color_mt("canaryd");
-  spdlog::set_default_logger(logger);
-  if (format == "json") {
-    spdlog::set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
-        spdlog::pattern_time_type::utc);
-  } else {
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  }
-}
-
 absl::StatusOr<smartcanary::kube::KubeConfig> LoadConfig() {
   std::string path = absl::GetFlag(FLAGS_kubeconfig);
   if (path.empty() && std::getenv("KUBECONFIG") != nullptr)
@@ -147,7 +136,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
   std::vector<char*> absl_argv = smartcanary::ArgvOf(args);
   absl::ParseCommandLine(static_cast<int>(args.size()), absl_argv.data());
-  ConfigureLogging(absl::GetFlag(FLAGS_log_format));
+  if (absl::Status logging = smartcanary::ConfigureLogging(
+          "canaryd", absl::GetFlag(FLAGS_log_format));
+      !logging.ok()) {
+    std::cerr << logging << "\n";
+    return 2;
+  }
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   auto config = LoadConfig();

@@ -45,10 +45,18 @@ absl::StatusOr<std::string> DataOrFile(const YAML::Node& node,
 }  // namespace
 
 absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path,
-                                          const std::string& context_wanted) {
+                                          const std::string& context) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  return ParseKubeconfig(*text, path, context);
+}
+
+absl::StatusOr<KubeConfig> ParseKubeconfig(const std::string& text,
+                                           const std::string& path,
+                                           const std::string& context_wanted) {
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("kubeconfig ", path, ": ", e.what()));

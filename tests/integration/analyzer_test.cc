@@ -144,7 +144,7 @@ TEST_F(AnalyzerTest, UnreachableAndSlowPrometheusAreErrors) {
       << down.message();
 
   http::HttpServer slow;
-  slow.Handle("/api/v1/query", [] {
+  slow.Handle("/api/v1/query", [](const http::Request&) {
     absl::SleepFor(absl::Seconds(3));
     return http::Response{200, "application/json", "{}"};
   });
