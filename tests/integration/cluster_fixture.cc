@@ -399,15 +399,7 @@ CommandResult Canaryctl(const std::string& server,
       ShellQuote(RunfilePath("cli/canaryctl")) + " --server " + server;
   if (insecure) command += " --insecure";
   for (const std::string& arg : args) command += " " + ShellQuote(arg);
-  command += " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer;
-  size_t got;
-  while ((got = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    output.append(buffer.data(), got);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  return RunShell(command);
 }
 
 CommandResult RunShell(const std::string& command) {
