@@ -34,7 +34,8 @@ json AccessReviewJson(const Caller& caller, const Access& access) {
 absl::Status VerdictFromAccessReview(const json& review, const Caller& caller,
                                      const Access& access) {
   if (!review.is_object())
-    return absl::InternalError("the SubjectAccessReview answer is not an object");
+    return absl::InternalError(
+        "the SubjectAccessReview answer is not an object");
   auto status = ObjectAt(review, "status", "SubjectAccessReview");
   if (!status.ok()) return status.status();
   auto allowed = BoolAt(*status, "allowed", "status");

@@ -69,10 +69,10 @@ absl::StatusOr<KubeConfig> ParseKubeconfig(const std::string& text,
     const YAML::Node context =
         FindNamed(root["contexts"], context_name)["context"];
     if (!context) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "kubeconfig ", path, ": ",
-          context_wanted.empty() ? "current-context" : "context", " \"",
-          context_name, "\" is not in contexts"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("kubeconfig ", path, ": ",
+                       context_wanted.empty() ? "current-context" : "context",
+                       " \"", context_name, "\" is not in contexts"));
     }
     const std::string cluster_name = context["cluster"].as<std::string>("");
     const YAML::Node cluster =
