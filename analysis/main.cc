@@ -4,8 +4,6 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
-#include <grpcpp/security/tls_certificate_provider.h>
-#include <grpcpp/security/tls_credentials_options.h>
 
 #include <atomic>
 #include <chrono>
@@ -17,9 +15,9 @@
 #include "absl/flags/parse.h"
 #include "analysis/analyzer_service.h"
 #include "analysis/caller_auth.h"
-#include "common/files.h"
 #include "common/flag_names.h"
 #include "common/logging.h"
+#include "common/tls_files.h"
 #include "common/token_file.h"
 #include "spdlog/spdlog.h"
 
@@ -59,16 +57,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials() {
     return absl::InvalidArgumentError(
         "--tls-cert-file and --tls-key-file go together");
   if (cert.empty()) return grpc::InsecureServerCredentials();
-  for (const std::string& path : {cert, key}) {
-    if (auto read = smartcanary::ReadFile(path); !read.ok())
-      return read.status();
-  }
-  auto provider =
-      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-          key, cert, 60);
-  grpc::experimental::TlsServerCredentialsOptions options(provider);
-  options.watch_identity_key_cert_pairs();
-  return grpc::experimental::TlsServerCredentials(options);
+  return smartcanary::ReloadingTlsCredentials(
+      {cert, "--tls-cert-file", key, "--tls-key-file", "", ""},
+      /*refresh_seconds=*/60);
 }
 
 }  // namespace

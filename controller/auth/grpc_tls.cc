@@ -1,30 +1,16 @@
 #include "controller/auth/grpc_tls.h"
 
-#include <grpcpp/security/tls_certificate_provider.h>
-#include <grpcpp/security/tls_credentials_options.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
+#include "common/tls_files.h"
 
 namespace smartcanary::auth {
 namespace {
 
 // How often gRPC looks at the files for a new certificate.
 constexpr unsigned int kRefreshSeconds = 5;
-
-absl::Status Readable(const std::string& flag, const std::string& path) {
-  auto text = ReadFile(path);
-  if (!text.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        flag, ": cannot read ", path, ": ", text.status().message()));
-  }
-  if (text->find("-----BEGIN ") == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": ", path, " holds no PEM block"));
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -45,28 +31,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
         "--grpc-tls-key-file (PEM files; reloaded when they change), or "
         "--grpc-insecure for plaintext in local development only");
   }
-  if (auto s = Readable("--grpc-tls-cert-file", tls.cert_file); !s.ok())
-    return s;
-  if (auto s = Readable("--grpc-tls-key-file", tls.key_file); !s.ok()) return s;
-  if (!tls.client_ca_file.empty()) {
-    if (auto s = Readable("--grpc-client-ca-file", tls.client_ca_file); !s.ok())
-      return s;
-  }
-  auto provider =
-      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-          tls.key_file, tls.cert_file, tls.client_ca_file, kRefreshSeconds);
-  grpc::experimental::TlsServerCredentialsOptions options(provider);
-  options.watch_identity_key_cert_pairs();
-  if (tls.client_ca_file.empty()) {
-    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  } else {
-    // Optional: callers with a bearer token need no certificate, but one
-    // that is presented must chain to the CA.
-    options.watch_root_certs();
-    options.set_cert_request_type(
-        GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
-  }
-  return grpc::experimental::TlsServerCredentials(options);
+  return ReloadingTlsCredentials(
+      {tls.cert_file, "--grpc-tls-cert-file", tls.key_file,
+       "--grpc-tls-key-file", tls.client_ca_file, "--grpc-client-ca-file"},
+      kRefreshSeconds);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ReplicaChannel(
