@@ -14,7 +14,8 @@ cd "$root"
 seconds=${1:-60}
 shift || true
 cache=${SMARTCANARY_CACHE:-$HOME/.cache/smartcanary}
-fuzz_base="$cache/bazel-fuzz"
+# Keyed by the checkout (see scripts/test.sh).
+fuzz_base="$cache/bazel-fuzz-$(printf %s "$root" | md5sum | cut -c1-12)"
 crash_dir=${FUZZ_CRASH_DIR:-$root/tests/fuzz/corpus}
 
 targets=("$@")

@@ -21,11 +21,14 @@ bazel test //... --test_env=KUBECONFIG="$work/cluster/kubeconfig" --test_env=KUB
   --test_env=SMARTCANARY_CLUSTER_DIR="$work/cluster" ||
   bazel_status=$?
 # A second output base keeps the sanitizer build from evicting the normal one.
-asan_base="${SMARTCANARY_CACHE:-$HOME/.cache/smartcanary}/bazel-asan"
+# Keyed by the checkout's path, like Bazel's default one: an output base
+# shared by two checkouts keeps runfiles links into the other checkout.
+checkout_key=$(printf %s "$root" | md5sum | cut -c1-12)
+asan_base="${SMARTCANARY_CACHE:-$HOME/.cache/smartcanary}/bazel-asan-$checkout_key"
 asan_status=0
 bazel --output_base="$asan_base" test --config=asan //tests/unit/... //tests/fuzz/... || asan_status=$?
 # Threads, queues, locks and the probe server under ThreadSanitizer.
-tsan_base="${SMARTCANARY_CACHE:-$HOME/.cache/smartcanary}/bazel-tsan"
+tsan_base="${SMARTCANARY_CACHE:-$HOME/.cache/smartcanary}/bazel-tsan-$checkout_key"
 tsan_tests=(//tests/unit:work_queue_test //tests/unit:reconciler_test //tests/unit:fake_kube_test
   //tests/unit:leader_election_test //tests/unit:http_server_test //tests/unit:logging_test
   //tests/unit:http_transport_test //tests/unit:kube_client_test)

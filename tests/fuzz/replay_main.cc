@@ -19,7 +19,15 @@ int main(int argc, char** argv) {
     std::error_code error;
     for (const auto& entry :
          std::filesystem::recursive_directory_iterator(argv[i], error)) {
-      if (entry.is_regular_file()) inputs.push_back(entry.path());
+      if (entry.is_regular_file()) {
+        inputs.push_back(entry.path());
+      } else if (entry.is_symlink()) {
+        // A runfiles link whose target is gone: say so rather than
+        // replaying fewer inputs than the corpus holds.
+        std::fprintf(stderr, "%s: a link to a missing file\n",
+                     entry.path().c_str());
+        return 1;
+      }
     }
     if (error) {
       std::fprintf(stderr, "%s: %s\n", argv[i], error.message().c_str());
