@@ -192,7 +192,8 @@ absl::StatusOr<CanaryRollout> Reconciler::WriteStatus(
       (*written)["metadata"].value("resourceVersion", "");
   if (deps_.events != nullptr) {
     auto events = EventsBetween(rollout.status, status, command);
-    if (!events.empty()) deps_.events->Publish(updated, events);
+    if (!events.empty())
+      deps_.events->PublishChange(updated, rollout.status, events);
   }
   if (deps_.metrics != nullptr) {
     deps_.metrics->SetRollout(rollout.namespace_name, rollout.name,
