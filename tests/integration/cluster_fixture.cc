@@ -513,6 +513,17 @@ v1::StartRolloutRequest SubsetRolloutRequest(
   return request;
 }
 
+v1::Rollout GetRollout(v1::RolloutService::Stub& stub, const std::string& ns,
+                       const std::string& name) {
+  grpc::ClientContext context;
+  v1::RolloutRef ref;
+  ref.set_namespace_(ns);
+  ref.set_name(name);
+  v1::Rollout rollout;
+  stub.GetRollout(&context, ref, &rollout);
+  return rollout;
+}
+
 v1::Step SetWeightStep(int weight) {
   v1::Step step;
   step.set_set_weight(weight);

@@ -175,6 +175,10 @@ v1::StartRolloutRequest SubsetRolloutRequest(
     const std::string& ns, const std::string& name,
     const std::vector<v1::Step>& steps);
 
+// The rollout `ns`/`name` as GetRollout answers (empty when it fails).
+v1::Rollout GetRollout(v1::RolloutService::Stub& stub, const std::string& ns,
+                       const std::string& name);
+
 // Plan steps for StartRollout requests.
 v1::Step SetWeightStep(int weight);
 v1::Step PauseStep(int seconds = 0);  // 0: until promoted

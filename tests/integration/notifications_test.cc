@@ -43,13 +43,7 @@ class NotificationsTest : public ::testing::Test {
   }
 
   v1::Rollout Get(const std::string& name) {
-    grpc::ClientContext context;
-    v1::RolloutRef ref;
-    ref.set_namespace_(ns_.name());
-    ref.set_name(name);
-    v1::Rollout rollout;
-    stub_->GetRollout(&context, ref, &rollout);
-    return rollout;
+    return GetRollout(*stub_, ns_.name(), name);
   }
 
   bool WaitForPhase(const std::string& name, v1::Phase phase) {
