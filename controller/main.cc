@@ -13,11 +13,13 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "common/flag_names.h"
 #include "common/logging.h"
 #include "controller/analysis/analyzer_client.h"
@@ -113,6 +115,12 @@ ABSL_FLAG(std::vector<std::string>, notify_webhook_url, {},
 ABSL_FLAG(std::vector<std::string>, notify_slack_url, {},
           "comma-separated Slack incoming-webhook URLs (secrets: logged only "
           "as scheme://host/...); empty: none");
+ABSL_FLAG(std::string, notify_webhook_url_file, "",
+          "file (a mounted Secret) with more --notify-webhook-url URLs, comma "
+          "or line separated; read at start");
+ABSL_FLAG(std::string, notify_slack_url_file, "",
+          "file (a mounted Secret) with more --notify-slack-url URLs, so that "
+          "the secret URL is not in the Deployment; read at start");
 ABSL_FLAG(absl::Duration, notify_timeout, absl::Seconds(5),
           "one webhook POST; a few tries with backoff follow a timeout or 5xx");
 ABSL_FLAG(int, workers, 8,
@@ -216,9 +224,25 @@ int main(int argc, char** argv) {
         metrics);
   }
   // Events and webhooks beside Grafana, each on its own queue and thread.
-  auto webhook_targets = smartcanary::notify::ParseWebhookTargets(
-      absl::GetFlag(FLAGS_notify_webhook_url),
-      absl::GetFlag(FLAGS_notify_slack_url));
+  std::vector<std::string> webhook_urls =
+      absl::GetFlag(FLAGS_notify_webhook_url);
+  std::vector<std::string> slack_urls = absl::GetFlag(FLAGS_notify_slack_url);
+  for (auto [flag, path, urls] :
+       {std::tuple("--notify-webhook-url-file",
+                   absl::GetFlag(FLAGS_notify_webhook_url_file), &webhook_urls),
+        std::tuple("--notify-slack-url-file",
+                   absl::GetFlag(FLAGS_notify_slack_url_file), &slack_urls)}) {
+    if (path.empty()) continue;
+    auto text = smartcanary::ReadFile(path);
+    if (!text.ok()) {
+      spdlog::error("{}: {}", flag, std::string(text.status().message()));
+      return 2;
+    }
+    for (std::string& url : smartcanary::notify::UrlsInText(*text))
+      urls->push_back(std::move(url));
+  }
+  auto webhook_targets =
+      smartcanary::notify::ParseWebhookTargets(webhook_urls, slack_urls);
   if (!webhook_targets.ok()) {
     spdlog::error("{}", std::string(webhook_targets.status().message()));
     return 2;

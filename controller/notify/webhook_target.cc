@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace smartcanary::notify {
 namespace {
@@ -53,6 +54,18 @@ std::string RedactUrl(absl::string_view url) {
                           : absl::StrCat(url.substr(0, url.find("://") + 3),
                                          "…@", authority.substr(at + 1));
   return origin < url.size() ? shown + "/…" : shown;
+}
+
+std::vector<std::string> UrlsInText(absl::string_view text) {
+  std::vector<std::string> urls;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    for (absl::string_view url :
+         absl::StrSplit(line, absl::ByAnyChar(", \t\r"), absl::SkipEmpty()))
+      urls.emplace_back(url);
+  }
+  return urls;
 }
 
 absl::StatusOr<std::vector<WebhookTarget>> ParseWebhookTargets(

@@ -21,8 +21,14 @@ struct WebhookTarget {
 // path or query can be a credential. Pure.
 std::string RedactUrl(absl::string_view url);
 
+// The URLs in a file's text (a mounted Secret, so that a Slack URL is not in
+// the Deployment's arguments): separated by commas, spaces or new lines;
+// lines starting with '#' are comments. Pure.
+std::vector<std::string> UrlsInText(absl::string_view text);
+
 // The targets of the --notify-webhook-url and --notify-slack-url values
-// (each a list; empty entries are skipped). An entry that is not an
+// (each a list, with the URLs of their -file flags; empty entries are
+// skipped). An entry that is not an
 // http(s) URL with a host is INVALID_ARGUMENT naming the flag, showing only
 // the redacted URL. Pure.
 absl::StatusOr<std::vector<WebhookTarget>> ParseWebhookTargets(

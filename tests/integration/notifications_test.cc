@@ -4,6 +4,8 @@
 // every transition in order; a receiver that never answers slows nothing.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <vector>
 
@@ -111,12 +113,19 @@ class NotificationsTest : public ::testing::Test {
   ScriptedHttpServer hanging_{[](const SeenRequest&) {
     return Reply{"", /*hold_open=*/true};
   }};
-  CanarydProcess canaryd_{ns_.name(),
-                          {absl::StrCat("--notify-webhook-url=", hanging_.url(),
-                                        "/hook,", generic_.url(), "/hook"),
-                           absl::StrCat("--notify-slack-url=", slack_.url(),
-                                        "/services/T000/B000/secret"),
-                           "--notify-timeout=10m"}};
+  // The Slack URL comes from a file, as from a mounted Secret.
+  static std::string SlackUrlFlag(const std::string& url) {
+    const std::string path =
+        absl::StrCat(std::getenv("TEST_TMPDIR"), "/slack-url");
+    std::ofstream(path) << "# the team channel\n" << url << "\n";
+    return "--notify-slack-url-file=" + path;
+  }
+  CanarydProcess canaryd_{
+      ns_.name(),
+      {absl::StrCat("--notify-webhook-url=", hanging_.url(), "/hook,",
+                    generic_.url(), "/hook"),
+       SlackUrlFlag(slack_.url() + "/services/T000/B000/secret"),
+       "--notify-timeout=10m"}};
   std::unique_ptr<v1::RolloutService::Stub> stub_ = canaryd_.Stub();
 };
 
@@ -254,6 +263,17 @@ TEST_F(NotificationsTest, PromotedAndAbortedRolloutsAreToldToEventsAndHooks) {
             std::string::npos)
       << metrics;
   EXPECT_EQ(hanging_.requests().size(), 1u);
+
+  // The Slack URL's secret path is never logged.
+  const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+  std::ifstream log_file(absl::StrCat(outputs != nullptr ? outputs : "/tmp",
+                                      "/canaryd-", ns_.name(), ".log"));
+  const std::string log((std::istreambuf_iterator<char>(log_file)),
+                        std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find(absl::StrCat("notifying slack ", slack_.url(), "/…")),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("B000"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -160,5 +160,13 @@ TEST(WebhookTargetTest, ParsesBothListsAndNamesTheFlagOfABadEntry) {
             std::string::npos);
 }
 
+TEST(WebhookTargetTest, UrlsInAFileByCommaOrLineWithComments) {
+  EXPECT_EQ(
+      UrlsInText("# team hooks\nhttps://a/x, https://b/y\n\n  "
+                 "https://c/z\r\n"),
+      (std::vector<std::string>{"https://a/x", "https://b/y", "https://c/z"}));
+  EXPECT_TRUE(UrlsInText("").empty());
+}
+
 }  // namespace
 }  // namespace smartcanary::notify
