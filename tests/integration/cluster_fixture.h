@@ -110,6 +110,9 @@ class PrometheusProcess {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// Every byte but letters and digits percent-encoded (a URL query value).
+std::string UrlEncode(const std::string& text);
+
 // GET url with optional "Name: value" headers; the body, or empty on failure.
 std::string HttpGet(const std::string& url,
                     const std::vector<std::string>& headers = {});
