@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bench/estimated_dispersion.h"
+
 namespace smartcanary::bench {
 namespace {
 
@@ -51,12 +53,16 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// `Process` is stats::EProcess or the previous test; both sides built by
+// `make(worse)`.
+template <typename Make>
 Verdict EProcessJudge(const Scenario& s, const std::vector<Second>& seconds,
-                      bool per_event) {
+                      Make make) {
   Verdict verdict;
-  stats::EProcess worse(1 + kMargin, true, !per_event),
-      not_worse(1 + kMargin, false, !per_event);
-  const double threshold = std::log(2 / kAlpha);
+  auto worse = make(true);
+  auto not_worse = make(false);
+  const double rollback = std::log(1 / (kAlpha * stats::kRollbackShare));
+  const double promotion = std::log(1 / (kAlpha * stats::kPromotionShare));
   double silent = 0;  // seconds the canary served nothing while it had weight
   for (size_t t = 0; t + kIntervalSeconds <= seconds.size();
        t += kIntervalSeconds) {
@@ -69,8 +75,8 @@ Verdict EProcessJudge(const Scenario& s, const std::vector<Second>& seconds,
     if (silent >= 30) return {end, -1};
     worse.Add(c);
     not_worse.Add(c);
-    if (worse.LogE() >= threshold) return {end, -1};
-    if (verdict.promote_second < 0 && not_worse.LogE() >= threshold)
+    if (worse.LogE() >= rollback) return {end, -1};
+    if (verdict.promote_second < 0 && not_worse.LogE() >= promotion)
       verdict.promote_second = end;
   }
   if (verdict.promote_second < 0) verdict.promote_second = s.duration();
@@ -121,12 +127,23 @@ Verdict KayentaMannWhitney(const Scenario& s,
 }
 
 Verdict SmartCanary(const Scenario& s, const std::vector<Second>& seconds) {
-  return EProcessJudge(s, seconds, false);
+  return EProcessJudge(s, seconds, [&](bool worse) {
+    return stats::EProcess(1 + kMargin, worse, s.max_burst);
+  });
 }
 
 Verdict SmartCanaryPerEvent(const Scenario& s,
                             const std::vector<Second>& seconds) {
-  return EProcessJudge(s, seconds, true);
+  return EProcessJudge(s, seconds, [](bool worse) {
+    return stats::EProcess(1 + kMargin, worse, /*max_burst=*/1);
+  });
+}
+
+Verdict PreviousEstimatedDispersion(const Scenario& s,
+                                    const std::vector<Second>& seconds) {
+  return EProcessJudge(s, seconds, [](bool worse) {
+    return EstimatedDispersionEProcess(1 + kMargin, worse, /*adjust=*/true);
+  });
 }
 
 const std::vector<Judge>& AllJudges() {
@@ -134,7 +151,8 @@ const std::vector<Judge>& AllJudges() {
       {"article template (pooled, 5m, failureLimit 3)", ArticleTemplate},
       {"Flagger defaults (canary >= 99%, 1m, 5 checks)", FlaggerDefaults},
       {"Kayenta Mann-Whitney (98%, tolerance 0.25)", KayentaMannWhitney},
-      {"Smart Canary (dispersion-adjusted e-process, 5 s)", SmartCanary},
+      {"Smart Canary (burst-bounded e-process, 5 s)", SmartCanary},
+      {"previous: estimated dispersion (invalid)", PreviousEstimatedDispersion},
       {"per-event grid mixture (no dependence remedy)", SmartCanaryPerEvent},
   };
   return judges;

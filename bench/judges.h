@@ -29,12 +29,15 @@ Verdict FlaggerDefaults(const Scenario& s, const std::vector<Second>& seconds);
 // interval, 0.25 tolerance, re-judged every minute.
 Verdict KayentaMannWhitney(const Scenario& s,
                            const std::vector<Second>& seconds);
-// Ours: the dispersion-adjusted grid-mixture e-process on 5 s intervals,
-// alpha 0.01, margin 0.25, with early promotion once the canary is proven
-// not worse.
+// Ours: the burst-bounded grid-mixture e-process on 5 s intervals, alpha
+// 0.01, margin 0.25, the scenario's declared max_burst, with early promotion
+// once the canary is proven not worse.
 Verdict SmartCanary(const Scenario& s, const std::vector<Second>& seconds);
-// The same e-process counting every event as independent (no dispersion
-// adjustment): the remedy's measured counterpart.
+// The test this replaced: counts divided by an estimated dispersion factor.
+Verdict PreviousEstimatedDispersion(const Scenario& s,
+                                    const std::vector<Second>& seconds);
+// The same e-process counting every event as independent (max_burst 1
+// whatever the scenario): the remedy's measured counterpart.
 Verdict SmartCanaryPerEvent(const Scenario& s,
                             const std::vector<Second>& seconds);
 

@@ -12,17 +12,30 @@ double Poisson(double mean, std::mt19937_64& random) {
   return static_cast<double>(std::poisson_distribution<int64_t>(mean)(random));
 }
 
-// Events for `requests` at `rate`, in clusters of geometric size with the
-// given mean (1: independent events).
-double Events(double requests, double rate, double cluster_mean,
-              std::mt19937_64& random) {
-  if (cluster_mean <= 1) return Poisson(requests * rate, random);
+// Bad events caused by second t's `requests` at `rate`, in clusters of
+// geometric size with the given mean (1: independent events), each cluster's
+// events falling uniformly over `spread` seconds from t.
+void AddEvents(std::vector<Second>& out, size_t t, double Second::*arm,
+               double requests, double rate, double cluster_mean, double spread,
+               std::mt19937_64& random) {
+  if (cluster_mean <= 1) {
+    out[t].*arm += Poisson(requests * rate, random);
+    return;
+  }
   const double clusters = Poisson(requests * rate / cluster_mean, random);
-  double events = 0;
   std::geometric_distribution<int64_t> extra(1 / cluster_mean);
-  for (int i = 0; i < clusters; ++i)
-    events += 1 + static_cast<double>(extra(random));
-  return std::min(events, requests);
+  std::uniform_real_distribution<double> offset(0, spread);
+  for (int i = 0; i < clusters; ++i) {
+    const int64_t size = 1 + extra(random);
+    if (spread <= 1) {
+      out[t].*arm += static_cast<double>(size);
+      continue;
+    }
+    for (int64_t e = 0; e < size; ++e) {
+      const size_t at = t + static_cast<size_t>(offset(random));
+      if (at < out.size()) out[at].*arm += 1;
+    }
+  }
 }
 
 }  // namespace
@@ -35,11 +48,24 @@ double Scenario::ShareAt(double second) const {
 }
 
 std::vector<Second> Simulate(const Scenario& s, std::mt19937_64& random) {
-  std::vector<Second> out(static_cast<size_t>(s.duration()));
+  const size_t duration = static_cast<size_t>(s.duration());
+  std::vector<Second> out(duration);
   const double phase =
       std::uniform_real_distribution<double>(0, 2 * kPi)(random);
-  for (size_t t = 0; t < out.size(); ++t) {
+  const bool canary_clusters = s.cluster_arms != ClusterArms::kBaseline;
+  const bool baseline_clusters = s.cluster_arms != ClusterArms::kCanary;
+  // Gamma(k, 1/k) has mean 1 and coefficient of variation 1/sqrt(k).
+  const double shape =
+      s.fluctuation_cv > 0 ? 1 / (s.fluctuation_cv * s.fluctuation_cv) : 0;
+  double canary_factor = 1, baseline_factor = 1;
+  for (size_t t = 0; t < duration; ++t) {
     Second& second = out[t];
+    if (shape > 0 &&
+        std::fmod(static_cast<double>(t), s.fluctuation_block_s) == 0) {
+      std::gamma_distribution<double> factor(shape, 1 / shape);
+      canary_factor = factor(random);
+      baseline_factor = factor(random);
+    }
     const double swing =
         1 + s.diurnal_amplitude *
                 std::sin(phase + 2 * kPi * t / s.diurnal_period_s);
@@ -57,12 +83,20 @@ std::vector<Second> Simulate(const Scenario& s, std::mt19937_64& random) {
             s.crash_period_s / 2) {
       canary_rate = 1;
     }
-    second.baseline_events = Events(
-        second.baseline_requests, std::min(1.0, s.baseline_rate * shared),
-        s.cluster_baseline ? s.cluster_mean : 1, random);
+    AddEvents(out, t, &Second::baseline_events, second.baseline_requests,
+              std::min(1.0, s.baseline_rate * shared * baseline_factor),
+              baseline_clusters ? s.cluster_mean : 1, s.cluster_spread_s,
+              random);
+    AddEvents(out, t, &Second::canary_events, second.canary_requests,
+              std::min(1.0, canary_rate * shared * canary_factor),
+              canary_clusters ? s.cluster_mean : 1, s.cluster_spread_s, random);
+  }
+  // A second cannot fail more requests than it served.
+  for (Second& second : out) {
+    second.baseline_events =
+        std::min(second.baseline_events, second.baseline_requests);
     second.canary_events =
-        Events(second.canary_requests, std::min(1.0, canary_rate * shared),
-               s.cluster_baseline ? 1 : s.cluster_mean, random);
+        std::min(second.canary_events, second.canary_requests);
   }
   return out;
 }

@@ -18,6 +18,9 @@ struct WeightStep {
   double canary_share;
 };
 
+// Which arms' bad events come in clusters.
+enum class ClusterArms { kCanary, kBaseline, kBoth };
+
 struct Scenario {
   std::string name;
   bool bad = false;  // ground truth: should be rolled back
@@ -25,9 +28,17 @@ struct Scenario {
   std::vector<WeightStep> plan = {{300, 0.2}, {600, 0.5}};  // then promoted
   double baseline_rate = 0.001;  // bad events per request
   double canary_rate = 0.001;
-  double cluster_mean = 1;        // mean same-arm cluster size (1: independent)
-  bool cluster_baseline = false;  // clusters in the baseline arm instead
-  double diurnal_amplitude = 0;   // shared traffic swing, e.g. 0.8 = +-80%
+  double cluster_mean = 1;  // mean same-arm cluster size (1: independent)
+  ClusterArms cluster_arms = ClusterArms::kCanary;
+  // A cluster's events fall uniformly over this many seconds from its start
+  // (1: all in its second), so one cluster can straddle intervals.
+  double cluster_spread_s = 1;
+  // Each arm's event rate times its own Gamma factor of mean 1 and this
+  // coefficient of variation, redrawn every block: arms that drift apart
+  // for a while around equal means.
+  double fluctuation_cv = 0;
+  double fluctuation_block_s = 60;
+  double diurnal_amplitude = 0;  // shared traffic swing, e.g. 0.8 = +-80%
   double diurnal_period_s = 600;
   double incident_start_s = -1;  // shared incident: both arms' rates x
   double incident_seconds = 0;
@@ -35,6 +46,8 @@ struct Scenario {
   bool canary_no_traffic = false;  // routing broken: the canary gets nothing
   double crash_period_s =
       0;  // crash loop: canary fails everything half the time
+  // The judge's declared burst bound (the rollout's maxBurst).
+  double max_burst = stats::kDefaultMaxBurst;
 
   double duration() const { return plan.back().until_second; }
   double ShareAt(double second) const;
