@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
       100 * smartcanary::bench::NullLimit(runs,
                                           smartcanary::bench::kRollbackLevel),
       100 * smartcanary::bench::NullLimit(runs,
-                                          smartcanary::bench::kPromotionLevel));
+                                          smartcanary::bench::kPromotionLevel),
+      std::min(runs, kPreviousRuns));
   const double limit =
       smartcanary::bench::NullLimit(runs, smartcanary::bench::kRollbackLevel);
   const double promotion_limit =
