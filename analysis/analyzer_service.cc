@@ -1,6 +1,7 @@
 #include "analysis/analyzer_service.h"
 
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -10,12 +11,15 @@
 #include "analysis/history_tiers.h"
 #include "analysis/measurement.h"
 #include "analysis/prometheus_client.h"
+#include "common/utf8.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace smartcanary::analysis {
 namespace {
 
 using google::protobuf::util::TimeUtil;
+
+constexpr size_t kMaxMessageBytes = 4096;
 
 // A metric with its args substituted and conditions parsed.
 struct ResolvedMetric {
@@ -25,8 +29,13 @@ struct ResolvedMetric {
   std::optional<Condition> failure;
 };
 
+PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider,
+                            const AnalyzerConfig& config,
+                            const std::string& field);
+
 absl::StatusOr<ResolvedMetric> Resolve(
-    const v1::Metric& metric, const std::map<std::string, std::string>& args) {
+    const v1::Metric& metric, const std::map<std::string, std::string>& args,
+    const AnalyzerConfig& config) {
   auto fail = [&](const std::string& field, const absl::Status& status) {
     return absl::InvalidArgumentError(absl::StrCat(
         "metric \"", metric.name(), "\" ", field, ": ", status.message()));
@@ -39,6 +48,12 @@ absl::StatusOr<ResolvedMetric> Resolve(
     if (provider->prometheus().address().empty()) {
       return fail("provider.comparative.prometheus.address",
                   absl::InvalidArgumentError("is required"));
+    }
+    if (auto s = CheckProviderStatically(OptionsOf(
+            provider->prometheus(), config, "provider.comparative.prometheus"));
+        !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("metric \"", metric.name(), "\" ", s.message()));
     }
     return ResolvedMetric{provider->prometheus().address(), "", std::nullopt,
                           std::nullopt};
@@ -56,6 +71,12 @@ absl::StatusOr<ResolvedMetric> Resolve(
   if (!address.ok())
     return fail("provider.prometheus.address", address.status());
   out.address = *address;
+  PrometheusOptions options =
+      OptionsOf(metric.prometheus(), config, "provider.prometheus");
+  options.address = out.address;
+  if (auto s = CheckProviderStatically(options); !s.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("metric \"", metric.name(), "\" ", s.message()));
   auto query = SubstituteArgs(metric.prometheus().query(), args);
   if (!query.ok()) return fail("provider.prometheus.query", query.status());
   out.query = *query;
@@ -86,8 +107,15 @@ std::map<std::string, std::string> ArgsOf(const v1::AnalyzeRequest& request) {
   return args;
 }
 
-PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider) {
+PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider,
+                            const AnalyzerConfig& config,
+                            const std::string& field) {
   PrometheusOptions options;
+  options.field = field;
+  options.address_policy = config.address_policy;
+  options.credentials_dir = config.credentials_dir;
+  options.bearer_token = provider.bearer_token();
+  options.basic_auth_password = provider.basic_auth_password();
   options.address = provider.address();
   if (provider.timeout_seconds() > 0)
     options.timeout = absl::Seconds(provider.timeout_seconds());
@@ -140,7 +168,8 @@ absl::StatusOr<std::vector<stats::IntervalCounts>> TierIntervals(
 // (coarser for a long bake's later tiers).
 ComparativeVerdict MeasureComparative(
     const v1::Metric& metric, const std::map<std::string, std::string>& args,
-    const v1::RolloutContext& context, const std::function<bool()>& cancelled) {
+    const v1::RolloutContext& context, const std::function<bool()>& cancelled,
+    const AnalyzerConfig& config) {
   const v1::ComparativeProvider provider =
       *SubstituteArgs(metric.comparative(), args);
   std::vector<std::pair<absl::Time, int>> weights;
@@ -170,7 +199,8 @@ ComparativeVerdict MeasureComparative(
              "no data: the first interval has not closed yet"},
             false};
   }
-  PrometheusOptions options = OptionsOf(provider.prometheus());
+  PrometheusOptions options = OptionsOf(provider.prometheus(), config,
+                                        "provider.comparative.prometheus");
   options.cancelled = cancelled;
   PrometheusClient prometheus(options);
   const CounterQueries queries = QueriesFor(provider);
@@ -195,26 +225,27 @@ ComparativeVerdict MeasureComparative(
 
 }  // namespace
 
-absl::Status ValidateMetrics(const v1::AnalyzeRequest& request) {
+absl::Status ValidateMetrics(const v1::AnalyzeRequest& request,
+                             const AnalyzerConfig& config) {
   const auto args = ArgsOf(request);
   for (const v1::Metric& metric : request.metrics()) {
-    if (auto resolved = Resolve(metric, args); !resolved.ok())
+    if (auto resolved = Resolve(metric, args, config); !resolved.ok())
       return resolved.status();
   }
   return absl::OkStatus();
 }
 
-grpc::Status AnalyzerService::Validate(grpc::ServerContext*,
-                                       const v1::AnalyzeRequest* request,
-                                       v1::ValidateResponse*) {
-  absl::Status status = ValidateMetrics(*request);
+grpc::Status AnalyzerService::ValidateUnguarded(
+    grpc::ServerContext*, const v1::AnalyzeRequest* request,
+    v1::ValidateResponse*) {
+  absl::Status status = ValidateMetrics(*request, config_);
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()));
 }
 
-grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
-                                      const v1::AnalyzeRequest* request,
-                                      v1::AnalyzeResponse* response) {
+grpc::Status AnalyzerService::AnalyzeUnguarded(
+    grpc::ServerContext* context, const v1::AnalyzeRequest* request,
+    v1::AnalyzeResponse* response) {
   const auto args = ArgsOf(*request);
   // A caller past its deadline, or the analyzer shutting down, ends the
   // Prometheus queries instead of leaving them to their timeout.
@@ -226,10 +257,10 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
     out->set_metric(metric.name());
     *out->mutable_started_at() = TimeUtil::GetCurrentTime();
     Verdict verdict;
-    auto resolved = Resolve(metric, args);
+    auto resolved = Resolve(metric, args, config_);
     if (resolved.ok() && metric.has_comparative()) {
-      const ComparativeVerdict comparative =
-          MeasureComparative(metric, args, request->context(), cancelled);
+      const ComparativeVerdict comparative = MeasureComparative(
+          metric, args, request->context(), cancelled, config_);
       verdict = comparative.verdict;
       out->set_not_worse(comparative.not_worse);
     } else if (!resolved.ok()) {
@@ -237,7 +268,8 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
                  {},
                  std::string(resolved.status().message())};
     } else {
-      PrometheusOptions options = OptionsOf(metric.prometheus());
+      PrometheusOptions options =
+          OptionsOf(metric.prometheus(), config_, "provider.prometheus");
       options.address = resolved->address;
       options.cancelled = cancelled;
       PrometheusClient prometheus(options);
@@ -252,11 +284,50 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
     }
     out->set_phase(ToProto(verdict.phase));
     for (double value : verdict.values) out->add_values(value);
-    out->set_message(verdict.message);
+    // Proto strings must be UTF-8; a Prometheus answer or a condition may
+    // hold anything, and a message only needs to be long enough to read.
+    out->set_message(SanitizeAndCap(verdict.message, kMaxMessageBytes));
     out->set_no_data(IsNoDataVerdict(verdict));
     *out->mutable_finished_at() = TimeUtil::GetCurrentTime();
   }
   return grpc::Status::OK;
+}
+
+namespace {
+
+// The RPC exception boundary: an exception from any measurement or check
+// fails that call with INTERNAL, never the analyzer and its other callers.
+grpc::Status Guarded(const char* rpc,
+                     const std::function<grpc::Status()>& handler) {
+  try {
+    return handler();
+  } catch (const std::exception& e) {
+    return grpc::Status(
+        grpc::StatusCode::INTERNAL,
+        absl::StrCat(rpc, ": internal error: ",
+                     SanitizeAndCap(e.what(), kMaxMessageBytes)));
+  } catch (...) {
+    return grpc::Status(grpc::StatusCode::INTERNAL,
+                        absl::StrCat(rpc, ": internal error"));
+  }
+}
+
+}  // namespace
+
+grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
+                                      const v1::AnalyzeRequest* request,
+                                      v1::AnalyzeResponse* response) {
+  return Guarded("Analyze", [&] {
+    response->Clear();  // no half-filled answer with the error
+    return AnalyzeUnguarded(context, request, response);
+  });
+}
+
+grpc::Status AnalyzerService::Validate(grpc::ServerContext* context,
+                                       const v1::AnalyzeRequest* request,
+                                       v1::ValidateResponse* response) {
+  return Guarded("Validate",
+                 [&] { return ValidateUnguarded(context, request, response); });
 }
 
 }  // namespace smartcanary::analysis

@@ -1,23 +1,48 @@
 #ifndef SMARTCANARY_ANALYSIS_ANALYZER_SERVICE_H_
 #define SMARTCANARY_ANALYSIS_ANALYZER_SERVICE_H_
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "analysis/address_policy.h"
+#include "analysis/credential_path.h"
 #include "smartcanary/v1/analysis.grpc.pb.h"
 
 namespace smartcanary::analysis {
 
+// The operator's limits on what templates may make the analyzer do.
+struct AnalyzerConfig {
+  AddressPolicy address_policy =
+      AddressPolicy::Default();                          // --allowed-prometheus
+  std::string credentials_dir = kDefaultCredentialsDir;  // --credentials-dir
+};
+
 // Checks what can be checked before a metric runs: conditions parse, args
-// resolve, a provider is given. INVALID_ARGUMENT names the metric.
-absl::Status ValidateMetrics(const v1::AnalyzeRequest& request);
+// resolve, a provider is given, its address and credential files are within
+// `config`. The error names the metric and the field.
+absl::Status ValidateMetrics(const v1::AnalyzeRequest& request,
+                             const AnalyzerConfig& config);
 
 // gRPC AnalysisService: one measurement per metric, recomputed from
 // Prometheus on every call.
 class AnalyzerService final : public v1::AnalysisService::Service {
  public:
+  explicit AnalyzerService(AnalyzerConfig config = {})
+      : config_(std::move(config)) {}
   grpc::Status Analyze(grpc::ServerContext*, const v1::AnalyzeRequest*,
                        v1::AnalyzeResponse*) override;
   grpc::Status Validate(grpc::ServerContext*, const v1::AnalyzeRequest*,
                         v1::ValidateResponse*) override;
+
+ private:
+  // The handlers; the overrides above only add the exception boundary.
+  grpc::Status AnalyzeUnguarded(grpc::ServerContext*, const v1::AnalyzeRequest*,
+                                v1::AnalyzeResponse*);
+  grpc::Status ValidateUnguarded(grpc::ServerContext*,
+                                 const v1::AnalyzeRequest*,
+                                 v1::ValidateResponse*);
+
+  AnalyzerConfig config_;
 };
 
 }  // namespace smartcanary::analysis

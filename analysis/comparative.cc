@@ -14,16 +14,49 @@ namespace {
 constexpr int kLivenessIntervals = 3;
 constexpr double kRoutingTolerance = 0.05;
 
+// A PromQL double-quoted string holding `value` exactly: a service name or
+// label value (possibly from a rollout's args) can never end the string and
+// add matchers or operators of its own.
+std::string Quoted(absl::string_view value) {
+  std::string out = "\"";
+  for (char c : value) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(c));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
 std::string Selector(
     const std::string& service,
     const google::protobuf::Map<std::string, std::string>& labels,
     const std::string& extra) {
   std::vector<std::string> parts = {
       "reporter=\"destination\"",
-      absl::StrCat("destination_service_name=\"", service, "\"")};
+      absl::StrCat("destination_service_name=", Quoted(service))};
   std::map<std::string, std::string> sorted(labels.begin(), labels.end());
   for (const auto& [key, value] : sorted)
-    parts.push_back(absl::StrCat(key, "=\"", value, "\""));
+    parts.push_back(absl::StrCat(key, "=", Quoted(value)));
   if (!extra.empty()) parts.push_back(extra);
   return absl::StrCat("{", absl::StrJoin(parts, ","), "}");
 }

@@ -1,5 +1,6 @@
 #include "analysis/condition.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace smartcanary::analysis {
 
@@ -20,6 +22,7 @@ struct Condition::Node {
   bool boolean = false;
   std::string op;  // operator or function name
   std::vector<std::shared_ptr<const Node>> children;
+  int depth = 1;  // of the tree below and including this node
 };
 
 namespace {
@@ -27,9 +30,10 @@ namespace {
 using Node = Condition::Node;
 using NodePtr = std::shared_ptr<const Node>;
 
-NodePtr Make(Node node) {
-  return std::make_shared<const Node>(std::move(node));
-}
+// Evaluation and destruction recurse over the tree, and parsing recurses
+// per nesting level: both are bounded so that no condition, however
+// written, can exhaust the stack of canaryd or the analyzer.
+constexpr int kMaxTreeDepth = 128;
 
 // Recursive descent over the grammar, lowest precedence first.
 class Parser {
@@ -40,15 +44,45 @@ class Parser {
     auto node = ParseOr();
     if (!node.ok()) return node;
     SkipSpace();
-    if (pos_ != text_.size()) return Error("unexpected text");
+    if (pos_ != text_.size())
+      return Error(absl::StrCat("unexpected text from ", Describe()));
     return node;
   }
 
  private:
   absl::Status Error(const std::string& what) const {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, " at position ", pos_ + 1, " of \"", text_, "\""));
+        absl::StrCat(what, " at position ", pos_ + 1, " of \"",
+                     QuoteForMessage(text_, 256), "\""));
   }
+
+  absl::StatusOr<NodePtr> Make(Node node) {
+    for (const NodePtr& child : node.children)
+      node.depth = std::max(node.depth, child->depth + 1);
+    if (node.depth > kMaxTreeDepth) {
+      return Error(absl::StrCat("the expression is more than ", kMaxTreeDepth,
+                                " operations deep"));
+    }
+    return std::make_shared<const Node>(std::move(node));
+  }
+
+  // Counts one level of nesting (parentheses, !, -, [ ], a call) for as long
+  // as it lives.
+  class Nesting {
+   public:
+    explicit Nesting(Parser& parser) : parser_(parser) { ++parser_.nesting_; }
+    ~Nesting() { --parser_.nesting_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+    absl::Status Check() const {
+      if (parser_.nesting_ <= Condition::kMaxNesting) return absl::OkStatus();
+      return parser_.Error(absl::StrCat(
+          "nested more than ", Condition::kMaxNesting, " levels deep"));
+    }
+
+   private:
+    Parser& parser_;
+  };
 
   void SkipSpace() {
     while (pos_ < text_.size() &&
@@ -85,6 +119,7 @@ class Parser {
       auto right = (this->*next)();
       if (!right.ok()) return right;
       left = Make({Node::Kind::kBinary, 0, false, matched, {*left, *right}});
+      if (!left.ok()) return left;
     }
   }
 
@@ -110,6 +145,8 @@ class Parser {
         !(text_[pos_] == '!' && pos_ + 1 < text_.size() &&
           text_[pos_ + 1] == '=')) {
       const std::string op(1, text_[pos_++]);
+      Nesting nesting(*this);
+      if (auto s = nesting.Check(); !s.ok()) return s;
       auto operand = ParseUnary();
       if (!operand.ok()) return operand;
       return Make({Node::Kind::kUnary, 0, false, op, {*operand}});
@@ -121,10 +158,13 @@ class Parser {
     auto node = ParsePrimary();
     if (!node.ok()) return node;
     while (Accept("[")) {
+      Nesting nesting(*this);
+      if (auto s = nesting.Check(); !s.ok()) return s;
       auto index = ParseOr();
       if (!index.ok()) return index;
       if (!Accept("]")) return Error("expected ']'");
       node = Make({Node::Kind::kIndex, 0, false, "[]", {*node, *index}});
+      if (!node.ok()) return node;
     }
     return node;
   }
@@ -133,6 +173,8 @@ class Parser {
     SkipSpace();
     if (pos_ >= text_.size()) return Error("expected a value");
     if (Accept("(")) {
+      Nesting nesting(*this);
+      if (auto s = nesting.Check(); !s.ok()) return s;
       auto inner = ParseOr();
       if (!inner.ok()) return inner;
       if (!Accept(")")) return Error("expected ')'");
@@ -170,6 +212,8 @@ class Parser {
             "\" (known: result, true, false, isNaN, isInf, len, default)"));
       }
       if (!Accept("(")) return Error(absl::StrCat("expected '(' after ", word));
+      Nesting nesting(*this);
+      if (auto s = nesting.Check(); !s.ok()) return s;
       Node call{Node::Kind::kCall, 0, false, word, {}};
       for (size_t i = 0; i < function->second; ++i) {
         if (i > 0 && !Accept(","))
@@ -183,11 +227,31 @@ class Parser {
         return Error(absl::StrCat("expected ')' to close ", word, "("));
       return Make(std::move(call));
     }
-    return Error(absl::StrCat("unexpected '", std::string(1, c), "'"));
+    return Error(absl::StrCat("unexpected ", Describe()));
+  }
+
+  // The character at pos_, whole: a UTF-8 sequence is never split (a
+  // Unicode minus U+2212 pasted from a document is three bytes).
+  std::string Describe() const {
+    const Utf8Char c = DecodeUtf8(text_, pos_);
+    if (c.length == 0) {
+      return absl::StrCat(
+          "byte 0x",
+          absl::Hex(static_cast<unsigned char>(text_[pos_]), absl::kZeroPad2),
+          " (not UTF-8)");
+    }
+    if (c.length == 1) {
+      return absl::StrCat("'", QuoteForMessage(text_.substr(pos_, 1), 4), "'");
+    }
+    std::string hint;
+    if (c.code_point == 0x2212) hint = "; write the ASCII '-'";
+    return absl::StrCat("'", text_.substr(pos_, c.length), "' (",
+                        CodePointName(c.code_point), hint, ")");
   }
 
   const std::string& text_;
   size_t pos_ = 0;
+  int nesting_ = 0;
 };
 
 absl::Status TypeError(const std::string& what) {
@@ -317,6 +381,11 @@ absl::StatusOr<Value> Eval(const Node& node,
 }  // namespace
 
 absl::StatusOr<Condition> Condition::Parse(const std::string& text) {
+  if (text.size() > kMaxLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the condition is ", text.size(), " bytes long; at most ",
+                     kMaxLength, " are allowed"));
+  }
   if (absl::StripAsciiWhitespace(text).empty()) {
     return absl::InvalidArgumentError("the condition is empty");
   }
@@ -329,8 +398,9 @@ absl::StatusOr<Condition> Condition::Parse(const std::string& text) {
   // 1`.
   auto probe = Eval(*condition.root_, {1.0});
   if (probe.ok() && !std::holds_alternative<bool>(*probe)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", text, "\" gives a number, not true/false (add a comparison)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", QuoteForMessage(text, 256),
+                     "\" gives a number, not true/false (add a comparison)"));
   }
   return condition;
 }
@@ -339,7 +409,7 @@ absl::StatusOr<bool> Condition::Evaluate(
     const std::vector<double>& result) const {
   auto value = Eval(*root_, result);
   if (!value.ok()) return value.status();
-  return AsBool(*value, text_);
+  return AsBool(*value, QuoteForMessage(text_, 256));
 }
 
 absl::StatusOr<std::string> SubstituteArgs(
@@ -356,13 +426,15 @@ absl::StatusOr<std::string> SubstituteArgs(
         absl::StripAsciiWhitespace(text.substr(open + 2, close - open - 2)));
     if (key.rfind("args.", 0) != 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat("{{", key, "}}: only {{args.NAME}} can be substituted"));
+          absl::StrCat("{{", QuoteForMessage(key, 80),
+                       "}}: only {{args.NAME}} can be substituted"));
     }
     key = key.substr(5);
     auto value = args.find(key);
     if (value == args.end()) {
+      const std::string shown = QuoteForMessage(key, 80);
       return absl::InvalidArgumentError(absl::StrCat(
-          "{{args.", key, "}}: no argument named \"", key, "\" was given"));
+          "{{args.", shown, "}}: no argument named \"", shown, "\" was given"));
     }
     out += value->second;
     pos = close + 2;

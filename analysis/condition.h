@@ -18,7 +18,13 @@ namespace smartcanary::analysis {
 // As in Argo, any comparison with NaN is false.
 class Condition {
  public:
-  // INVALID_ARGUMENT with the position and what was expected.
+  // Limits that keep a hostile condition from exhausting memory or stack:
+  // longer text or deeper nesting of ( ), !, -, [ ] and calls is an error.
+  static constexpr size_t kMaxLength = 4096;
+  static constexpr int kMaxNesting = 64;
+
+  // INVALID_ARGUMENT with the position and what was expected; any text of
+  // the condition in the message is valid UTF-8.
   static absl::StatusOr<Condition> Parse(const std::string& text);
 
   // `result` is the query's values (a one-element result also works as a

@@ -3,38 +3,124 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <iostream>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "analysis/analyzer_service.h"
+#include "analysis/caller_auth.h"
 #include "common/flag_names.h"
+#include "common/logging.h"
+#include "common/tls_files.h"
+#include "common/token_file.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9091",
           "address of the gRPC AnalysisService");
+ABSL_FLAG(std::string, log_format, "text",
+          "text (for people) or json (for clusters)");
+ABSL_FLAG(std::string, allowed_prometheus,
+          smartcanary::analysis::kDefaultAllowedPrometheus,
+          "where queries may go: comma-separated host names, *.suffix "
+          "wildcards and CIDRs; link-local addresses never, loopback only "
+          "inside a listed CIDR");
+ABSL_FLAG(std::string, credentials_dir,
+          smartcanary::analysis::kDefaultCredentialsDir,
+          "the only directory bearerTokenFile, basicAuth.passwordFile and "
+          "caFile may name files in");
+ABSL_FLAG(std::string, client_token_file, "",
+          "file holding the token canaryd must present (re-read when it "
+          "changes); required unless --insecure-no-auth");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "serve TLS with this certificate chain (PEM) and --tls-key-file, "
+          "both re-read when they change; empty: plaintext, the token "
+          "unencrypted on the wire");
+ABSL_FLAG(std::string, tls_key_file, "", "the private key of --tls-cert-file");
+ABSL_FLAG(bool, insecure_no_auth, false,
+          "answer any caller (local development only)");
 
 namespace {
 std::atomic<bool> g_stop{false};
+
+// TLS when --tls-cert-file and --tls-key-file are given: gRPC re-reads the
+// files every minute, so a renewed certificate needs no restart.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials() {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
+  const std::string key = absl::GetFlag(FLAGS_tls_key_file);
+  if (cert.empty() != key.empty())
+    return absl::InvalidArgumentError(
+        "--tls-cert-file and --tls-key-file go together");
+  if (cert.empty()) return grpc::InsecureServerCredentials();
+  return smartcanary::ReloadingTlsCredentials(
+      {cert, "--tls-cert-file", key, "--tls-key-file", "", ""},
+      /*refresh_seconds=*/60);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
   std::vector<char*> absl_argv = smartcanary::ArgvOf(args);
   absl::ParseCommandLine(static_cast<int>(args.size()), absl_argv.data());
+  if (absl::Status logging = smartcanary::ConfigureLogging(
+          "canary-analyzer", absl::GetFlag(FLAGS_log_format));
+      !logging.ok()) {
+    std::cerr << logging << "\n";
+    return 2;
+  }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  smartcanary::analysis::AnalyzerService service;
+  auto policy = smartcanary::analysis::AddressPolicy::Parse(
+      absl::GetFlag(FLAGS_allowed_prometheus));
+  if (!policy.ok()) {
+    spdlog::error("{}", std::string(policy.status().message()));
+    return 2;
+  }
+  smartcanary::analysis::AnalyzerService analyzer(
+      {*policy, absl::GetFlag(FLAGS_credentials_dir)});
+  // Every caller must present canaryd's token, unless explicitly waived.
+  std::unique_ptr<smartcanary::TokenFile> token;
+  std::unique_ptr<smartcanary::analysis::AuthenticatedAnalysisService> guarded;
+  grpc::Service* service = &analyzer;
+  if (!absl::GetFlag(FLAGS_client_token_file).empty()) {
+    auto opened =
+        smartcanary::TokenFile::Open(absl::GetFlag(FLAGS_client_token_file));
+    if (!opened.ok()) {
+      spdlog::error("--client-token-file {}",
+                    std::string(opened.status().message()));
+      return 2;
+    }
+    token = std::move(*opened);
+    guarded =
+        std::make_unique<smartcanary::analysis::AuthenticatedAnalysisService>(
+            &analyzer, token.get());
+    service = guarded.get();
+  } else if (!absl::GetFlag(FLAGS_insecure_no_auth)) {
+    spdlog::error(
+        "--client-token-file is required: without it any pod could make the "
+        "analyzer query on its behalf (--insecure-no-auth for local "
+        "development)");
+    return 2;
+  } else {
+    spdlog::warn("--insecure-no-auth: answering every caller");
+  }
+  auto credentials = ServerCredentials();
+  if (!credentials.ok()) {
+    spdlog::error("{}", std::string(credentials.status().message()));
+    return 2;
+  }
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_listen),
-                           grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_listen), *credentials,
+                           &port);
+  builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     spdlog::error("--grpc-listen {}: cannot listen",

@@ -1,26 +1,21 @@
 #include "analysis/prometheus_client.h"
 
-#include <cmath>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <cstring>
 #include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/files.h"
-#include "nlohmann/json.hpp"
 
 namespace smartcanary::analysis {
 namespace {
-
-using nlohmann::json;
-
-std::string StringField(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 // application/x-www-form-urlencoded.
 std::string FormEscape(const std::string& value) {
@@ -36,77 +31,171 @@ std::string FormEscape(const std::string& value) {
   return out;
 }
 
-absl::StatusOr<std::string> ReadSecret(const std::string& path,
-                                       const std::string& what) {
-  auto secret = ReadSecretFile(path);
-  if (!secret.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, ": ", secret.status().message()));
-  }
-  return secret;
-}
-
-// Prometheus encodes sample values as strings ("NaN", "+Inf" included).
-double SampleValue(const json& pair) {
-  double value = std::nan("");
-  if (pair.is_array() && pair.size() == 2 && pair[1].is_string()) {
-    const std::string text = pair[1];
-    if (text == "+Inf") return INFINITY;
-    if (text == "-Inf") return -INFINITY;
-    if (!absl::SimpleAtod(text, &value)) value = std::nan("");
-  }
-  return value;
-}
-
-std::map<std::string, std::string> Labels(const json& metric) {
-  std::map<std::string, std::string> labels;
-  if (!metric.is_object()) return labels;
-  for (const auto& [key, value] : metric.items())
-    if (value.is_string()) labels[key] = value.get<std::string>();
-  return labels;
-}
-
-absl::StatusOr<json> DataOf(const std::string& body) {
-  json parsed = json::parse(body, nullptr, false);
-  if (!parsed.is_object() || !parsed.contains("data") ||
-      !parsed["data"].is_object()) {
-    return absl::InternalError(
-        "Prometheus answered with something that is not its API's JSON");
-  }
-  return parsed["data"];
-}
-
 std::string UnixSeconds(absl::Time t) {
   return absl::StrFormat("%.3f", absl::ToDoubleSeconds(t - absl::UnixEpoch()));
 }
 
+// Header text with a control character (a line break above all) would let
+// a template or a Secret add headers or a second request.
+bool HasControl(absl::string_view text) {
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+// A credential file's content, read only from inside the credentials
+// directory.
+absl::StatusOr<std::string> ReadCredential(const PrometheusOptions& options,
+                                           const std::string& path,
+                                           const std::string& field,
+                                           bool trim) {
+  auto real = ResolveCredentialPath(options.credentials_dir, path, field);
+  if (!real.ok()) return real.status();
+  auto content = trim ? ReadSecretFile(*real) : ReadFile(*real);
+  if (!content.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, ": ", content.status().message()));
+  }
+  if (trim && HasControl(*content)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        field, ": the file holds a line break or control character"));
+  }
+  return content;
+}
+
+// Every address of `url`'s host, resolved once and each checked, as the
+// CURLOPT_RESOLVE entry that pins the connection to them.
+absl::StatusOr<std::vector<std::string>> CheckedAddresses(
+    const HttpUrl& url, const AddressPolicy& policy, const std::string& field) {
+  if (auto s = policy.CheckHost(url, field); !s.ok()) return s;
+  if (url.ip) return std::vector<std::string>{};  // connects to it as written
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (const int rc = getaddrinfo(url.host.c_str(), nullptr, &hints, &found);
+      rc != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        field, ": cannot resolve host \"", url.host, "\": ", gai_strerror(rc)));
+  }
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owned(found, freeaddrinfo);
+  std::vector<std::string> addresses;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    IpAddress ip;
+    if (a->ai_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+      ip = *ParseIp("0.0.0.0");
+      std::memcpy(ip.bytes.data() + 12, &in->sin_addr, 4);
+    } else if (a->ai_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+      std::memcpy(ip.bytes.data(), &in6->sin6_addr, 16);
+    } else {
+      continue;
+    }
+    if (auto s = policy.CheckAddress(url, ip, field); !s.ok()) return s;
+    const std::string text =
+        ip.is_v4() ? ip.ToString() : absl::StrCat("[", ip.ToString(), "]");
+    if (std::find(addresses.begin(), addresses.end(), text) == addresses.end())
+      addresses.push_back(text);
+  }
+  if (addresses.empty()) {
+    return absl::UnavailableError(
+        absl::StrCat(field, ": host \"", url.host, "\" has no address"));
+  }
+  return std::vector<std::string>{absl::StrCat(url.host, ":", url.port, ":",
+                                               absl::StrJoin(addresses, ","))};
+}
+
 }  // namespace
+
+absl::Status CheckProviderStatically(const PrometheusOptions& options) {
+  const std::string& field = options.field;
+  if (options.address.empty())
+    return absl::InvalidArgumentError(field + ".address: is required");
+  auto url = ParseHttpUrl(options.address, field + ".address");
+  if (!url.ok()) return url.status();
+  if (auto s = options.address_policy.CheckHost(*url, field + ".address");
+      !s.ok()) {
+    return s;
+  }
+  for (const auto& [name, value] : options.headers) {
+    if (name.empty() || HasControl(name) || HasControl(value) ||
+        name.find_first_of(": ") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".headers: \"", Snippet(name, 40),
+          "\" must be a header name with a value free of line breaks and "
+          "control characters"));
+    }
+  }
+  if (HasControl(options.bearer_token) ||
+      HasControl(options.basic_auth_password) ||
+      HasControl(options.basic_auth_user)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": a credential contains a line break or control character"));
+  }
+  for (const auto& [path, name] :
+       {std::pair{&options.bearer_token_file, ".bearerTokenFile"},
+        {&options.basic_auth_password_file, ".basicAuth.passwordFile"},
+        {&options.ca_file, ".caFile"}}) {
+    if (path->empty()) continue;
+    auto checked = CredentialPath(options.credentials_dir, *path, field + name);
+    if (!checked.ok()) return checked.status();
+  }
+  return absl::OkStatus();
+}
 
 PrometheusClient::PrometheusClient(PrometheusOptions options)
     : options_(std::move(options)) {
   TlsConfig tls;
   if (!options_.ca_file.empty()) {
-    auto ca = ReadFile(options_.ca_file);
+    auto ca = ReadCredential(options_, options_.ca_file,
+                             options_.field + ".caFile", false);
     if (ca.ok()) {
       tls.ca_pem = *ca;
     } else {
-      setup_ = absl::FailedPreconditionError(
-          absl::StrCat("provider.prometheus.caFile: ", ca.status().message()));
+      setup_ = ca.status();
     }
   }
   transport_ = std::make_unique<HttpTransport>(
       HttpTransportOptions{tls, options_.user_agent, options_.timeout});
 }
 
+absl::StatusOr<std::optional<std::string>> PrometheusClient::Authorization()
+    const {
+  const std::string& field = options_.field;
+  std::string token = options_.bearer_token;
+  if (!options_.bearer_token_file.empty()) {
+    auto read = ReadCredential(options_, options_.bearer_token_file,
+                               field + ".bearerTokenFile", true);
+    if (!read.ok()) return read.status();
+    token = *read;
+  }
+  if (!token.empty()) return absl::StrCat("Authorization: Bearer ", token);
+  if (options_.basic_auth_user.empty()) return std::nullopt;
+  std::string password = options_.basic_auth_password;
+  if (!options_.basic_auth_password_file.empty()) {
+    auto read = ReadCredential(options_, options_.basic_auth_password_file,
+                               field + ".basicAuth.passwordFile", true);
+    if (!read.ok()) return read.status();
+    password = *read;
+  }
+  return absl::StrCat("Authorization: Basic ",
+                      absl::Base64Escape(absl::StrCat(options_.basic_auth_user,
+                                                      ":", password)));
+}
+
 absl::StatusOr<std::string> PrometheusClient::Get(
     const std::string& path,
     const std::vector<std::pair<std::string, std::string>>& params) const {
-  if (options_.address.empty()) {
-    return absl::InvalidArgumentError(
-        "provider.prometheus.address: is required");
-  }
+  if (auto s = CheckProviderStatically(options_); !s.ok()) return s;
   if (!setup_.ok()) return setup_;
+  const std::string field = options_.field + ".address";
+  auto url = ParseHttpUrl(options_.address, field);
+  if (!url.ok()) return url.status();
   HttpRequest request;
+  auto pinned = CheckedAddresses(*url, options_.address_policy, field);
+  if (!pinned.ok()) return pinned.status();
+  request.pinned_addresses = std::move(*pinned);
   request.method = "POST";  // a form, as Grafana sends: no URL length limit
   for (const auto& [key, value] : params) {
     absl::StrAppend(&request.body, request.body.empty() ? "" : "&", key, "=",
@@ -119,19 +208,9 @@ absl::StatusOr<std::string> PrometheusClient::Get(
   request.headers.push_back("Accept: application/json");
   for (const auto& [name, value] : options_.headers)
     request.headers.push_back(absl::StrCat(name, ": ", value));
-  if (!options_.bearer_token_file.empty()) {
-    auto token = ReadSecret(options_.bearer_token_file, "bearer token");
-    if (!token.ok()) return token.status();
-    request.headers.push_back(absl::StrCat("Authorization: Bearer ", *token));
-  }
-  if (!options_.basic_auth_user.empty()) {
-    auto secret =
-        ReadSecret(options_.basic_auth_password_file, "basic auth password");
-    if (!secret.ok()) return secret.status();
-    request.headers.push_back(absl::StrCat(
-        "Authorization: Basic ", absl::Base64Escape(absl::StrCat(
-                                     options_.basic_auth_user, ":", *secret))));
-  }
+  auto authorization = Authorization();
+  if (!authorization.ok()) return authorization.status();
+  if (*authorization) request.headers.push_back(**authorization);
   request.timeout = options_.timeout;
   request.deadline = absl::Now() + options_.timeout;
   request.cancelled = options_.cancelled;
@@ -151,20 +230,9 @@ absl::StatusOr<std::string> PrometheusClient::Get(
                      " unreachable: ", response.status().message()));
   }
   if (!response.ok()) return response.status();
-  const int code = response->status;
-  if (code == 200) return std::move(response->body);
-  json parsed = json::parse(response->body, nullptr, false);
-  if (parsed.is_object() && StringField(parsed, "status") == "error") {
-    const std::string type = StringField(parsed, "errorType");
-    const std::string message =
-        absl::StrCat("Prometheus: ", type.empty() ? "error" : type, ": ",
-                     StringField(parsed, "error"));
-    if (code == 400 || code == 422) return absl::InvalidArgumentError(message);
-    return absl::UnavailableError(message);
-  }
-  return absl::UnavailableError(absl::StrCat("Prometheus at ", address,
-                                             " answered HTTP ", code, ": ",
-                                             response->body.substr(0, 200)));
+  if (response->status == 200) return std::move(response->body);
+  return ErrorAnswerStatus(response->status, response->body,
+                           absl::StrCat("Prometheus at ", address));
 }
 
 absl::StatusOr<std::vector<Sample>> PrometheusClient::Query(
@@ -173,25 +241,7 @@ absl::StatusOr<std::vector<Sample>> PrometheusClient::Query(
   if (at) params.emplace_back("time", UnixSeconds(*at));
   auto body = Get("/api/v1/query", params);
   if (!body.ok()) return body.status();
-  auto data = DataOf(*body);
-  if (!data.ok()) return data.status();
-  const std::string type = StringField(*data, "resultType");
-  const json result = data->value("result", json());
-  std::vector<Sample> samples;
-  if (type == "scalar") {
-    samples.push_back({{}, SampleValue(result)});
-  } else if (type == "vector" && result.is_array()) {
-    for (const json& item : result) {
-      if (!item.is_object()) continue;
-      samples.push_back({Labels(item.value("metric", json::object())),
-                         SampleValue(item.value("value", json()))});
-    }
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the query gives a ", type,
-                     "; use an instant vector or scalar expression"));
-  }
-  return samples;
+  return ParseQueryResponse(*body);
 }
 
 absl::StatusOr<std::vector<Series>> PrometheusClient::QueryRange(
@@ -203,25 +253,7 @@ absl::StatusOr<std::vector<Series>> PrometheusClient::QueryRange(
                    {"end", UnixSeconds(end)},
                    {"step", absl::StrCat(absl::ToDoubleSeconds(step))}});
   if (!body.ok()) return body.status();
-  auto data = DataOf(*body);
-  if (!data.ok()) return data.status();
-  std::vector<Series> series;
-  const json result = data->value("result", json::array());
-  if (!result.is_array()) return series;
-  for (const json& item : result) {
-    if (!item.is_object()) continue;
-    Series one{Labels(item.value("metric", json::object())), {}};
-    const json values = item.value("values", json::array());
-    if (!values.is_array()) continue;
-    for (const json& pair : values) {
-      if (!pair.is_array() || pair.empty() || !pair[0].is_number()) continue;
-      one.points.emplace_back(absl::FromUnixMillis(static_cast<int64_t>(
-                                  pair[0].get<double>() * 1000)),
-                              SampleValue(pair));
-    }
-    series.push_back(std::move(one));
-  }
-  return series;
+  return ParseRangeResponse(*body);
 }
 
 }  // namespace smartcanary::analysis

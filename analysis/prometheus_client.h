@@ -11,6 +11,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "analysis/address_policy.h"
+#include "analysis/credential_path.h"
+#include "analysis/prometheus_response.h"
 #include "common/http_transport.h"
 
 namespace smartcanary::analysis {
@@ -19,10 +22,19 @@ struct PrometheusOptions {
   std::string address;  // http(s)://host:port[/prefix]
   absl::Duration timeout = absl::Seconds(30);
   std::map<std::string, std::string> headers;
+  // Files, under credentials_dir; or values canaryd read from Secrets.
   std::string bearer_token_file;
+  std::string bearer_token;
   std::string basic_auth_user;
   std::string basic_auth_password_file;
+  std::string basic_auth_password;
   std::string ca_file;
+  // How errors name the provider: "provider.prometheus" or, for a
+  // comparative metric, "provider.comparative.prometheus".
+  std::string field = "provider.prometheus";
+  // Where queries may go and where credential files may lie.
+  AddressPolicy address_policy = AddressPolicy::Default();
+  std::string credentials_dir = kDefaultCredentialsDir;
   size_t max_response_bytes = size_t{32} << 20;
   std::string user_agent = UserAgent("canary-analyzer");
   // Polled about once a second: true abandons the query (the caller went
@@ -30,22 +42,17 @@ struct PrometheusOptions {
   std::function<bool()> cancelled;
 };
 
-struct Sample {
-  std::map<std::string, std::string> labels;
-  double value = 0;
-};
-
-struct Series {
-  std::map<std::string, std::string> labels;
-  std::vector<std::pair<absl::Time, double>> points;
-};
-
 // Prometheus' HTTP API over HttpTransport. Queries are read-only, so 429,
 // 5xx and lost connections are retried (honouring Retry-After) while the
-// timeout's budget lasts. Errors: a query Prometheus rejects (syntax, bad
-// data) is INVALID_ARGUMENT carrying Prometheus' own message; an unreachable
-// server UNAVAILABLE with the cause; a slow one DEADLINE_EXCEEDED; an answer
-// over max_response_bytes RESOURCE_EXHAUSTED.
+// timeout's budget lasts. Every query first passes the address policy: the
+// host is resolved once, each of its addresses checked, and the connection
+// pinned to them (no DNS rebinding, no proxy, no redirects). Errors: an
+// address or credential file the policy refuses is PERMISSION_DENIED naming
+// the field; a query Prometheus rejects (syntax, bad data) INVALID_ARGUMENT
+// carrying Prometheus' own message, as is an answer that is not its API's
+// JSON; an unreachable server UNAVAILABLE with the cause (a non-200 answer
+// with its code and a sanitized snippet); a slow one DEADLINE_EXCEEDED; an
+// answer over max_response_bytes RESOURCE_EXHAUSTED.
 class PrometheusClient {
  public:
   explicit PrometheusClient(PrometheusOptions options);
@@ -65,11 +72,17 @@ class PrometheusClient {
   absl::StatusOr<std::string> Get(
       const std::string& path,
       const std::vector<std::pair<std::string, std::string>>& params) const;
+  // The Authorization header the options ask for, if any.
+  absl::StatusOr<std::optional<std::string>> Authorization() const;
 
   PrometheusOptions options_;
-  absl::Status setup_;  // an unreadable ca_file, reported by every query
+  absl::Status setup_;  // an unreadable or refused ca_file
   std::unique_ptr<HttpTransport> transport_;
 };
+
+// Checks what can be checked of a provider without I/O: the address's form
+// and host against the policy, credential paths against the directory.
+absl::Status CheckProviderStatically(const PrometheusOptions& options);
 
 }  // namespace smartcanary::analysis
 

@@ -29,6 +29,21 @@ Flags:
   -n, --namespace NS     namespace (default "default")
   -o, --output json      machine-readable output for get and list
   -f, --filename FILE    manifest for start ("-" reads standard input)
+
+Credentials (like kubectl: canaryd checks them against the cluster's RBAC):
+  --kubeconfig FILE      kubeconfig (default $KUBECONFIG, else ~/.kube/config);
+                         its token (token, tokenFile), client certificate and
+                         certificate-authority are used, and its namespace
+                         when -n is not given
+  --context NAME         kubeconfig context (default: current-context)
+  --token TOKEN          bearer token instead of the kubeconfig's
+  --token-file FILE      bearer token read from FILE
+  --certificate-authority FILE
+                         CA that signed canaryd's certificate (default: the
+                         kubeconfig's, else the system's trust store)
+  --tls-server-name NAME name canaryd's certificate must carry (default: the
+                         --server host), e.g. through a port-forward
+  --insecure             plaintext, no TLS: local development only
 )";
 
 absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
@@ -37,6 +52,12 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
   args.server = server_default;
   std::map<std::string, std::string*> valued = {
       {"--server", &args.server},
+      {"--kubeconfig", &args.kubeconfig},
+      {"--context", &args.context},
+      {"--token", &args.token},
+      {"--token-file", &args.token_file},
+      {"--certificate-authority", &args.certificate_authority},
+      {"--tls-server-name", &args.tls_server_name},
       {"-n", &args.namespace_name},
       {"--namespace", &args.namespace_name},
       {"-o", &args.output},
@@ -53,6 +74,10 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
     }
     if (arg == "--full") {
       args.full = true;
+      continue;
+    }
+    if (arg == "--insecure") {
+      args.insecure = true;
       continue;
     }
     if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
@@ -75,6 +100,7 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
         value = argv[++i];
       }
       *flag->second = value;
+      if (flag->second == &args.namespace_name) args.namespace_set = true;
       continue;
     }
     if (args.command.empty()) {

@@ -16,11 +16,20 @@ struct Args {
   std::vector<std::string> positional;
   std::string server;
   std::string namespace_name = "default";
-  std::string output;  // "" or "json"
+  bool namespace_set = false;  // -n given: else the kubeconfig's namespace
+  std::string output;          // "" or "json"
   std::string file;
   bool full = false;
   absl::Duration timeout = absl::Seconds(60);
   bool help = false;
+  // Credentials (credentials.h): the kubeconfig's unless overridden.
+  std::string kubeconfig;
+  std::string context;
+  std::string token;
+  std::string token_file;
+  std::string certificate_authority;
+  std::string tls_server_name;
+  bool insecure = false;
 };
 
 // `server_default` is the --server value when the flag is absent (from the

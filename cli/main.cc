@@ -9,8 +9,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/args.h"
+#include "cli/credentials.h"
 #include "cli/manifest.h"
 #include "cli/render.h"
+#include "common/text_escape.h"
 #include "controller/rollout_proto.h"
 #include "smartcanary/v1/rollout.grpc.pb.h"
 
@@ -25,7 +27,7 @@ constexpr int kExitStatusTimeout = 2;
 constexpr int kExitStatusUnknown = 3;
 
 int Fail(const std::string& message, int code = kExitError) {
-  std::cerr << "error: " << message << "\n";
+  std::cerr << "error: " << EscapeControlCharacters(message) << "\n";
   return code;
 }
 
@@ -48,12 +50,28 @@ absl::StatusOr<std::string> ReadInput(const std::string& file) {
   return text.str();
 }
 
+std::shared_ptr<grpc::Channel> Channel(const std::string& server,
+                                       const Credentials& credentials) {
+  if (credentials.insecure) {
+    return grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = credentials.ca_pem;
+  ssl.pem_cert_chain = credentials.client_cert_pem;
+  ssl.pem_private_key = credentials.client_key_pem;
+  grpc::ChannelArguments channel_args;
+  if (!credentials.server_name.empty())
+    channel_args.SetSslTargetNameOverride(credentials.server_name);
+  return grpc::CreateCustomChannel(server, grpc::SslCredentials(ssl),
+                                   channel_args);
+}
+
 class Cli {
  public:
-  explicit Cli(const Args& args)
+  Cli(const Args& args, const Credentials& credentials)
       : args_(args),
-        stub_(v1::RolloutService::NewStub(grpc::CreateChannel(
-            args.server, grpc::InsecureChannelCredentials()))) {}
+        token_(credentials.token),
+        stub_(v1::RolloutService::NewStub(Channel(args.server, credentials))) {}
 
   int Run() {
     const std::string& command = args_.command;
@@ -100,8 +118,16 @@ class Cli {
     return ref;
   }
 
+  // Every call carries the bearer token, if any (over --insecure too: a
+  // local canaryd still authenticates).
+  void Authenticate(grpc::ClientContext& context) {
+    if (!token_.empty())
+      context.AddMetadata("authorization", "Bearer " + token_);
+  }
+
   void Deadline(grpc::ClientContext& context,
                 absl::Duration after = absl::Seconds(30)) {
+    Authenticate(context);
     context.set_deadline(
         std::chrono::system_clock::now() +
         std::chrono::milliseconds(absl::ToInt64Milliseconds(after)));
@@ -109,7 +135,7 @@ class Cli {
 
   void Print(const v1::Rollout& rollout) {
     if (args_.output == "json") {
-      std::cout << RolloutToJson(rollout).dump(2) << "\n";
+      std::cout << RenderJson(RolloutToJson(rollout)) << "\n";
     } else {
       std::cout << RenderRolloutTree(rollout);
     }
@@ -122,8 +148,10 @@ class Cli {
     v1::Rollout rollout;
     grpc::Status status = call(&context, &rollout);
     if (!status.ok()) return FailRpc(status);
-    std::cout << args_.command << ": " << rollout.namespace_() << "/"
-              << rollout.name() << ": " << rollout.message() << "\n";
+    std::cout << args_.command << ": "
+              << EscapeControlCharacters(rollout.namespace_()) << "/"
+              << EscapeControlCharacters(rollout.name()) << ": "
+              << EscapeControlCharacters(rollout.message()) << "\n";
     return 0;
   }
 
@@ -146,11 +174,12 @@ class Cli {
     v1::Rollout rollout;
     grpc::Status status = stub_->StartRollout(&context, request, &rollout);
     if (!status.ok()) return FailRpc(status);
-    std::cout << "canaryrollout " << rollout.namespace_() << "/"
-              << rollout.name() << " accepted (generation "
-              << rollout.generation() << ")\n";
+    std::cout << "canaryrollout "
+              << EscapeControlCharacters(rollout.namespace_()) << "/"
+              << EscapeControlCharacters(rollout.name())
+              << " accepted (generation " << rollout.generation() << ")\n";
     for (const std::string& warning : rollout.warnings())
-      std::cerr << "Warning: " << warning << "\n";
+      std::cerr << "Warning: " << EscapeControlCharacters(warning) << "\n";
     return 0;
   }
 
@@ -176,7 +205,7 @@ class Cli {
       nlohmann::json items = nlohmann::json::array();
       for (const v1::Rollout& rollout : list.rollouts())
         items.push_back(RolloutToJson(rollout));
-      std::cout << nlohmann::json{{"items", items}}.dump(2) << "\n";
+      std::cout << RenderJson(nlohmann::json{{"items", items}}) << "\n";
     } else {
       std::cout << RenderRolloutTable(list);
     }
@@ -185,6 +214,7 @@ class Cli {
 
   int Watch() {
     grpc::ClientContext context;
+    Authenticate(context);
     auto reader = stub_->WatchRollout(&context, Ref());
     v1::RolloutEvent event;
     while (reader->Read(&event)) {
@@ -207,8 +237,8 @@ class Cli {
     while (reader->Read(&event)) {
       const v1::Rollout& rollout = event.rollout();
       if (rollout.message() != last_message) {
-        std::cout << PhaseText(rollout.phase()) << ": " << rollout.message()
-                  << "\n"
+        std::cout << PhaseText(rollout.phase()) << ": "
+                  << EscapeControlCharacters(rollout.message()) << "\n"
                   << std::flush;
         last_message = rollout.message();
       }
@@ -229,6 +259,7 @@ class Cli {
   }
 
   const Args& args_;
+  const std::string token_;
   std::unique_ptr<v1::RolloutService::Stub> stub_;
 };
 
@@ -247,5 +278,13 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return args->help ? 0 : 2;
   }
-  return Cli(*args).Run();
+  const char* kubeconfig = std::getenv("KUBECONFIG");
+  const char* home = std::getenv("HOME");
+  auto credentials =
+      LoadCredentials(*args, kubeconfig ? kubeconfig : "", home ? home : "");
+  if (!credentials.ok())
+    return Fail(std::string(credentials.status().message()), 2);
+  if (!args->namespace_set && !credentials->namespace_name.empty())
+    args->namespace_name = credentials->namespace_name;
+  return Cli(*args, *credentials).Run();
 }

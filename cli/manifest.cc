@@ -5,6 +5,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
+#include "controller/json_fields.h"
 #include "controller/kube/resources.h"
 #include "yaml-cpp/yaml.h"
 
@@ -84,13 +86,19 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& yaml_text) {
       return absl::InvalidArgumentError(absl::StrCat(key, ": unknown field"));
     }
   }
-  if (document->value("apiVersion", "") != kube::kCanaryRolloutApiVersion) {
+  // value() throws on a field of another type: typed reads only.
+  auto api_version = StringField(*document, "apiVersion", "apiVersion");
+  if (!api_version.ok()) return api_version.status();
+  if (*api_version != kube::kCanaryRolloutApiVersion) {
     return absl::InvalidArgumentError(absl::StrCat(
         "apiVersion: must be ", kube::kCanaryRolloutApiVersion, ", got ",
-        document->contains("apiVersion") ? (*document)["apiVersion"].dump()
-                                         : "nothing"));
+        document->contains("apiVersion")
+            ? absl::StrCat("\"", QuoteForMessage(*api_version, 80), "\"")
+            : "nothing"));
   }
-  if (document->value("kind", "") != "CanaryRollout") {
+  auto kind = StringField(*document, "kind", "kind");
+  if (!kind.ok()) return kind.status();
+  if (*kind != "CanaryRollout") {
     return absl::InvalidArgumentError("kind: must be CanaryRollout");
   }
   Manifest manifest;
@@ -101,8 +109,9 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& yaml_text) {
     return absl::InvalidArgumentError("metadata.name: is required");
   }
   manifest.name = metadata["name"];
-  if (metadata.contains("namespace"))
-    manifest.namespace_name = metadata.value("namespace", "");
+  auto ns = StringField(metadata, "namespace", "metadata.namespace");
+  if (!ns.ok()) return ns.status();
+  manifest.namespace_name = *ns;
   auto spec = ParseRolloutSpec(document->value("spec", json()));
   if (!spec.ok()) return spec.status();
   manifest.spec = *spec;

@@ -1,14 +1,23 @@
 #include "cli/render.h"
 
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/text_escape.h"
 
 namespace smartcanary::cli {
 namespace {
 
 using nlohmann::json;
+
+// Every string the server sends goes through this before the terminal: a
+// status message or name with ESC or CR must not redraw the screen.
+std::string Safe(const std::string& text) {
+  return EscapeControlCharacters(text);
+}
 
 const char* PhaseIcon(v1::Phase phase) {
   switch (phase) {
@@ -27,7 +36,7 @@ std::string StepText(const v1::Step& step) {
   if (step.has_analysis()) {
     std::vector<std::string> names;
     for (const v1::TemplateRef& t : step.analysis().templates())
-      names.push_back(t.template_name());
+      names.push_back(Safe(t.template_name()));
     return absl::StrCat("analysis ", absl::StrJoin(names, ", "));
   }
   if (step.has_pause()) {
@@ -75,14 +84,14 @@ const char* RunIcon(const std::string& phase) {
 std::string Routing(const v1::RolloutSpec& spec) {
   const v1::TrafficRouting& tr = spec.traffic_routing();
   if (!tr.destination_rule().empty()) {
-    return absl::StrCat("Istio subset-level: VirtualService ",
-                        tr.virtual_service(), ", DestinationRule ",
-                        tr.destination_rule(), " (", tr.stable_subset(), "/",
-                        tr.canary_subset(), ")");
+    return absl::StrCat(
+        "Istio subset-level: VirtualService ", Safe(tr.virtual_service()),
+        ", DestinationRule ", Safe(tr.destination_rule()), " (",
+        Safe(tr.stable_subset()), "/", Safe(tr.canary_subset()), ")");
   }
-  return absl::StrCat("Istio host-level: VirtualService ", tr.virtual_service(),
-                      ", services ", tr.stable_service(), "/",
-                      tr.canary_service());
+  return absl::StrCat(
+      "Istio host-level: VirtualService ", Safe(tr.virtual_service()),
+      ", services ", Safe(tr.stable_service()), "/", Safe(tr.canary_service()));
 }
 
 json AnalysisJson(const v1::Rollout& rollout) {
@@ -126,12 +135,13 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
   std::string out;
   const int total = rollout.total_steps();
   const int shown_step = std::min(rollout.current_step_index() + 1, total);
-  absl::StrAppendFormat(&out, "Name:          %s\n", rollout.name());
-  absl::StrAppendFormat(&out, "Namespace:     %s\n", rollout.namespace_());
+  absl::StrAppendFormat(&out, "Name:          %s\n", Safe(rollout.name()));
+  absl::StrAppendFormat(&out, "Namespace:     %s\n",
+                        Safe(rollout.namespace_()));
   absl::StrAppendFormat(&out, "Status:        %s %s%s\n",
                         PhaseIcon(rollout.phase()), PhaseText(rollout.phase()),
                         PauseText(rollout.pause_reason()));
-  absl::StrAppendFormat(&out, "Message:       %s\n", rollout.message());
+  absl::StrAppendFormat(&out, "Message:       %s\n", Safe(rollout.message()));
   absl::StrAppendFormat(&out, "Routing:       %s\n", Routing(rollout.spec()));
   absl::StrAppendFormat(&out, "Step:          %d/%d\n",
                         rollout.phase() == v1::HEALTHY ? total : shown_step,
@@ -139,13 +149,14 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
   absl::StrAppendFormat(&out, "Weights:       stable %d / canary %d\n",
                         rollout.stable_weight(), rollout.canary_weight());
   for (const v1::RolloutCondition& c : rollout.conditions()) {
-    absl::StrAppendFormat(&out, "Condition:     %s=%s %s: %s\n", c.type(),
-                          c.status(), c.reason(), c.message());
+    absl::StrAppendFormat(&out, "Condition:     %s=%s %s: %s\n", Safe(c.type()),
+                          Safe(c.status()), Safe(c.reason()),
+                          Safe(c.message()));
   }
   for (const std::string& warning : rollout.warnings())
-    absl::StrAppendFormat(&out, "Warning:       %s\n", warning);
+    absl::StrAppendFormat(&out, "Warning:       %s\n", Safe(warning));
   absl::StrAppendFormat(&out, "\n%-34s %-14s %s\n", "NAME", "KIND", "STATUS");
-  absl::StrAppendFormat(&out, "⟳ %-32s %-14s %s %s\n", rollout.name(),
+  absl::StrAppendFormat(&out, "⟳ %-32s %-14s %s %s\n", Safe(rollout.name()),
                         "CanaryRollout", PhaseIcon(rollout.phase()),
                         PhaseText(rollout.phase()));
   for (int i = 0; i < total; ++i) {
@@ -158,17 +169,17 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
     const v1::AnalysisRunStatus& run = rollout.analysis_runs(r);
     const bool last_run = r == rollout.analysis_runs_size() - 1;
     absl::StrAppendFormat(&out, "%sα %s analysis  %s %s\n",
-                          last_run ? "└──" : "├──", run.name(),
-                          RunIcon(run.phase()), run.phase());
+                          last_run ? "└──" : "├──", Safe(run.name()),
+                          RunIcon(run.phase()), Safe(run.phase()));
     for (int m = 0; m < run.metrics_size(); ++m) {
       const v1::MetricStatus& metric = run.metrics(m);
       const bool last_metric = m == run.metrics_size() - 1;
       const std::string indent = last_run ? "   " : "│  ";
       absl::StrAppendFormat(
           &out, "%s%s%s %-22s ✔ %d  ✖ %d  ? %d  ⚠ %d  ◷ %d pending\n", indent,
-          last_metric ? "└──" : "├──", RunIcon(metric.phase()), metric.name(),
-          metric.successful(), metric.failed(), metric.inconclusive(),
-          metric.error(), metric.pending());
+          last_metric ? "└──" : "├──", RunIcon(metric.phase()),
+          Safe(metric.name()), metric.successful(), metric.failed(),
+          metric.inconclusive(), metric.error(), metric.pending());
       // The live measurements, newest last.
       const int shown = std::min(metric.recent_size(), kShownMeasurements);
       for (int i = metric.recent_size() - shown; i < metric.recent_size();
@@ -179,7 +190,7 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
             absl::FormatTime("%H:%M:%S",
                              absl::FromUnixSeconds(r.at().seconds()),
                              absl::UTCTimeZone()),
-            RunIcon(r.phase()), r.message().substr(0, 110));
+            RunIcon(r.phase()), Safe(r.message().substr(0, 110)));
       }
     }
   }
@@ -192,13 +203,35 @@ std::string RenderRolloutTable(const v1::ListRolloutsResponse& list) {
                       "STATUS", "STEP", "STABLE/CANARY", "MESSAGE");
   for (const v1::Rollout& rollout : list.rollouts()) {
     absl::StrAppendFormat(
-        &out, "%-16s %-28s %s %-12s %-6s %-14s %s\n", rollout.namespace_(),
-        rollout.name(), PhaseIcon(rollout.phase()), PhaseText(rollout.phase()),
+        &out, "%-16s %-28s %s %-12s %-6s %-14s %s\n",
+        Safe(rollout.namespace_()), Safe(rollout.name()),
+        PhaseIcon(rollout.phase()), PhaseText(rollout.phase()),
         absl::StrCat(
             std::min(rollout.current_step_index() + 1, rollout.total_steps()),
             "/", rollout.total_steps()),
         absl::StrCat(rollout.stable_weight(), "/", rollout.canary_weight()),
-        rollout.message());
+        Safe(rollout.message()));
+  }
+  return out;
+}
+
+std::string RenderJson(const json& value) {
+  // Invalid UTF-8 becomes U+FFFD instead of an exception. JSON escapes C0
+  // controls itself; C1 ones (U+0080..U+009F) it leaves raw, and some
+  // terminals act on them, so they are escaped too.
+  const std::string text =
+      value.dump(2, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto next =
+        i + 1 < text.size() ? static_cast<uint8_t>(text[i + 1]) : 0;
+    if (static_cast<uint8_t>(text[i]) == 0xC2 && next >= 0x80 && next <= 0x9F) {
+      absl::StrAppendFormat(&out, "\\u%04x", next);
+      ++i;
+    } else {
+      out += text[i];
+    }
   }
   return out;
 }

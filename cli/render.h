@@ -15,6 +15,9 @@ std::string RenderRolloutTree(const v1::Rollout& rollout);
 std::string RenderRolloutTable(const v1::ListRolloutsResponse& list);
 // `-o json`.
 nlohmann::json RolloutToJson(const v1::Rollout& rollout);
+// Indented JSON that is always valid UTF-8 with every control character
+// escaped, safe to print.
+std::string RenderJson(const nlohmann::json& value);
 
 const char* PhaseText(v1::Phase phase);
 

@@ -178,6 +178,17 @@ HttpTransport::Attempt HttpTransport::Exchange(
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  // HTTP(S) only, and redirects never followed: a server cannot send the
+  // request (and its credentials) elsewhere.
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_slist* pinned = nullptr;
+  for (const std::string& entry : request.pinned_addresses)
+    pinned = curl_slist_append(pinned, entry.c_str());
+  if (pinned != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_RESOLVE, pinned);
+    curl_easy_setopt(curl, CURLOPT_PROXY, "");
+  }
   const TlsConfig& tls = options_.tls;
   if (!tls.ca_pem.empty()) SetBlob(curl, CURLOPT_CAINFO_BLOB, tls.ca_pem);
   if (!tls.client_cert_pem.empty()) {
@@ -233,6 +244,7 @@ HttpTransport::Attempt HttpTransport::Exchange(
   }
   const CURLcode result = curl_easy_perform(curl);
   curl_slist_free_all(headers);
+  curl_slist_free_all(pinned);
   long code = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
   curl_off_t connect_time = 0;

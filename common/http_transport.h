@@ -57,6 +57,10 @@ struct HttpRequest {
   bool idempotent = false;
   // Polled about once a second; true aborts the exchange (CANCELLED).
   std::function<bool()> cancelled;
+  // "host:port:address[,address...]" (libcurl's CURLOPT_RESOLVE): connect
+  // to `host` only at these addresses, which the caller has checked, and
+  // through no proxy, so a second DNS answer cannot redirect the request.
+  std::vector<std::string> pinned_addresses;
 };
 
 struct HttpResponse {

@@ -4,6 +4,13 @@
 
 namespace smartcanary {
 
+LeaderForwarder::LeaderForwarder(LeaderAddress leader)
+    : leader_(std::move(leader)),
+      dial_([](const std::string& address)
+                -> absl::StatusOr<std::shared_ptr<grpc::Channel>> {
+        return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+      }) {}
+
 void LeaderForwarder::Prepare(const grpc::ServerContext& in,
                               grpc::ClientContext& out) {
   out.AddMetadata(kForwardedMetadata, "1");
@@ -17,13 +24,14 @@ void LeaderForwarder::Prepare(const grpc::ServerContext& in,
   out.set_deadline(std::min(in.deadline(), cap));
 }
 
-std::shared_ptr<v1::RolloutService::Stub> LeaderForwarder::Stub(
+absl::StatusOr<std::shared_ptr<v1::RolloutService::Stub>> LeaderForwarder::Stub(
     const std::string& address) {
   absl::MutexLock lock(&mu_);
   if (!stub_ || address_ != address) {
+    auto channel = dial_(address);
+    if (!channel.ok()) return channel.status();
     address_ = address;
-    stub_ = v1::RolloutService::NewStub(
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    stub_ = v1::RolloutService::NewStub(*channel);
   }
   return stub_;
 }

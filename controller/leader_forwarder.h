@@ -27,7 +27,14 @@ class LeaderForwarder {
   // "" when this process leads, else the leader's host:port; an error when
   // no leader is known (the caller gets it, UNAVAILABLE: try again).
   using LeaderAddress = std::function<absl::StatusOr<std::string>()>;
-  explicit LeaderForwarder(LeaderAddress leader) : leader_(std::move(leader)) {}
+  // A channel to the leader's address: TLS verified against the replicas'
+  // CA when the RolloutService runs TLS (auth::ReplicaChannel).
+  using Dial = std::function<absl::StatusOr<std::shared_ptr<grpc::Channel>>(
+      const std::string& address)>;
+  // Plaintext until set_dial.
+  explicit LeaderForwarder(LeaderAddress leader);
+  // Before the first call.
+  void set_dial(Dial dial) { dial_ = std::move(dial); }
 
   // nullopt: this process leads and handles the call. Otherwise the answer.
   template <typename Request, typename Response>
@@ -49,16 +56,23 @@ class LeaderForwarder {
     }
     grpc::ClientContext out;
     Prepare(*context, out);
-    std::shared_ptr<v1::RolloutService::Stub> stub = Stub(*leader);
-    return ((*stub).*method)(&out, request, response);
+    auto stub = Stub(*leader);
+    if (!stub.ok()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          std::string(stub.status().message()));
+    }
+    return ((**stub).*method)(&out, request, response);
   }
 
  private:
-  // Carries the caller's deadline and credentials, and the forwarded mark.
+  // Carries the caller's deadline and bearer token (the leader
+  // authenticates and authorizes the call again), and the forwarded mark.
   static void Prepare(const grpc::ServerContext& in, grpc::ClientContext& out);
-  std::shared_ptr<v1::RolloutService::Stub> Stub(const std::string& address);
+  absl::StatusOr<std::shared_ptr<v1::RolloutService::Stub>> Stub(
+      const std::string& address);
 
   LeaderAddress leader_;
+  Dial dial_;
   absl::Mutex mu_;
   std::string address_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<v1::RolloutService::Stub> stub_ ABSL_GUARDED_BY(mu_);

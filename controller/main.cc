@@ -9,13 +9,18 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <memory>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "common/flag_names.h"
+#include "common/logging.h"
 #include "controller/analysis/analyzer_client.h"
+#include "controller/analysis/kube_secrets.h"
+#include "controller/auth/grpc_tls.h"
+#include "controller/auth/rpc_gate.h"
 #include "controller/controller.h"
 #include "controller/grafana/annotator.h"
 #include "controller/http/http_server.h"
@@ -26,7 +31,6 @@
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/rollout_service.h"
-#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(
@@ -42,6 +46,12 @@ ABSL_FLAG(std::string, log_format, "text",
           "text (for people) or json (for clusters)");
 ABSL_FLAG(std::string, analyzer, "localhost:9091",
           "canary-analyzer's gRPC address");
+ABSL_FLAG(std::string, analyzer_token_file, "",
+          "file holding the token canary-analyzer demands (its "
+          "--client-token-file), re-read when it changes; empty: none");
+ABSL_FLAG(std::string, analyzer_ca_file, "",
+          "CA certificate (PEM) of canary-analyzer's TLS certificate; empty: "
+          "plaintext to the analyzer");
 ABSL_FLAG(std::string, grafana_url, "",
           "Grafana base URL for annotations; empty: none");
 ABSL_FLAG(std::string, grafana_token_file, "",
@@ -66,6 +76,27 @@ ABSL_FLAG(std::string, advertise_address, "",
           "host:port where the other replicas reach this one's RolloutService "
           "(standbys forward commands to the leader); empty: $POD_IP, else "
           "127.0.0.1, with the --grpc-listen port");
+ABSL_FLAG(std::string, grpc_tls_cert_file, "",
+          "PEM certificate chain of the RolloutService (reloaded when it "
+          "changes); with --grpc-tls-key-file");
+ABSL_FLAG(std::string, grpc_tls_key_file, "",
+          "PEM private key of --grpc-tls-cert-file (reloaded when it changes)");
+ABSL_FLAG(std::string, grpc_client_ca_file, "",
+          "PEM CA bundle: client certificates it signed are accepted as an "
+          "identity (CN user, O groups), then authorized like tokens; empty: "
+          "bearer tokens only");
+ABSL_FLAG(bool, grpc_insecure, false,
+          "serve the RolloutService in plaintext: local development only");
+ABSL_FLAG(std::string, grpc_auth, "kube",
+          "kube: every call authenticated (TokenReview, client certificate) "
+          "and authorized (SubjectAccessReview); none: anyone may do "
+          "anything, local development only");
+ABSL_FLAG(std::string, grpc_forward_ca_file, "",
+          "CA that verifies the leader when a standby forwards a call; "
+          "empty: --grpc-client-ca-file (TLS only)");
+ABSL_FLAG(std::string, grpc_forward_server_name, "",
+          "name the leader's certificate must carry (leaders are dialed by "
+          "pod IP), e.g. canaryd.smartcanary-system.svc; empty: the address");
 ABSL_FLAG(int, workers, 8,
           "rollouts reconciled at once (one rollout never by two workers); "
           "analysis never occupies a worker");
@@ -73,18 +104,6 @@ ABSL_FLAG(int, workers, 8,
 namespace {
 
 std::atomic<bool> g_stop{false};
-
-void ConfigureLogging(const std::string& format) {
-  auto logger = spdlog::stderr_color_mt("canaryd");
-  spdlog::set_default_logger(logger);
-  if (format == "json") {
-    spdlog::set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
-        spdlog::pattern_time_type::utc);
-  } else {
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  }
-}
 
 absl::StatusOr<smartcanary::kube::KubeConfig> LoadConfig() {
   std::string path = absl::GetFlag(FLAGS_kubeconfig);
@@ -117,7 +136,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
   std::vector<char*> absl_argv = smartcanary::ArgvOf(args);
   absl::ParseCommandLine(static_cast<int>(args.size()), absl_argv.data());
-  ConfigureLogging(absl::GetFlag(FLAGS_log_format));
+  if (absl::Status logging = smartcanary::ConfigureLogging(
+          "canaryd", absl::GetFlag(FLAGS_log_format));
+      !logging.ok()) {
+    std::cerr << logging << "\n";
+    return 2;
+  }
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   auto config = LoadConfig();
@@ -148,7 +172,22 @@ int main(int argc, char** argv) {
   };
   auto may_write = leads;
   smartcanary::Metrics metrics;
-  smartcanary::GrpcAnalyzer analyzer(absl::GetFlag(FLAGS_analyzer));
+  // Templates' secretKeyRefs are read in the rollout's namespace.
+  smartcanary::GrpcAnalyzerOptions analyzer_options{
+      nullptr, smartcanary::KubeSecretReader(client),
+      absl::GetFlag(FLAGS_analyzer_ca_file)};
+  if (const std::string path = absl::GetFlag(FLAGS_analyzer_token_file);
+      !path.empty()) {
+    auto token = smartcanary::TokenFile::Open(path);
+    if (!token.ok()) {
+      spdlog::error("--analyzer-token-file {}",
+                    std::string(token.status().message()));
+      return 2;
+    }
+    analyzer_options.token = std::move(*token);
+  }
+  smartcanary::GrpcAnalyzer analyzer(absl::GetFlag(FLAGS_analyzer),
+                                     std::move(analyzer_options));
   std::unique_ptr<smartcanary::grafana::Annotator> annotator;
   if (!absl::GetFlag(FLAGS_grafana_url).empty()) {
     annotator = std::make_unique<smartcanary::grafana::Annotator>(
@@ -175,6 +214,43 @@ int main(int argc, char** argv) {
   smartcanary::Controller controller(client, reconciler, watch_namespace,
                                      metrics, absl::GetFlag(FLAGS_workers));
   wake_target = &controller;
+  const smartcanary::auth::ServerTls tls{
+      absl::GetFlag(FLAGS_grpc_tls_cert_file),
+      absl::GetFlag(FLAGS_grpc_tls_key_file),
+      absl::GetFlag(FLAGS_grpc_client_ca_file),
+      absl::GetFlag(FLAGS_grpc_insecure)};
+  auto server_credentials = smartcanary::auth::ServerCredentials(tls);
+  if (!server_credentials.ok()) {
+    spdlog::error("{}", std::string(server_credentials.status().message()));
+    return 2;
+  }
+  if (tls.insecure) {
+    spdlog::warn(
+        "--grpc-insecure: the RolloutService is plaintext; tokens and "
+        "commands cross the network unprotected (local development only)");
+  }
+  std::unique_ptr<smartcanary::auth::RpcGate> gate;
+  if (absl::GetFlag(FLAGS_grpc_auth) == "kube") {
+    gate = std::make_unique<smartcanary::auth::RpcGate>(client);
+  } else if (absl::GetFlag(FLAGS_grpc_auth) == "none") {
+    spdlog::warn(
+        "--grpc-auth=none: anyone who reaches the RolloutService may start, "
+        "promote and abort any rollout (local development only)");
+    gate = smartcanary::auth::RpcGate::AllowAll();
+  } else {
+    spdlog::error("--grpc-auth: \"{}\" is not kube or none",
+                  absl::GetFlag(FLAGS_grpc_auth));
+    return 2;
+  }
+  // The standby dials the leader as clients dial it: TLS when it serves TLS.
+  std::string forward_ca = absl::GetFlag(FLAGS_grpc_forward_ca_file);
+  if (forward_ca.empty()) forward_ca = tls.client_ca_file;
+  if (!tls.insecure && forward_ca.empty() && leader_elect) {
+    spdlog::error(
+        "--leader-elect with TLS: give --grpc-forward-ca-file (or "
+        "--grpc-client-ca-file) so that standbys can verify the leader");
+    return 2;
+  }
   // A standby passes commands to the leader, whose address is the part of
   // its Lease identity after '@'.
   smartcanary::LeaderForwarder forwarder([&]() -> absl::StatusOr<std::string> {
@@ -189,21 +265,29 @@ int main(int argc, char** argv) {
     }
     return leader.substr(at + 1);
   });
+  forwarder.set_dial([&](const std::string& address) {
+    return smartcanary::auth::ReplicaChannel(
+        address, tls.insecure ? "" : forward_ca,
+        absl::GetFlag(FLAGS_grpc_forward_server_name));
+  });
   smartcanary::RolloutServiceImpl service(
       client, reconciler,
       [&controller](const std::string& ns, const std::string& name,
                     absl::Duration delay) {
         controller.Trigger(ns, name, delay);
       },
-      watch_namespace.empty() ? config->default_namespace : watch_namespace,
-      leader_elect ? &forwarder : nullptr);
+      *gate,
+      {.default_namespace = watch_namespace.empty() ? config->default_namespace
+                                                    : watch_namespace,
+       .served_namespace = watch_namespace,
+       .forwarder = leader_elect ? &forwarder : nullptr});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_listen),
-                           grpc::InsecureServerCredentials(), &grpc_port);
+                           *server_credentials, &grpc_port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {

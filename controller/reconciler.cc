@@ -361,7 +361,46 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
                                                      const std::string& name,
                                                      absl::Time now) {
   KeyedMutex::Lock lock(locks_, KeyOf(ns, name));
-  return ReconcileLocked(ns, name, now);
+  // The exception boundary: whatever a rollout holds (a parser bug, a
+  // library that throws) fails that rollout, never the daemon and the other
+  // rollouts it serves.
+  std::string what;
+  try {
+    return ReconcileLocked(ns, name, now);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "an unknown exception";
+  }
+  const std::string key = KeyOf(ns, name);
+  const std::string why = absl::StrCat("internal error: ", what);
+  spdlog::error("{}: {}", key, why);
+  // Degraded with the message and traffic back on stable, as for a rollout
+  // that does not fit; each step may throw again, so it is guarded too.
+  try {
+    auto object = client_.Get(kube::kCanaryRollouts.Item(ns, name));
+    if (!object.ok()) return object.status();
+    auto rollout = CanaryRolloutFromJson(*object);
+    if (!rollout.ok()) return absl::InternalError(why);
+    if (auto fenced = Fence(); !fenced.ok()) return fenced;
+    RolloutStatus next = Degrade(rollout->status, why);
+    if (auto zero = deps_.routers(*rollout)->SetCanaryWeight(0); !zero.ok()) {
+      next.canary_weight = rollout->status.canary_weight;
+      absl::StrAppend(&next.message,
+                      "; traffic could not be returned to stable: ",
+                      zero.status().message());
+    }
+    next = AsWritten(next);
+    if (next != rollout->status) {
+      if (auto written = WriteStatus(*rollout, next); !written.ok())
+        return written.status();
+    }
+  } catch (...) {
+    spdlog::error("{}: could not mark the rollout Degraded either", key);
+    return absl::InternalError(why);
+  }
+  // The same object would throw again: wait for it to change.
+  return absl::InfiniteDuration();
 }
 
 absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
@@ -387,8 +426,8 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
         (*object)["metadata"].value("resourceVersion", "");
     broken.status = ParseRolloutStatus(object->value("status", json()))
                         .value_or(RolloutStatus{});
-    RolloutStatus degraded =
-        Degrade(broken.status, std::string(parsed.status().message()));
+    RolloutStatus degraded = AsWritten(
+        Degrade(broken.status, std::string(parsed.status().message())));
     degraded.observed_generation =
         (*object)["metadata"].value("generation", int64_t{0});
     if (degraded == broken.status) return absl::InfiniteDuration();
@@ -432,6 +471,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
                                   "stable (canary weight left as it was): ",
                                   zero.status().message());
     }
+    next = AsWritten(next);
     if (next == rollout.status) return absl::InfiniteDuration();
     spdlog::warn("{}: degraded: {}", key, next.message);
     auto written = WriteStatus(rollout, next);
@@ -477,6 +517,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
       if (deps_.metrics != nullptr)
         deps_.metrics->Count("canaryd_drift_corrections_total");
     }
+    next = AsWritten(next);
     if (next != rollout.status) {
       auto written = WriteStatus(rollout, next);
       if (!written.ok()) return written.status();
@@ -498,6 +539,22 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
 }
 
 absl::StatusOr<Reconciler::CommandResult> Reconciler::RunCommand(
+    const std::string& ns, const std::string& name, Command command,
+    absl::Time now) {
+  // The RPC's exception boundary: the caller gets INTERNAL with the reason.
+  try {
+    return RunCommandGuarded(ns, name, command, now);
+  } catch (const std::exception& e) {
+    spdlog::error("{}/{}: {}: {}", ns, name, CommandName(command), e.what());
+    return absl::InternalError(
+        absl::StrCat(CommandName(command), ": internal error: ", e.what()));
+  } catch (...) {
+    return absl::InternalError(
+        absl::StrCat(CommandName(command), ": internal error"));
+  }
+}
+
+absl::StatusOr<Reconciler::CommandResult> Reconciler::RunCommandGuarded(
     const std::string& ns, const std::string& name, Command command,
     absl::Time now) {
   const std::string key = KeyOf(ns, name);

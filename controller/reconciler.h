@@ -80,6 +80,11 @@ class Reconciler {
   const TemplateStore& templates() const { return templates_; }
 
  private:
+  // RunCommand inside its exception boundary.
+  absl::StatusOr<CommandResult> RunCommandGuarded(const std::string& ns,
+                                                  const std::string& name,
+                                                  Command command,
+                                                  absl::Time now);
   absl::StatusOr<absl::Duration> ReconcileLocked(const std::string& ns,
                                                  const std::string& name,
                                                  absl::Time now);

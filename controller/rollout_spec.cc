@@ -6,6 +6,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/k8s_names.h"
+#include "common/utf8.h"
 #include "controller/json_fields.h"
 
 namespace smartcanary {
@@ -22,15 +24,6 @@ absl::StatusOr<const json*> RequireObject(const json& parent,
   return &*it;
 }
 
-absl::StatusOr<std::string> OptionalString(const json& parent,
-                                           const std::string& key,
-                                           const std::string& path) {
-  auto it = parent.find(key);
-  if (it == parent.end() || it->is_null()) return std::string();
-  if (!it->is_string()) return FieldError(path, "must be a string");
-  return it->get<std::string>();
-}
-
 absl::StatusOr<Step> ParseStep(const json& item, const std::string& path) {
   if (!item.is_object() || item.size() != 1) {
     return FieldError(
@@ -41,11 +34,10 @@ absl::StatusOr<Step> ParseStep(const json& item, const std::string& path) {
   const std::string kind = item.begin().key();
   const json& value = item.begin().value();
   if (kind == "setWeight") {
-    if (!value.is_number_integer()) {
-      return FieldError(path + ".setWeight", "must be an integer");
-    }
+    auto weight = IntegerIn(value, path + ".setWeight", 0, 100);
+    if (!weight.ok()) return weight.status();
     step.kind = Step::Kind::kSetWeight;
-    step.weight = value.get<int>();
+    step.weight = static_cast<int>(*weight);
     return step;
   }
   if (kind == "pause") {
@@ -106,7 +98,7 @@ absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
     return s;
   }
   TrafficRouting& tr = out.traffic_routing;
-  auto name = OptionalString(**vs, "name", vs_path + ".name");
+  auto name = StringField(**vs, "name", vs_path + ".name");
   if (!name.ok()) return name.status();
   tr.virtual_service = *name;
   if (auto routes = (*vs)->find("routes"); routes != (*vs)->end()) {
@@ -135,16 +127,111 @@ absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
          {std::pair{"name", &tr.destination_rule},
           std::pair{"stableSubsetName", &tr.stable_subset},
           std::pair{"canarySubsetName", &tr.canary_subset}}) {
-      auto value = OptionalString(*dr, key, dr_path + "." + key);
+      auto value = StringField(*dr, key, dr_path + "." + key);
       if (!value.ok()) return value.status();
       *field = *value;
     }
   }
   for (auto [key, field] : {std::pair{"stableService", &tr.stable_service},
                             std::pair{"canaryService", &tr.canary_service}}) {
-    auto value = OptionalString(spec, key, std::string("spec.") + key);
+    auto value = StringField(spec, key, std::string("spec.") + key);
     if (!value.ok()) return value.status();
     *field = *value;
+  }
+  return absl::OkStatus();
+}
+
+// Every name below becomes an API path segment or a label selector: it must
+// be a Kubernetes name, so it can never reach into another namespace.
+absl::Status CheckName(const std::string& path, const std::string& name,
+                       absl::Status (*rule)(absl::string_view)) {
+  if (auto s = rule(name); !s.ok())
+    return FieldError(path, std::string(s.message()));
+  return absl::OkStatus();
+}
+
+absl::Status CheckTemplateNames(const AnalysisRef& ref,
+                                const std::string& path) {
+  for (size_t i = 0; i < ref.templates.size(); ++i) {
+    if (auto s =
+            CheckName(absl::StrCat(path, ".templates[", i, "].templateName"),
+                      ref.templates[i].name, ValidateDns1123Subdomain);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Names of Kubernetes objects and labels, checked once the routing mode is
+// known to be complete.
+absl::Status CheckNames(const RolloutSpec& spec) {
+  const TrafficRouting& tr = spec.traffic_routing;
+  const std::string istio = "spec.trafficRouting.istio";
+  if (auto s = CheckName(istio + ".virtualService.name", tr.virtual_service,
+                         ValidateDns1123Subdomain);
+      !s.ok()) {
+    return s;
+  }
+  // Istio does not restrict http route names; they only select routes
+  // inside the VirtualService, so printable UTF-8 of bounded length will do.
+  for (size_t i = 0; i < tr.routes.size(); ++i) {
+    const std::string& route = tr.routes[i];
+    if (route.size() > kMaxSubdomainLength || !IsValidUtf8(route) ||
+        QuoteForMessage(route, kMaxSubdomainLength) != route) {
+      return FieldError(
+          absl::StrCat(istio, ".virtualService.routes[", i, "]"),
+          absl::StrCat("\"", QuoteForMessage(route, 80),
+                       "\" is not a valid route name: must be printable "
+                       "UTF-8 of at most ",
+                       kMaxSubdomainLength, " bytes"));
+    }
+  }
+  const std::string dr = istio + ".destinationRule";
+  using Rule = absl::Status (*)(absl::string_view);
+  struct NameField {
+    std::string path;
+    const std::string* name;
+    Rule rule;
+  };
+  for (const auto& [path, name, rule] : {
+           NameField{dr + ".name", &tr.destination_rule,
+                     ValidateDns1123Subdomain},
+           // Istio requires subset names to be DNS-1123 labels.
+           NameField{dr + ".stableSubsetName", &tr.stable_subset,
+                     ValidateDns1123Label},
+           NameField{dr + ".canarySubsetName", &tr.canary_subset,
+                     ValidateDns1123Label},
+           // Service names are DNS-1123 labels (they become DNS names).
+           NameField{"spec.stableService", &tr.stable_service,
+                     ValidateDns1123Label},
+           NameField{"spec.canaryService", &tr.canary_service,
+                     ValidateDns1123Label},
+       }) {
+    if (name->empty()) continue;  // the routing mode check said which apply
+    if (auto s = CheckName(path, *name, rule); !s.ok()) return s;
+  }
+  for (const auto& [key, value] : spec.canary_labels) {
+    const std::string path =
+        absl::StrCat("spec.canaryLabels[\"", QuoteForMessage(key, 80), "\"]");
+    if (auto s = ValidateLabelKey(key); !s.ok())
+      return FieldError(path, std::string(s.message()));
+    if (value.empty()) return FieldError(path, "the value must not be empty");
+    if (auto s = ValidateLabelValue(value); !s.ok())
+      return FieldError(path, std::string(s.message()));
+  }
+  for (size_t i = 0; i < spec.steps.size(); ++i) {
+    if (spec.steps[i].kind != Step::Kind::kAnalysis) continue;
+    if (auto s =
+            CheckTemplateNames(spec.steps[i].analysis,
+                               absl::StrCat("spec.steps[", i, "].analysis"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (spec.background_analysis) {
+    return CheckTemplateNames(spec.background_analysis->analysis,
+                              "spec.analysis");
   }
   return absl::OkStatus();
 }
@@ -170,7 +257,8 @@ absl::StatusOr<absl::Duration> ParseStepDuration(const json& value) {
   if (!absl::ParseDuration(text, &duration) ||
       duration < absl::ZeroDuration() || duration == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "\"", text, "\" is not a duration such as \"30s\", \"10m\" or \"1h\""));
+        "\"", QuoteForMessage(text, 80),
+        "\" is not a duration such as \"30s\", \"10m\" or \"1h\""));
   }
   return duration;
 }
@@ -260,13 +348,7 @@ absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
                       "metric to prove the "
                       "canary not worse");
   }
-  for (const auto& [key, value] : spec.canary_labels) {
-    if (key.empty() || value.empty()) {
-      return FieldError("spec.canaryLabels",
-                        "label keys and values must not be empty");
-    }
-  }
-  return absl::OkStatus();
+  return CheckNames(spec);
 }
 
 absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
@@ -286,7 +368,9 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
       return FieldError("spec.canaryLabels", "must be a map of labels");
     for (const auto& [key, value] : labels->items()) {
       if (!value.is_string()) {
-        return FieldError("spec.canaryLabels." + key, "must be a string");
+        return FieldError(absl::StrCat("spec.canaryLabels[\"",
+                                       QuoteForMessage(key, 80), "\"]"),
+                          "must be a string");
       }
       out.canary_labels[key] = value.get<std::string>();
     }
@@ -306,7 +390,8 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
   }
   if (auto deadline = spec.find("progressDeadlineSeconds");
       deadline != spec.end()) {
-    if (!deadline->is_number_integer() || deadline->get<int64_t>() < 1) {
+    if (!deadline->is_number_integer() ||
+        !IntegerIn(*deadline, "", 1, INT64_MAX).ok()) {
       return FieldError("spec.progressDeadlineSeconds",
                         "must be a whole number of seconds, at least 1");
     }
@@ -320,11 +405,16 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
   if (auto background = spec.find("analysis"); background != spec.end()) {
     auto ref = ParseAnalysisRef(*background, "spec.analysis");
     if (!ref.ok()) return ref.status();
-    const json& starting = background->value("startingStep", json(0));
-    if (!starting.is_number_integer()) {
-      return FieldError("spec.analysis.startingStep", "must be a step index");
+    int starting_step = 0;
+    if (auto starting = background->find("startingStep");
+        starting != background->end()) {
+      // The range against the steps is ValidateRolloutSpec's.
+      auto index =
+          IntegerIn(*starting, "spec.analysis.startingStep", 0, INT32_MAX);
+      if (!index.ok()) return index.status();
+      starting_step = static_cast<int>(*index);
     }
-    out.background_analysis = BackgroundAnalysis{*ref, starting.get<int>()};
+    out.background_analysis = BackgroundAnalysis{*ref, starting_step};
   }
   if (auto s = ValidateRolloutSpec(out); !s.ok()) return s;
   return out;

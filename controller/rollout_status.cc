@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace smartcanary {
 
@@ -70,6 +71,21 @@ absl::StatusOr<absl::Time> TimeField(const json& value,
   return when;
 }
 
+// Messages quote user input, Prometheus answers and analyzer text: every
+// string of the status is made valid UTF-8 and bounded before it goes to
+// the API server, which refuses invalid UTF-8 and limits object size.
+void SanitizeStrings(json& value) {
+  if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    if (text.size() > kMaxStatusStringBytes || !IsValidUtf8(text))
+      value = SanitizeAndCap(text, kMaxStatusStringBytes);
+    return;
+  }
+  if (value.is_structured()) {
+    for (json& item : value) SanitizeStrings(item);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
@@ -82,7 +98,8 @@ absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
       auto phase = PhaseFromName(status["phase"].get<std::string>());
       if (!phase) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "status.phase: unknown phase ", status["phase"].dump()));
+            "status.phase: unknown phase ",
+            QuoteForMessage(status["phase"].get<std::string>(), 80)));
       }
       out.phase = *phase;
     }
@@ -180,7 +197,12 @@ json RolloutStatusToJson(const RolloutStatus& status) {
     }
     out["weightHistory"] = history;
   }
+  SanitizeStrings(out);
   return out;
+}
+
+RolloutStatus AsWritten(const RolloutStatus& status) {
+  return ParseRolloutStatus(RolloutStatusToJson(status)).value_or(status);
 }
 
 }  // namespace smartcanary

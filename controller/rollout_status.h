@@ -85,7 +85,17 @@ struct RolloutStatus {
 };
 
 absl::StatusOr<RolloutStatus> ParseRolloutStatus(const nlohmann::json& status);
+
+// The longest string RolloutStatusToJson writes (messages are cut there).
+inline constexpr size_t kMaxStatusStringBytes = 4096;
+
+// Every string is written as valid UTF-8 of at most kMaxStatusStringBytes.
 nlohmann::json RolloutStatusToJson(const RolloutStatus& status);
+
+// `status` as it reads back once written: compare this, not `status`, with
+// the stored status, or a message that is cut on writing never matches and
+// is written again and again.
+RolloutStatus AsWritten(const RolloutStatus& status);
 
 }  // namespace smartcanary
 

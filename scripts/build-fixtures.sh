@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the third-party binaries the tests run (kube-apiserver, kubectl, etcd)
-# from the upstream Go modules pinned in tests/fixtures/controlplane, and
+# Builds the third-party binaries the tests run (kube-apiserver, kubectl, etcd,
+# grpcurl) from the upstream Go modules pinned in tests/fixtures/, and
 # fetches Istio's CRDs from the istio.io/api module. Results are cached by
 # version, so a second run builds nothing. Prints the cache's bin folder.
 set -euo pipefail
@@ -12,6 +12,7 @@ mkdir -p "$bin"
 export GOFLAGS=-mod=mod
 
 k8s_version=$(awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3}' "$fixtures/kube-apiserver/go.mod")
+grpcurl_version=$(awk '$1=="require" && $2=="github.com/fullstorydev/grpcurl" {print $3}' "$root/tests/fixtures/grpcurl/go.mod")
 etcd_version=$(awk '$1=="require" && $2=="go.etcd.io/etcd/server/v3" {print $3}' "$fixtures/etcd/go.mod")
 istio_api_version=v1.27.3
 
@@ -35,6 +36,8 @@ stamp="-X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/compon
 build etcd "$etcd_version" "$fixtures/etcd" go.etcd.io/etcd/server/v3
 build kube-apiserver "$k8s_version" "$fixtures/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$stamp"
 build kubectl "$k8s_version" "$fixtures/kube-apiserver" k8s.io/kubernetes/cmd/kubectl "$stamp"
+# grpcurl: the RolloutService called as a user would, with a bearer token.
+build grpcurl "$grpcurl_version" "$root/tests/fixtures/grpcurl" github.com/fullstorydev/grpcurl/cmd/grpcurl
 
 crds="$cache/istio-crds-$istio_api_version.yaml"
 if [ ! -s "$crds" ]; then

@@ -58,13 +58,19 @@ say "starting the Grafana contract server, canary-analyzer and canaryd"
 echo demo-token > "$work/grafana-token"
 start grafana "$bin/tests/fixtures/grafana_contract/grafana-contract" --listen "127.0.0.1:$grafana" \
   --token demo-token --record "$work/annotations.jsonl"
-start analyzer "$bin/analysis/canary-analyzer" --grpc-listen "127.0.0.1:$analyzer"
+# canaryd and the analyzer share a token; Prometheus here is on loopback.
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/analyzer-token"
+start analyzer "$bin/analysis/canary-analyzer" --grpc-listen "127.0.0.1:$analyzer" \
+  --client-token-file "$work/analyzer-token" --allowed-prometheus 127.0.0.0/8
+# Plaintext on loopback for the demo; canaryctl still sends the kubeconfig's
+# token, which canaryd checks with TokenReview and SubjectAccessReview.
 start canaryd "$bin/controller/canaryd" --grpc-listen "127.0.0.1:$grpc" --http-listen "127.0.0.1:$http" \
-  --analyzer "127.0.0.1:$analyzer" --grafana-url "http://127.0.0.1:$grafana" \
+  --grpc-insecure --analyzer "127.0.0.1:$analyzer" --analyzer-token-file "$work/analyzer-token" \
+  --grafana-url "http://127.0.0.1:$grafana" \
   --grafana-token-file "$work/grafana-token"
 wait_http "http://127.0.0.1:$http/healthz"
 export SMARTCANARY_SERVER=127.0.0.1:$grpc
-canaryctl="$bin/cli/canaryctl"
+canaryctl="$bin/cli/canaryctl --insecure"
 
 say "applying the article's VirtualService, DestinationRule and analysis templates"
 $kubectl apply -f manifests/examples/rpc-server/virtualservice.yaml \

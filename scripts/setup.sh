@@ -8,6 +8,7 @@ packages=(
   libcurl4-openssl-dev nlohmann-json3-dev libabsl-dev libspdlog-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev
   openssl curl ca-certificates jq prometheus python3-scipy
+  clang-14 libclang-rt-14-dev  # libFuzzer and sanitizer runtimes: scripts/fuzz.sh
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -3,10 +3,13 @@
 #include <set>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/utf8.h"
 #include "controller/analysis/promql_text.h"
+#include "controller/analysis/secret_refs.h"
 #include "controller/json_fields.h"
 #include "controller/rollout_spec.h"
 
@@ -22,7 +25,9 @@ absl::StatusOr<int> IntOrString(const json& object, const std::string& key,
   if (it == object.end() || it->is_null()) return fallback;
   int value = 0;
   if (it->is_number_integer()) {
-    value = it->get<int>();
+    auto n = IntegerIn(*it, path + "." + key, 0, INT32_MAX);
+    if (!n.ok()) return n.status();
+    value = static_cast<int>(*n);
   } else if (!it->is_string() ||
              !absl::SimpleAtoi(it->get<std::string>(), &value)) {
     return FieldError(path + "." + key, "must be a whole number");
@@ -73,7 +78,7 @@ absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
   if (auto s = RejectUnknownFields(
           prom, prom_path,
           {"address", "query", "timeout", "headers", "bearerTokenFile",
-           "basicAuth", "caFile", "scrapeInterval"});
+           kBearerTokenField, "basicAuth", "caFile", "scrapeInterval"});
       !s.ok()) {
     return s;
   }
@@ -113,20 +118,40 @@ absl::Status ParsePrometheus(const json& prom, const std::string& prom_path,
       if (auto s = RejectUnknownFields(headers[i], h, {"key", "value"});
           !s.ok())
         return s;
-      (*out->mutable_headers())[headers[i].value("key", "")] =
-          headers[i].value("value", "");
+      auto key = StringField(headers[i], "key", h + ".key");
+      if (!key.ok()) return key.status();
+      auto value = StringField(headers[i], "value", h + ".value");
+      if (!value.ok()) return value.status();
+      (*out->mutable_headers())[*key] = *value;
     }
   }
   if (prom.contains("basicAuth")) {
     const json& basic = prom["basicAuth"];
-    if (auto s = RejectUnknownFields(basic, prom_path + ".basicAuth",
-                                     {"username", "passwordFile"});
+    if (auto s = RejectUnknownFields(
+            basic, prom_path + ".basicAuth",
+            {"username", "passwordFile", kBasicAuthPasswordField});
         !s.ok())
       return s;
-    out->set_basic_auth_user(basic.value("username", ""));
-    out->set_basic_auth_password_file(basic.value("passwordFile", ""));
+    auto user =
+        StringField(basic, "username", prom_path + ".basicAuth.username");
+    if (!user.ok()) return user.status();
+    auto password_file = StringField(basic, "passwordFile",
+                                     prom_path + ".basicAuth.passwordFile");
+    if (!password_file.ok()) return password_file.status();
+    out->set_basic_auth_user(*user);
+    out->set_basic_auth_password_file(*password_file);
   }
-  return absl::OkStatus();
+  return ParseSecretRefs(prom, prom_path, out);
+}
+
+bool IsPromLabelName(const std::string& name) {
+  if (name.empty() || absl::ascii_isdigit(static_cast<unsigned char>(name[0])))
+    return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_')
+      return false;
+  }
+  return true;
 }
 
 absl::StatusOr<std::map<std::string, std::string>> Selector(
@@ -138,8 +163,16 @@ absl::StatusOr<std::map<std::string, std::string>> Selector(
         "must be a map of labels, e.g. {destination_canonical_revision: v2}");
   }
   for (const auto& [key, label] : value.items()) {
+    // Keys are written into PromQL unquoted: only Prometheus label names.
+    if (!IsPromLabelName(key)) {
+      return FieldError(
+          absl::StrCat(path, "[\"", QuoteForMessage(key, 80), "\"]"),
+          "is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)");
+    }
     if (!label.is_string())
-      return FieldError(path + "." + key, "must be a string");
+      return FieldError(
+          absl::StrCat(path, "[\"", QuoteForMessage(key, 80), "\"]"),
+          "must be a string");
     labels[key] = label.get<std::string>();
   }
   return labels;
@@ -153,7 +186,9 @@ absl::Status ParseIstioPreset(const json& istio, const std::string& ipath,
       !s.ok()) {
     return s;
   }
-  preset->set_service(istio.value("service", ""));
+  auto service = StringField(istio, "service", ipath + ".service");
+  if (!service.ok()) return service.status();
+  preset->set_service(*service);
   if (preset->service().empty())
     return FieldError(ipath + ".service", "is required");
   for (auto [key, labels] :
@@ -164,15 +199,20 @@ absl::Status ParseIstioPreset(const json& istio, const std::string& ipath,
     if (!selector.ok()) return selector.status();
     labels->insert(selector->begin(), selector->end());
   }
-  preset->set_event(istio.value("event", "grpc-errors"));
+  auto event = StringField(istio, "event", ipath + ".event", "grpc-errors");
+  if (!event.ok()) return event.status();
+  preset->set_event(*event);
   if (preset->event() != "grpc-errors" && preset->event() != "http-5xx" &&
       preset->event() != "slower-than") {
     return FieldError(
         ipath + ".event",
-        absl::StrCat("\"", preset->event(),
+        absl::StrCat("\"", QuoteForMessage(preset->event(), 80),
                      "\" is not one of grpc-errors, http-5xx, slower-than"));
   }
-  preset->set_latency_objective_ms(istio.value("latencyObjectiveMs", 0.0));
+  auto objective = NumberField(istio, "latencyObjectiveMs",
+                               ipath + ".latencyObjectiveMs", 0.0);
+  if (!objective.ok()) return objective.status();
+  preset->set_latency_objective_ms(*objective);
   if (preset->event() == "slower-than" && preset->latency_objective_ms() <= 0) {
     return FieldError(
         ipath + ".latencyObjectiveMs",
@@ -230,8 +270,12 @@ absl::Status ParseComparative(const json& value, const std::string& path,
              !s.ok()) {
     return s;
   }
-  out->set_alpha(value.value("alpha", 0.01));
-  out->set_margin(value.value("margin", 0.25));
+  auto alpha = NumberField(value, "alpha", path + ".alpha", 0.01);
+  if (!alpha.ok()) return alpha.status();
+  auto margin = NumberField(value, "margin", path + ".margin", 0.25);
+  if (!margin.ok()) return margin.status();
+  out->set_alpha(*alpha);
+  out->set_margin(*margin);
   if (out->alpha() <= 0 || out->alpha() >= 1)
     return FieldError(path + ".alpha", "must be in (0, 1)");
   if (out->margin() < 0)
@@ -287,7 +331,8 @@ absl::StatusOr<MetricSpec> ParseMetric(const json& value,
   }
   metric.name = value["name"];
   metric.query.set_name(metric.name);
-  const std::string named = absl::StrCat(path, " (", metric.name, ")");
+  const std::string named =
+      absl::StrCat(path, " (", QuoteForMessage(metric.name, 80), ")");
   auto interval = OptionalDuration(value, "interval", named);
   if (!interval.ok()) return interval.status();
   metric.interval = *interval;
@@ -308,8 +353,14 @@ absl::StatusOr<MetricSpec> ParseMetric(const json& value,
     return FieldError(named + ".interval",
                       "is required when count is more than 1");
   }
-  metric.query.set_success_condition(value.value("successCondition", ""));
-  metric.query.set_failure_condition(value.value("failureCondition", ""));
+  auto success =
+      StringField(value, "successCondition", named + ".successCondition");
+  if (!success.ok()) return success.status();
+  auto failure =
+      StringField(value, "failureCondition", named + ".failureCondition");
+  if (!failure.ok()) return failure.status();
+  metric.query.set_success_condition(*success);
+  metric.query.set_failure_condition(*failure);
   if (!value.contains("provider"))
     return FieldError(named + ".provider", "is required");
   if (auto s = ParseProvider(value["provider"], named + ".provider", metric);
@@ -353,7 +404,11 @@ absl::StatusOr<AnalysisRef> ParseAnalysisRef(const json& value,
     } else if (*on_error != "rollback") {
       return FieldError(
           path + ".onError",
-          absl::StrCat(on_error->dump(), " is not one of rollback, pause"));
+          absl::StrCat(
+              QuoteForMessage(on_error->dump(-1, ' ', false,
+                                             json::error_handler_t::replace),
+                              80),
+              " is not one of rollback, pause"));
     }
   }
   const json& templates = value.value("templates", json::array());
@@ -370,8 +425,10 @@ absl::StatusOr<AnalysisRef> ParseAnalysisRef(const json& value,
         !templates[i]["templateName"].is_string()) {
       return FieldError(item + ".templateName", "is required");
     }
-    ref.templates.push_back({templates[i]["templateName"],
-                             templates[i].value("clusterScope", false)});
+    auto cluster_scope =
+        BoolField(templates[i], "clusterScope", item + ".clusterScope", false);
+    if (!cluster_scope.ok()) return cluster_scope.status();
+    ref.templates.push_back({templates[i]["templateName"], *cluster_scope});
   }
   auto args = ParseArgs(value.value("args", json()), path + ".args");
   if (!args.ok()) return args.status();

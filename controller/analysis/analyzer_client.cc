@@ -1,6 +1,8 @@
 #include "controller/analysis/analyzer_client.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <algorithm>
 
@@ -24,12 +26,24 @@ MeasurementPhase FromProto(v1::MeasurementPhase phase) {
 
 }  // namespace
 
-GrpcAnalyzer::GrpcAnalyzer(const std::string& address) : address_(address) {
+GrpcAnalyzer::GrpcAnalyzer(const std::string& address,
+                           GrpcAnalyzerOptions options)
+    : address_(address), options_(std::move(options)) {
   grpc::ChannelArguments args;
   // The analyzer may restart at any time; reconnect promptly when it is back.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  stub_ = v1::AnalysisService::NewStub(grpc::CreateCustomChannel(
-      address, grpc::InsecureChannelCredentials(), args));
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (!options_.ca_file.empty()) {
+    grpc::experimental::TlsChannelCredentialsOptions tls;
+    tls.set_certificate_provider(
+        std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+            options_.ca_file, 60));
+    tls.watch_root_certs();
+    credentials = grpc::experimental::TlsCredentials(tls);
+  }
+  stub_ = v1::AnalysisService::NewStub(
+      grpc::CreateCustomChannel(address, credentials, args));
 }
 
 namespace {
@@ -40,6 +54,8 @@ struct PendingCall {
   v1::AnalyzeRequest request;
   v1::AnalyzeResponse response;
   std::vector<std::string> metrics;
+  // Metrics not sent: their Secret could not be read.
+  std::map<std::string, std::string> local_errors;
   absl::Time at;
   MeasuredCallback done;
 };
@@ -53,7 +69,10 @@ std::vector<NamedMeasurement> Results(const PendingCall& call,
     record.at = call.at;
     record.message = absl::StrCat("analyzer at ", address,
                                   " unavailable: ", status.error_message());
-    if (status.ok()) {
+    if (auto local = call.local_errors.find(metric);
+        local != call.local_errors.end()) {
+      record.message = local->second;
+    } else if (status.ok()) {
       record.message = "the analyzer returned no measurement for this metric";
       for (const v1::Measurement& m : call.response.measurements()) {
         if (m.metric() != metric) continue;
@@ -80,8 +99,16 @@ void GrpcAnalyzer::MeasureAsync(const std::vector<const MetricSpec*>& metrics,
   call->done = std::move(done);
   absl::Duration longest_timeout = absl::Seconds(30);
   for (const MetricSpec* metric : metrics) {
-    *call->request.add_metrics() = metric->query;
     call->metrics.push_back(metric->name);
+    v1::Metric query = metric->query;
+    // Secret values go into this call only, never into the spec or status.
+    if (auto s = FillMetricSecrets(context.namespace_(), options_.read_secret,
+                                   &query);
+        !s.ok()) {
+      call->local_errors[metric->name] = std::string(s.message());
+      continue;
+    }
+    *call->request.add_metrics() = std::move(query);
     longest_timeout =
         std::max(longest_timeout,
                  absl::Seconds(metric->query.prometheus().timeout_seconds()));
@@ -95,6 +122,10 @@ void GrpcAnalyzer::MeasureAsync(const std::vector<const MetricSpec*>& metrics,
   const absl::Duration deadline =
       std::min(longest_timeout + absl::Seconds(5), kMaxMeasurementTime);
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  if (options_.token != nullptr) {
+    call->context.AddMetadata("authorization",
+                              "Bearer " + options_.token->Current());
+  }
   stub_->async()->Analyze(&call->context, &call->request, &call->response,
                           [call, address = address_](grpc::Status status) {
                             call->done(Results(*call, status, address));

@@ -8,8 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/token_file.h"
 #include "controller/analysis/analysis_run.h"
 #include "controller/analysis/analysis_spec.h"
+#include "controller/analysis/secret_refs.h"
 #include "smartcanary/v1/analysis.grpc.pb.h"
 
 namespace smartcanary {
@@ -37,10 +39,24 @@ class Analyzer {
                             MeasuredCallback done) = 0;
 };
 
+struct GrpcAnalyzerOptions {
+  // The shared token the analyzer demands (--analyzer-token-file), sent as
+  // `authorization: Bearer` on every call; null: none (a local analyzer
+  // started with --insecure-no-auth).
+  std::shared_ptr<const TokenFile> token;
+  // Reads a template's secretKeyRef, always in the rollout's namespace;
+  // unset: such a metric measures as Error saying so.
+  SecretReader read_secret;
+  // The CA (PEM file) that signed the analyzer's certificate: TLS to the
+  // analyzer, re-read when it changes; empty: plaintext.
+  std::string ca_file;
+};
+
 // The canary-analyzer over gRPC (the callback API: no thread per call).
 class GrpcAnalyzer : public Analyzer {
  public:
-  explicit GrpcAnalyzer(const std::string& address);
+  explicit GrpcAnalyzer(const std::string& address,
+                        GrpcAnalyzerOptions options = {});
   void MeasureAsync(const std::vector<const MetricSpec*>& metrics,
                     const std::map<std::string, std::string>& args,
                     const v1::RolloutContext& context, absl::Time now,
@@ -48,6 +64,7 @@ class GrpcAnalyzer : public Analyzer {
 
  private:
   std::string address_;
+  GrpcAnalyzerOptions options_;
   std::unique_ptr<v1::AnalysisService::Stub> stub_;
 };
 

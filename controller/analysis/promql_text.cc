@@ -76,11 +76,12 @@ bool ParsePromDuration(absl::string_view text, absl::Duration* out) {
     } else if (unit == "h") {
       total += absl::Hours(n);
     } else if (unit == "d") {
-      total += absl::Hours(24 * n);
+      total += absl::Hours(n) * 24;
     } else if (unit == "w") {
-      total += absl::Hours(24 * 7 * n);
+      total += absl::Hours(n) * (24 * 7);
     } else if (unit == "y") {
-      total += absl::Hours(24 * 365 * n);
+      // Duration arithmetic saturates where 24 * 365 * n would overflow.
+      total += absl::Hours(n) * (24 * 365);
     } else {
       return false;
     }

@@ -6,13 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 
 namespace smartcanary::http {
 namespace {
@@ -27,9 +28,62 @@ const char* Reason(int code) {
       return "Unauthorized";
     case 404:
       return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
     default:
       return "Error";
   }
+}
+
+// Milliseconds left until `deadline`, for poll(); 0 once it has passed.
+int MillisUntil(absl::Time deadline) {
+  const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
+  return static_cast<int>(std::clamp<int64_t>(left, 0, 60'000));
+}
+
+// Sends all of `data` unless the peer stops reading past `deadline`.
+void SendAll(int fd, std::string_view data, absl::Time deadline) {
+  while (!data.empty()) {
+    const ssize_t n =
+        send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (absl::Now() >= deadline) return;
+      pollfd writable{fd, POLLOUT, 0};
+      poll(&writable, 1, MillisUntil(deadline));
+      continue;
+    }
+    return;
+  }
+}
+
+std::string Serialize(const Response& response, bool head) {
+  return absl::StrCat("HTTP/1.1 ", response.code, " ", Reason(response.code),
+                      "\r\nContent-Type: ", response.content_type,
+                      "\r\nContent-Length: ", response.body.size(),
+                      response.code == 405 ? "\r\nAllow: GET, HEAD" : "",
+                      "\r\nConnection: close\r\n\r\n",
+                      head ? "" : response.body);
+}
+
+Response Text(int code, std::string body) {
+  return {code, "text/plain; charset=utf-8", std::move(body)};
 }
 
 }  // namespace
@@ -54,12 +108,12 @@ absl::StatusOr<int> HttpServer::Start(const std::string& address) {
     return absl::InvalidArgumentError(
         absl::StrCat("--http-listen: cannot resolve ", host));
   }
-  listen_fd_ = socket(found->ai_family, SOCK_STREAM, 0);
+  listen_fd_ = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int yes = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   const bool bound = bind(listen_fd_, found->ai_addr, found->ai_addrlen) == 0;
   freeaddrinfo(found);
-  if (!bound || listen(listen_fd_, 64) != 0) {
+  if (!bound || listen(listen_fd_, 128) != 0) {
     const std::string error = std::strerror(errno);
     close(listen_fd_);
     listen_fd_ = -1;
@@ -80,76 +134,129 @@ absl::StatusOr<int> HttpServer::Start(const std::string& address) {
 void HttpServer::Stop() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Connection& c : connections_) {
+      if (!c.done) shutdown(c.fd, SHUT_RDWR);
+    }
+  }
+  Reap(/*all=*/true);
   if (listen_fd_ >= 0) close(listen_fd_);
   listen_fd_ = -1;
 }
 
 void HttpServer::Serve() {
   while (!stopping_) {
+    Reap(/*all=*/false);
     pollfd ready{listen_fd_, POLLIN, 0};
     if (poll(&ready, 1, 200) <= 0) continue;
-    const int connection = accept(listen_fd_, nullptr, nullptr);
-    if (connection < 0) continue;
-    Answer(connection);
-    close(connection);
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) Admit(fd);
   }
 }
 
-void HttpServer::Answer(int connection) {
-  timeval timeout{2, 0};
-  setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+void HttpServer::Admit(int fd) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int active = 0;
+  Connection* oldest_reading = nullptr;
+  for (Connection& c : connections_) {
+    if (c.done || c.evicted) continue;
+    ++active;
+    if (!c.answering &&
+        (oldest_reading == nullptr || c.accepted < oldest_reading->accepted)) {
+      oldest_reading = &c;
+    }
+  }
+  if (active >= options_.max_connections) {
+    if (oldest_reading == nullptr) {
+      // Every slot is running a handler: refuse rather than queue.
+      SendAll(fd, Serialize(Text(503, "busy\n"), false), absl::Now());
+      close(fd);
+      return;
+    }
+    // Its thread sees end of stream and leaves without an answer.
+    oldest_reading->evicted = true;
+    shutdown(oldest_reading->fd, SHUT_RDWR);
+  }
+  Connection& added = connections_.emplace_back();
+  added.fd = fd;
+  added.accepted = absl::Now();
+  added.thread = std::thread([this, &added] { ServeConnection(&added); });
+}
+
+void HttpServer::Reap(bool all) {
+  std::list<Connection> finished;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      auto next = std::next(it);
+      if (all || it->done) finished.splice(finished.end(), connections_, it);
+      it = next;
+    }
+  }
+  // Spliced nodes keep their addresses, so a thread still finishing (all)
+  // reads and writes its Connection where it was.
+  for (Connection& c : finished) {
+    if (c.thread.joinable()) c.thread.join();
+  }
+}
+
+void HttpServer::ServeConnection(Connection* connection) {
+  const int fd = connection->fd;
+  const absl::Time deadline = absl::Now() + options_.request_deadline;
   std::string raw;
+  ParsedRequest parsed;
+  std::optional<Response> response;
   char buffer[4096];
-  size_t header_end;
-  while ((header_end = raw.find("\r\n\r\n")) == std::string::npos) {
-    if (raw.size() > 65536) return;
-    const ssize_t got = recv(connection, buffer, sizeof(buffer), 0);
-    if (got <= 0) return;
-    raw.append(buffer, got);
+  while (!response) {
+    parsed = ParseRequest(raw, options_.limits);
+    if (parsed.state == ParsedRequest::State::kRejected) {
+      response = Text(parsed.code, parsed.error + "\n");
+      break;
+    }
+    if (parsed.state == ParsedRequest::State::kComplete) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        connection->answering = true;
+      }
+      response = Dispatch(parsed.request);
+      break;
+    }
+    pollfd readable{fd, POLLIN, 0};
+    const int ready = poll(&readable, 1, MillisUntil(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0 && absl::Now() >= deadline) {
+      response = Text(408, "request not received in time\n");
+      break;
+    }
+    if (ready < 0) break;
+    if (ready == 0) continue;
+    const ssize_t got = recv(fd, buffer, sizeof(buffer), 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;  // gone, or evicted for a newer client
+    raw.append(buffer, static_cast<size_t>(got));
   }
-  std::vector<std::string> lines =
-      absl::StrSplit(raw.substr(0, header_end), "\r\n");
-  std::vector<std::string> first = absl::StrSplit(lines[0], ' ');
-  Response response{400, "text/plain; charset=utf-8", "bad request\n"};
-  if (first.size() >= 2) {
-    Request request;
-    request.method = first[0];
-    request.path = first[1].substr(0, first[1].find('?'));
-    for (size_t i = 1; i < lines.size(); ++i) {
-      const size_t colon = lines[i].find(':');
-      if (colon == std::string::npos) continue;
-      request.headers[absl::AsciiStrToLower(lines[i].substr(0, colon))] =
-          std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
-    }
-    size_t length = 0;
-    if (auto it = request.headers.find("content-length");
-        it != request.headers.end()) {
-      (void)absl::SimpleAtoi(it->second, &length);
-    }
-    request.body = raw.substr(header_end + 4);
-    while (request.body.size() < length && request.body.size() < (1u << 20)) {
-      const ssize_t got = recv(connection, buffer, sizeof(buffer), 0);
-      if (got <= 0) return;
-      request.body.append(buffer, got);
-    }
-    response = {404, "text/plain; charset=utf-8", "not found\n"};
-    if (auto handler = handlers_.find(request.path);
-        handler != handlers_.end()) {
-      response = handler->second(request);
-    }
+  if (response) {
+    SendAll(
+        fd,
+        Serialize(*response, parsed.state == ParsedRequest::State::kComplete &&
+                                 parsed.request.method == "HEAD"),
+        absl::Now() + options_.write_deadline);
+    shutdown(fd, SHUT_WR);
   }
-  const std::string reply =
-      absl::StrCat("HTTP/1.1 ", response.code, " ", Reason(response.code),
-                   "\r\nContent-Type: ", response.content_type,
-                   "\r\nContent-Length: ", response.body.size(),
-                   "\r\nConnection: close\r\n\r\n", response.body);
-  size_t sent = 0;
-  while (sent < reply.size()) {
-    const ssize_t n = send(connection, reply.data() + sent, reply.size() - sent,
-                           MSG_NOSIGNAL);
-    if (n <= 0) return;
-    sent += n;
+  std::lock_guard<std::mutex> lock(mu_);
+  close(fd);
+  connection->done = true;
+}
+
+Response HttpServer::Dispatch(const Request& request) const {
+  auto route = handlers_.find(request.path);
+  if (route == handlers_.end()) return Text(404, "not found\n");
+  if (route->second.get_only && request.method != "GET" &&
+      request.method != "HEAD") {
+    return Text(405, "method not allowed\n");
   }
+  return route->second.handler(request);
 }
 
 }  // namespace smartcanary::http

@@ -14,7 +14,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string Unescape(absl::string_view text) {
+// Query strings read '+' as a space; path segments do not.
+std::string Unescape(absl::string_view text, bool plus_is_space = true) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
     int byte = 0;
@@ -23,7 +24,7 @@ std::string Unescape(absl::string_view text) {
       out.push_back(static_cast<char>(byte));
       i += 2;
     } else {
-      out.push_back(text[i] == '+' ? ' ' : text[i]);
+      out.push_back(text[i] == '+' && plus_is_space ? ' ' : text[i]);
     }
   }
   return out;
@@ -79,7 +80,11 @@ absl::StatusOr<ObjectPath> ParseObjectPath(const std::string& path) {
                                             : Unescape(pair.substr(equals + 1));
     }
   }
-  std::vector<std::string> parts = absl::StrSplit(bare, '/', absl::SkipEmpty());
+  // As the API server: split at '/', then decode each segment, so an
+  // escaped "%2F" stays inside its name.
+  std::vector<std::string> parts;
+  for (absl::string_view part : absl::StrSplit(bare, '/', absl::SkipEmpty()))
+    parts.push_back(Unescape(part, /*plus_is_space=*/false));
   size_t rest = 0;
   if (parts.size() >= 2 && parts[0] == "api") {
     parsed.group_version = absl::StrCat("/api/", parts[1]);

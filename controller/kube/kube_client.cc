@@ -13,6 +13,13 @@ namespace {
 
 using nlohmann::json;
 
+// A request body. Strings that are not valid UTF-8 (a message that quotes a
+// cut user input) get U+FFFD instead of making dump() throw: the write still
+// says what happened.
+std::string Serialize(const json& body) {
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // Applying it twice gives what applying it once gave, or fails: it is
 // guarded by a test or a resourceVersion precondition, or only replaces,
 // removes and tests (an `add` may append to a list, `move` and `copy` may
@@ -179,20 +186,20 @@ absl::StatusOr<json> KubeClient::Post(const std::string& path,
                                       const json& body) const {
   return Request("POST",
                  WithQuery(path, "fieldManager", options_.field_manager),
-                 body.dump(), "application/json", false);
+                 Serialize(body), "application/json", false);
 }
 
 absl::StatusOr<json> KubeClient::Put(const std::string& path,
                                      const json& body) const {
   return Request("PUT", WithQuery(path, "fieldManager", options_.field_manager),
-                 body.dump(), "application/json", true);
+                 Serialize(body), "application/json", true);
 }
 
 absl::StatusOr<json> KubeClient::JsonPatch(const std::string& path,
                                            const json& ops) const {
   return Request(
       "PATCH", WithQuery(path, "fieldManager", options_.field_manager),
-      ops.dump(), "application/json-patch+json", PatchIsSafeToRepeat(ops));
+      Serialize(ops), "application/json-patch+json", PatchIsSafeToRepeat(ops));
 }
 
 absl::StatusOr<json> KubeClient::MergePatch(const std::string& path,
@@ -200,7 +207,7 @@ absl::StatusOr<json> KubeClient::MergePatch(const std::string& path,
   // Setting the same fields twice is the same as once.
   return Request("PATCH",
                  WithQuery(path, "fieldManager", options_.field_manager),
-                 patch.dump(), "application/merge-patch+json", true);
+                 Serialize(patch), "application/merge-patch+json", true);
 }
 
 absl::StatusOr<json> KubeClient::Delete(const std::string& path) const {

@@ -44,10 +44,19 @@ absl::StatusOr<std::string> DataOrFile(const YAML::Node& node,
 
 }  // namespace
 
-absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path) {
+absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path,
+                                          const std::string& context) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  return ParseKubeconfig(*text, path, context);
+}
+
+absl::StatusOr<KubeConfig> ParseKubeconfig(const std::string& text,
+                                           const std::string& path,
+                                           const std::string& context_wanted) {
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("kubeconfig ", path, ": ", e.what()));
@@ -55,13 +64,15 @@ absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path) {
   const auto base = std::filesystem::path(path).parent_path();
   try {
     const std::string context_name =
-        root["current-context"].as<std::string>("");
+        context_wanted.empty() ? root["current-context"].as<std::string>("")
+                               : context_wanted;
     const YAML::Node context =
         FindNamed(root["contexts"], context_name)["context"];
     if (!context) {
       return absl::InvalidArgumentError(
-          absl::StrCat("kubeconfig ", path, ": current-context \"",
-                       context_name, "\" is not in contexts"));
+          absl::StrCat("kubeconfig ", path, ": ",
+                       context_wanted.empty() ? "current-context" : "context",
+                       " \"", context_name, "\" is not in contexts"));
     }
     const std::string cluster_name = context["cluster"].as<std::string>("");
     const YAML::Node cluster =

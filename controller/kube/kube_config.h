@@ -21,8 +21,14 @@ struct KubeConfig {
   std::string default_namespace = "default";
 };
 
-// The current context of a kubeconfig file.
-absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path);
+// A context of a kubeconfig file: `context`, or the current one when empty.
+absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path,
+                                          const std::string& context = "");
+// The same from the file's text; `path` names it in errors and is where
+// relative file references resolve from.
+absl::StatusOr<KubeConfig> ParseKubeconfig(const std::string& text,
+                                           const std::string& path,
+                                           const std::string& context = "");
 
 // The pod's service account (KUBERNETES_SERVICE_HOST/PORT, token and CA under
 // /var/run/secrets/kubernetes.io/serviceaccount).

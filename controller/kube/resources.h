@@ -4,8 +4,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/k8s_names.h"
 
-// REST paths of the kinds canaryd reads and writes.
+// REST paths of the kinds canaryd reads and writes. Namespace and name are
+// percent-escaped as path segments: parsers already refuse names that are
+// not Kubernetes names, and escaping makes sure no other caller can turn a
+// name into `../other-namespace/...` either.
 namespace smartcanary::kube {
 
 struct Resource {
@@ -14,10 +18,11 @@ struct Resource {
 
   std::string Collection(const std::string& ns) const {
     if (ns.empty()) return absl::StrCat(group_version_path, "/", plural);
-    return absl::StrCat(group_version_path, "/namespaces/", ns, "/", plural);
+    return absl::StrCat(group_version_path, "/namespaces/",
+                        EscapePathSegment(ns), "/", plural);
   }
   std::string Item(const std::string& ns, const std::string& name) const {
-    return absl::StrCat(Collection(ns), "/", name);
+    return absl::StrCat(Collection(ns), "/", EscapePathSegment(name));
   }
 };
 

@@ -32,10 +32,8 @@ class AnalyzerTest : public ::testing::Test {
         new PrometheusProcess({absl::StrCat("127.0.0.1:", exporter_port_)});
     ASSERT_TRUE(prometheus_->WaitForData("demo_success_rate"));
     analyzer_port_ = FreePort();
-    analyzer_ = new ChildProcess(
-        "canary-analyzer",
-        {RunfilePath("analysis/canary-analyzer"),
-         absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port_)});
+    analyzer_ =
+        new ChildProcess("canary-analyzer", LocalAnalyzerArgv(analyzer_port_));
   }
   static void TearDownTestSuite() {
     delete analyzer_;
@@ -146,7 +144,7 @@ TEST_F(AnalyzerTest, UnreachableAndSlowPrometheusAreErrors) {
       << down.message();
 
   http::HttpServer slow;
-  slow.Handle("/api/v1/query", [] {
+  slow.Handle("/api/v1/query", [](const http::Request&) {
     absl::SleepFor(absl::Seconds(3));
     return http::Response{200, "application/json", "{}"};
   });

@@ -140,10 +140,7 @@ class CanaryE2ETest : public ::testing::Test {
         absl::StrCat(std::getenv("TEST_TMPDIR"), "/token-", ns_.name());
     std::ofstream(token_file) << "t0ken\n";
     analyzer_ = std::make_unique<ChildProcess>(
-        "analyzer-" + ns_.name(),
-        std::vector<std::string>{
-            RunfilePath("analysis/canary-analyzer"),
-            absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port_)});
+        "analyzer-" + ns_.name(), LocalAnalyzerArgv(analyzer_port_));
     canaryd_ = std::make_unique<CanarydProcess>(
         ns_.name(),
         std::vector<std::string>{

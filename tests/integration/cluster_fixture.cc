@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/client_interceptor.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +58,8 @@ std::string PathFor(const json& object) {
   if (kind == "VirtualService") return kube::kVirtualServices.Collection(ns);
   if (kind == "DestinationRule") return kube::kDestinationRules.Collection(ns);
   if (kind == "Service") return kube::kServices.Collection(ns);
+  if (kind == "Secret")
+    return absl::StrCat("/api/v1/namespaces/", ns, "/secrets");
   if (kind == "CanaryRollout") return kube::kCanaryRollouts.Collection(ns);
   if (kind == "CanaryAnalysisTemplate")
     return kube::kAnalysisTemplates.Collection(ns);
@@ -65,6 +69,39 @@ std::string PathFor(const json& object) {
   return "";
 }
 
+// Sends the cluster admin's bearer token (system:masters: every
+// SubjectAccessReview allows it) on calls that carry no authorization of
+// their own, so tests about rollouts run against canaryd's real
+// authentication and authorization.
+class AdminTokenInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit AdminTokenInterceptor(std::string token)
+      : token_(std::move(token)) {}
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::
+                PRE_SEND_INITIAL_METADATA)) {
+      auto* metadata = methods->GetSendInitialMetadata();
+      if (!token_.empty() && metadata->find("authorization") == metadata->end())
+        metadata->emplace("authorization", "Bearer " + token_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string token_;
+};
+
+class AdminTokenFactory
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new AdminTokenInterceptor(Kube().config().token);
+  }
+};
+
 // Channels of their own with short reconnect backoff: gRPC's shared
 // subchannel pool would otherwise carry a killed canaryd's backoff over to
 // the restarted one.
@@ -73,8 +110,27 @@ std::shared_ptr<grpc::Channel> FreshChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<AdminTokenFactory>());
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      address, grpc::InsecureChannelCredentials(), args,
+      std::move(interceptors));
+}
+
+// Whether something accepts TCP connections on 127.0.0.1:`port` (a TLS
+// canaryd, which a plaintext channel cannot probe).
+bool Listening(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok =
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
 }
 
 }  // namespace
@@ -101,6 +157,31 @@ std::string RunfilePath(const std::string& target_path) {
   const char* root = std::getenv("TEST_SRCDIR");
   return absl::StrCat(root != nullptr ? root : ".", "/smartcanary/",
                       target_path);
+}
+
+void WriteLocalhostCertificate(const std::string& dir) {
+  const std::string command = absl::StrCat(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+      "-nodes -days 2 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
+      ShellQuote(dir + "/tls.key"), " -out ", ShellQuote(dir + "/tls.crt"),
+      " 2>/dev/null");
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+std::vector<std::string> LocalAnalyzerArgv(
+    int port, const std::vector<std::string>& extra,
+    const std::string& binary) {
+  std::vector<std::string> argv = {
+      binary, absl::StrCat("--grpc-listen=127.0.0.1:", port),
+      "--allowed-prometheus=127.0.0.0/8,::1"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const bool has_token =
+      std::any_of(extra.begin(), extra.end(), [](const std::string& flag) {
+        return flag.rfind("--client-token-file", 0) == 0;
+      });
+  if (!has_token) argv.push_back("--insecure-no-auth");
+  return argv;
 }
 
 TestNamespace::TestNamespace() {
@@ -194,6 +275,12 @@ CanarydProcess::CanarydProcess(std::string ns,
       absl::StrCat("--grpc-listen=127.0.0.1:", grpc_port_),
       absl::StrCat("--http-listen=127.0.0.1:", http_port_),
       "--namespace=" + ns};
+  for (const std::string& flag : extra_flags) {
+    if (flag.starts_with("--grpc-tls-cert-file")) tls_ = true;
+  }
+  // Plaintext unless the test gives TLS files; the admin token still goes
+  // through TokenReview and SubjectAccessReview.
+  if (!tls_) argv.push_back("--grpc-insecure");
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   process_ = std::make_unique<ChildProcess>("canaryd-" + ns, argv);
   Start();
@@ -201,6 +288,12 @@ CanarydProcess::CanarydProcess(std::string ns,
 
 void CanarydProcess::Start() {
   if (!process_->running()) process_->Start();
+  if (tls_) {
+    ASSERT_TRUE(
+        WaitFor([&] { return Listening(grpc_port_); }, absl::Seconds(30)))
+        << "canaryd did not start";
+    return;
+  }
   auto channel = FreshChannel(address());
   ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
                                         std::chrono::seconds(30)))
@@ -301,19 +394,12 @@ std::string HttpGet(const std::string& url,
 }
 
 CommandResult Canaryctl(const std::string& server,
-                        const std::vector<std::string>& args) {
+                        const std::vector<std::string>& args, bool insecure) {
   std::string command =
       ShellQuote(RunfilePath("cli/canaryctl")) + " --server " + server;
+  if (insecure) command += " --insecure";
   for (const std::string& arg : args) command += " " + ShellQuote(arg);
-  command += " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer;
-  size_t got;
-  while ((got = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    output.append(buffer.data(), got);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  return RunShell(command);
 }
 
 CommandResult RunShell(const std::string& command) {
@@ -409,6 +495,22 @@ spec:
     labels: {version: v1}
 )",
                              {{"NAME", name}});
+}
+
+v1::StartRolloutRequest SubsetRolloutRequest(
+    const std::string& ns, const std::string& name,
+    const std::vector<v1::Step>& steps) {
+  v1::StartRolloutRequest request;
+  request.set_namespace_(ns);
+  request.set_name(name);
+  v1::RolloutSpec* spec = request.mutable_spec();
+  spec->mutable_traffic_routing()->set_virtual_service(name);
+  spec->mutable_traffic_routing()->set_destination_rule(name);
+  spec->mutable_traffic_routing()->set_stable_subset("stable");
+  spec->mutable_traffic_routing()->set_canary_subset("canary");
+  (*spec->mutable_canary_labels())["version"] = "v2";
+  for (const v1::Step& step : steps) *spec->add_steps() = step;
+  return request;
 }
 
 v1::Step SetWeightStep(int weight) {

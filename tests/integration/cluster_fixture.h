@@ -60,6 +60,8 @@ class ChildProcess {
 };
 
 // A canaryd process watching one namespace; kill -9 and restart at will.
+// Plaintext (--grpc-insecure) unless `extra_flags` give
+// --grpc-tls-cert-file; Stub() calls carry the cluster admin's token.
 class CanarydProcess {
  public:
   explicit CanarydProcess(std::string ns,
@@ -83,6 +85,7 @@ class CanarydProcess {
  private:
   int grpc_port_;
   int http_port_;
+  bool tls_ = false;
   std::unique_ptr<ChildProcess> process_;
 };
 
@@ -116,9 +119,11 @@ struct CommandResult {
   std::string output;  // stdout and stderr
 };
 
-// Runs the real canaryctl binary.
+// Runs the real canaryctl binary, with credentials from $KUBECONFIG (the
+// cluster admin's token); plaintext (--insecure) unless told otherwise.
 CommandResult Canaryctl(const std::string& server,
-                        const std::vector<std::string>& args);
+                        const std::vector<std::string>& args,
+                        bool insecure = true);
 
 // Runs `command` with /bin/sh; stdout and stderr together.
 CommandResult RunShell(const std::string& command);
@@ -147,10 +152,28 @@ class WeightRecorder {
 
 std::string RunfilePath(const std::string& target_path);
 
+// A self-signed certificate for localhost and 127.0.0.1 (its own CA):
+// `dir`/tls.crt and `dir`/tls.key.
+void WriteLocalhostCertificate(const std::string& dir);
+
+// canary-analyzer as the tests run it: on 127.0.0.1:`port`, querying the
+// loopback Prometheus servers they start (the default allowlist refuses
+// loopback), answering any caller (no shared token) unless `extra` flags
+// say otherwise.
+std::vector<std::string> LocalAnalyzerArgv(
+    int port, const std::vector<std::string>& extra = {},
+    const std::string& binary = RunfilePath("analysis/canary-analyzer"));
+
 // A VirtualService with one route (stable 100 / canary 0) and a
 // DestinationRule with subsets stable and canary (both version v1), both
 // named `name`: the mesh objects of one subset-routed rollout.
 std::string SubsetMeshYaml(const std::string& name);
+
+// A StartRollout request for the subset-routed rollout `name` in `ns` over
+// SubsetMeshYaml(name)'s objects, canary labels version=v2.
+v1::StartRolloutRequest SubsetRolloutRequest(
+    const std::string& ns, const std::string& name,
+    const std::vector<v1::Step>& steps);
 
 // Plan steps for StartRollout requests.
 v1::Step SetWeightStep(int weight);

@@ -172,10 +172,8 @@ class FaultInjectionTest : public ::testing::Test {
   TestNamespace ns_;
   PrometheusProcess prometheus_{{}};
   int analyzer_port_ = FreePort();
-  ChildProcess analyzer_{
-      "analyzer-" + ns_.name(),
-      {RunfilePath("analysis/canary-analyzer"),
-       absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port_)}};
+  ChildProcess analyzer_{"analyzer-" + ns_.name(),
+                         LocalAnalyzerArgv(analyzer_port_)};
   std::vector<std::unique_ptr<CanarydProcess>> replicas_ = [this] {
     std::vector<std::unique_ptr<CanarydProcess>> replicas;
     for (int i = 0; i < 2; ++i) {

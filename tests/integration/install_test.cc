@@ -120,6 +120,9 @@ TEST(InstallTest, NamespacedInstallCannotReachAnotherNamespace) {
   EXPECT_FALSE(
       Can(canaryd, "get", "canaryrollouts.smartcanary.dev", other.name()));
   EXPECT_FALSE(Can(canaryd, "list", "canaryrollouts.smartcanary.dev", ""));
+  // secretKeyRef credentials: its own namespace's Secrets only.
+  EXPECT_TRUE(Can(canaryd, "get", "secrets", team.name()));
+  EXPECT_FALSE(Can(canaryd, "get", "secrets", other.name()));
   EXPECT_FALSE(Can(canaryd, "patch", "services", team.name()));
   EXPECT_TRUE(Can(canaryd, "create", "tokenreviews.authentication.k8s.io", ""));
 

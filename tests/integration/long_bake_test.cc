@@ -104,9 +104,7 @@ TEST(LongBakeTest, ThirtyHoursOfHistoryAreJudgedWhole) {
   EXPECT_NE(range(20), "");
 
   const int port = FreePort();
-  ChildProcess analyzer("canary-analyzer-long-bake",
-                        {RunfilePath("analysis/canary-analyzer"),
-                         absl::StrCat("--grpc-listen=127.0.0.1:", port)});
+  ChildProcess analyzer("canary-analyzer-long-bake", LocalAnalyzerArgv(port));
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                      grpc::InsecureChannelCredentials());
   ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +

@@ -149,10 +149,7 @@ class NeverStrandTest : public ::testing::Test {
 
   void StartAnalyzer() {
     analyzer_ = std::make_unique<ChildProcess>(
-        "ns-analyzer-" + ns_.name(),
-        std::vector<std::string>{
-            RunfilePath("analysis/canary-analyzer"),
-            absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port_)});
+        "ns-analyzer-" + ns_.name(), LocalAnalyzerArgv(analyzer_port_));
   }
 
   // A CanaryRollout manifest: `steps` and the rest of the spec as YAML,

@@ -83,17 +83,7 @@ spec:
 
   v1::StartRolloutRequest Request(const std::string& name,
                                   std::vector<v1::Step> steps) {
-    v1::StartRolloutRequest request;
-    request.set_namespace_(ns_.name());
-    request.set_name(name);
-    v1::RolloutSpec* spec = request.mutable_spec();
-    spec->mutable_traffic_routing()->set_virtual_service(name);
-    spec->mutable_traffic_routing()->set_destination_rule(name);
-    spec->mutable_traffic_routing()->set_stable_subset("stable");
-    spec->mutable_traffic_routing()->set_canary_subset("canary");
-    (*spec->mutable_canary_labels())["version"] = "v2";
-    for (const v1::Step& step : steps) *spec->add_steps() = step;
-    return request;
+    return SubsetRolloutRequest(ns_.name(), name, steps);
   }
   static v1::Step SilentAnalysis() {
     v1::Step step;
@@ -133,10 +123,8 @@ spec:
   SilentServer silent_;
   TestNamespace ns_;
   int analyzer_port_ = FreePort();
-  ChildProcess analyzer_{
-      "analyzer-" + ns_.name(),
-      {RunfilePath("analysis/canary-analyzer"),
-       absl::StrCat("--grpc-listen=127.0.0.1:", analyzer_port_)}};
+  ChildProcess analyzer_{"analyzer-" + ns_.name(),
+                         LocalAnalyzerArgv(analyzer_port_)};
   // One worker: even then a hanging measurement must not hold the others.
   CanarydProcess canaryd_{
       ns_.name(),

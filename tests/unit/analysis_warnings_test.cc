@@ -18,6 +18,14 @@ constexpr char kErrorRatio[] =
     "sum(rate(istio_requests_total{reporter=\"destination\","
     "destination_canonical_revision=\"{{args.version}}\"}[30s]))";
 
+TEST(PromqlTextTest, HugeDurationsSaturateInsteadOfOverflowing) {
+  absl::Duration d;
+  ASSERT_TRUE(ParsePromDuration("9223372036854775807y", &d));
+  EXPECT_EQ(d, absl::InfiniteDuration());
+  ASSERT_TRUE(ParsePromDuration("2w", &d));
+  EXPECT_EQ(d, absl::Hours(24 * 14));
+}
+
 TEST(PromqlTextTest, RangeSelectorsAndSubqueries) {
   EXPECT_EQ(RangeSelectors("rate(a[5m]) + max_over_time(b[1h:30s]) + c[90s]"),
             (std::vector<absl::Duration>{absl::Minutes(5), absl::Hours(1),

@@ -48,6 +48,18 @@ TEST(ComparativeTest, IstioPresetQueriesCompareArmsAndUseBucketsForLatency) {
   EXPECT_FALSE(SubstituteArgs(Preset("grpc-errors"), {}).ok()) << "unknown arg";
 }
 
+TEST(ComparativeTest, ArgsCannotAddMatchersOrOperatorsToTheQuery) {
+  // A rollout's arg that tries to close the string and widen the selector.
+  auto queries = QueriesFor(*SubstituteArgs(
+      Preset("grpc-errors"), {{"canary", "v2\"} or vector(1) or {a=\"\\\n"}}));
+  EXPECT_NE(queries.canary_requests.find(
+                "destination_canonical_revision=\"v2\\\"} or vector(1) or "
+                "{a=\\\"\\\\\\n\"}"),
+            std::string::npos)
+      << queries.canary_requests;
+  EXPECT_EQ(queries.canary_requests.find('\n'), std::string::npos);
+}
+
 TEST(ComparativeTest,
      IntervalsFromCountersHandleResetsMissingSeriesAndWeights) {
   const absl::Time start = absl::FromUnixSeconds(1000);

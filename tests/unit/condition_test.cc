@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "analysis/measurement.h"
+#include "common/utf8.h"
 
 namespace smartcanary::analysis {
 namespace {
@@ -131,6 +132,63 @@ TEST(JudgeTest, ArgoRulesExceptNoDataIsInconclusive) {
   EXPECT_EQ(
       Judge(C("result[3] >= 0.95"), std::nullopt, std::vector<double>{1}).phase,
       P::kError);
+}
+
+std::string ParseError(const std::string& text) {
+  auto condition = Condition::Parse(text);
+  EXPECT_TRUE(absl::IsInvalidArgument(condition.status()))
+      << condition.status();
+  const std::string message(condition.status().message());
+  EXPECT_TRUE(IsValidUtf8(message)) << message;
+  return message;
+}
+
+TEST(ConditionLimitsTest, DeepNestingIsAnErrorNotAStackOverflow) {
+  const std::string parens =
+      std::string(5000, '(') + "result[0] > 0" + std::string(5000, ')');
+  EXPECT_NE(ParseError(parens).find("the condition is 10013 bytes long; at "
+                                    "most 4096 are allowed"),
+            std::string::npos);
+  // Within the length limit, the nesting limit still holds.
+  const std::string nested =
+      std::string(2000, '(') + "result[0] > 0" + std::string(2000, ')');
+  EXPECT_NE(ParseError(nested).find("nested more than 64 levels deep"),
+            std::string::npos);
+  EXPECT_NE(ParseError(std::string(4000, '!') + "true")
+                .find("nested more than 64 levels deep"),
+            std::string::npos);
+  EXPECT_NE(ParseError(std::string(20000, '!') + "true").find("at most 4096"),
+            std::string::npos);
+  EXPECT_NE(ParseError(std::string(1000, '-') + "1 > 0").find("nested"),
+            std::string::npos);
+  std::string calls = "result[0] > 0";
+  for (int i = 0; i < 100; ++i) calls = "isNaN(" + calls + ") == false";
+  EXPECT_NE(ParseError(calls).find("deep"), std::string::npos);
+  std::string chain = "result[0]";
+  for (int i = 0; i < 1000; ++i) chain += " + 1";
+  EXPECT_NE(ParseError(chain + " > 0").find("operations deep"),
+            std::string::npos);
+  // What people write stays well inside the limits.
+  EXPECT_TRUE(
+      Eval(std::string(60, '(') + "result[0] > 0" + std::string(60, ')'), {1}));
+  EXPECT_TRUE(Eval("!!!!!!!!!(result[0] > 0)", {0}));
+}
+
+TEST(ConditionLimitsTest, NonAsciiIsReportedWholeAndMessagesStayUtf8) {
+  // A Unicode minus (U+2212) pasted from a document.
+  const std::string message = ParseError(
+      "result[0] >= \xE2\x88\x92"
+      "0.5");
+  EXPECT_NE(message.find("unexpected '\xE2\x88\x92' (U+2212; write the ASCII "
+                         "'-') at position 14"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(ParseError("result[0] >= \xE2\x88").find("unexpected byte 0xe2"),
+            std::string::npos);
+  EXPECT_NE(ParseError("result[0] > 0 \xC3\xA9").find("(U+00E9)"),
+            std::string::npos);
+  EXPECT_NE(ParseError("result[0] > 0 \x01").find("from '\\x01'"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -72,6 +72,20 @@ TEST(ManifestTest, InvalidInputNamesTheField) {
   nameless.replace(nameless.find("  name: rpc-server"), 18, "  labels: {}");
   EXPECT_EQ(ParseManifest(nameless).status().message(),
             "metadata.name: is required");
+  // Fields of the wrong type are errors, not exceptions out of canaryctl.
+  EXPECT_EQ(ParseManifest("apiVersion: [1]\nkind: CanaryRollout\n")
+                .status()
+                .message(),
+            "apiVersion: must be a string, got array");
+  std::string odd_kind = kArticle;
+  odd_kind.replace(odd_kind.find("kind: CanaryRollout"), 19, "kind: {a: 1}");
+  EXPECT_EQ(ParseManifest(odd_kind).status().message(),
+            "kind: must be a string, got object");
+  std::string odd_namespace = kArticle;
+  odd_namespace.replace(odd_namespace.find("namespace: shop"), 15,
+                        "namespace: [a]");
+  EXPECT_EQ(ParseManifest(odd_namespace).status().message(),
+            "metadata.namespace: must be a string, got array");
 }
 
 TEST(ArgsTest, KubectlStyleFlagsAnywhere) {

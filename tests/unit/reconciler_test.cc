@@ -314,5 +314,41 @@ TEST_F(ReconcilerTest, WithoutTheLeaseNothingIsWritten) {
   EXPECT_TRUE(Writes().empty());
 }
 
+TEST_F(ReconcilerTest, AnExceptionDegradesTheRolloutAndReturnsTraffic) {
+  Create({SetWeight(20), Pause()});
+  Settle();
+  ASSERT_EQ(Weights(), std::make_pair(80, 20));
+  // The next call into the API server throws, as a library bug would.
+  std::atomic<bool> thrown{false};
+  kube_.SetHook([&](const std::string&, const std::string&) {
+    if (!thrown.exchange(true)) throw std::runtime_error("boom");
+    return absl::OkStatus();
+  });
+  auto requeue = Reconcile();
+  ASSERT_TRUE(requeue.ok()) << requeue.status();
+  EXPECT_EQ(*requeue, absl::InfiniteDuration());
+  EXPECT_TRUE(thrown.load());
+  EXPECT_EQ(Weights(), std::make_pair(100, 0));
+  const json status = Rollout()["status"];
+  EXPECT_EQ(status["phase"], "Degraded");
+  EXPECT_EQ(status["canaryWeight"], 0);
+  EXPECT_NE(status["message"].get<std::string>().find("internal error: boom"),
+            std::string::npos)
+      << status.dump();
+}
+
+TEST_F(ReconcilerTest, AnExceptionInACommandIsAnInternalError) {
+  Create({SetWeight(20), Pause()});
+  Settle();
+  kube_.SetHook([](const std::string&, const std::string&) -> absl::Status {
+    throw std::runtime_error("boom");
+  });
+  auto result =
+      reconciler_.RunCommand(kNs, "web", Command::kPromote, absl::Now());
+  EXPECT_TRUE(absl::IsInternal(result.status())) << result.status();
+  EXPECT_NE(result.status().message().find("internal error: boom"),
+            absl::string_view::npos);
+}
+
 }  // namespace
 }  // namespace smartcanary

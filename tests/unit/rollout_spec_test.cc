@@ -4,23 +4,14 @@
 
 #include "controller/rollout_proto.h"
 #include "controller/rollout_status.h"
+#include "tests/unit/rollout_specs.h"
 
 namespace smartcanary {
 namespace {
 
 using nlohmann::json;
 
-json ValidSpec() {
-  return json::parse(R"({
-    "canaryLabels": {"version": "v2"},
-    "trafficRouting": {"istio": {
-      "virtualService": {"name": "rpc-server", "routes": ["primary"]},
-      "destinationRule": {"name": "rpc-server", "stableSubsetName": "stable",
-                          "canarySubsetName": "canary"}}},
-    "steps": [{"setWeight": 20}, {"pause": {}}, {"setWeight": 50},
-              {"pause": {"duration": "30s"}}, {"setWeight": 100}]
-  })");
-}
+json ValidSpec() { return ArticleSpecJson(); }
 
 std::string ErrorOf(const json& spec) {
   auto parsed = ParseRolloutSpec(spec);

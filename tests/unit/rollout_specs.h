@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "controller/rollout_spec.h"
+#include "nlohmann/json.hpp"
 
 namespace smartcanary {
 
@@ -20,6 +21,20 @@ inline RolloutSpec SubsetRouted(std::vector<Step> steps) {
   spec.canary_labels = {{"version", "v2"}};
   spec.steps = std::move(steps);
   return spec;
+}
+
+// The article's plan as a CanaryRollout spec object: subset-level routing
+// of rpc-server, steps 20%, pause, 50%, pause 30s, 100%.
+inline nlohmann::json ArticleSpecJson() {
+  return nlohmann::json::parse(R"({
+    "canaryLabels": {"version": "v2"},
+    "trafficRouting": {"istio": {
+      "virtualService": {"name": "rpc-server", "routes": ["primary"]},
+      "destinationRule": {"name": "rpc-server", "stableSubsetName": "stable",
+                          "canarySubsetName": "canary"}}},
+    "steps": [{"setWeight": 20}, {"pause": {}}, {"setWeight": 50},
+              {"pause": {"duration": "30s"}}, {"setWeight": 100}]
+  })");
 }
 
 }  // namespace smartcanary
