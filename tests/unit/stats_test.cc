@@ -2,8 +2,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <random>
+#include <span>
 
 #include "analysis/stats/evidence.h"
+#include "analysis/stats/histogram.h"
 #include "bench/judges.h"
 #include "bench/null_scenarios.h"
 #include "bench/simulation.h"
@@ -214,6 +217,84 @@ TEST(StatsSimulationTest, RegressionsAreDetectedNearTheInformationBound) {
           << "slower than the burst bound explains";
     }
   }
+}
+
+// Share of requests slower than each boundary (10, 25, 50, 100, 250, 500,
+// 1000 ms) of a good version, one whose median moved, and one whose tail
+// grew.
+using Profile = std::vector<double>;
+const Profile kGood = {0.9, 0.7, 0.5, 0.2, 0.05, 0.01, 0.002};
+const Profile kMedianShift = {0.95, 0.85, 0.75, 0.35, 0.07, 0.012, 0.0025};
+const Profile kTailShift = {0.9, 0.7, 0.5, 0.2, 0.05, 0.04, 0.01};
+
+// `intervals` 5 s intervals at 40 canary and 160 baseline req/s: per
+// boundary, the intervals with events = requests slower than it.
+std::vector<std::vector<IntervalCounts>> Histograms(const Profile& canary,
+                                                    const Profile& baseline,
+                                                    int intervals,
+                                                    std::mt19937_64& random) {
+  std::vector<std::vector<IntervalCounts>> out(canary.size());
+  auto slower = [&](int64_t requests, const Profile& p) {
+    // Nested binomials: slower than le_k is a subset of slower than
+    // le_(k-1).
+    std::vector<double> counts;
+    int64_t above = requests;
+    double previous = 1;
+    for (double share : p) {
+      above =
+          std::binomial_distribution<int64_t>(above, share / previous)(random);
+      previous = share;
+      counts.push_back(static_cast<double>(above));
+    }
+    return counts;
+  };
+  for (int i = 0; i < intervals; ++i) {
+    const std::vector<double> c = slower(200, canary),
+                              b = slower(800, baseline);
+    for (size_t k = 0; k < canary.size(); ++k)
+      out[k].push_back(IntervalCounts{800, 200, b[k], c[k], 0.2});
+  }
+  return out;
+}
+
+TEST(HistogramTest, CatchesAMedianShiftOneObjectiveMisses) {
+  std::mt19937_64 random(11);
+  const auto h = Histograms(kMedianShift, kGood, 60, random);
+  const HistogramEvidence e = EvaluateHistogram(h, 0.25, 0.01);
+  EXPECT_TRUE(e.worse) << "log e " << e.log_e_worse;
+  EXPECT_LE(e.worst_boundary, 3);  // a middle boundary, not the tail
+  // The one-objective preset at 500 ms sees 1% -> 1.2%, inside the margin.
+  EXPECT_FALSE(Evaluate(h[5], 0.25, 0.01).worse);
+}
+
+TEST(HistogramTest, CatchesATailShift) {
+  std::mt19937_64 random(12);
+  const auto h = Histograms(kTailShift, kGood, 60, random);
+  const HistogramEvidence e = EvaluateHistogram(h, 0.25, 0.01);
+  EXPECT_TRUE(e.worse) << "log e " << e.log_e_worse;
+  EXPECT_GE(e.worst_boundary, 5);
+  EXPECT_FALSE(e.not_worse);
+}
+
+TEST(HistogramTest, SameDistributionsRarelyRollBackAndProveNotWorse) {
+  // 400 good rollouts of 15 min: the design level is 0.5%, so 2 expected;
+  // 8 or more would be a 4x excess.
+  std::mt19937_64 random(13);
+  int rollbacks = 0, proven = 0;
+  for (int run = 0; run < 400; ++run) {
+    const auto h = Histograms(kGood, kGood, 180, random);
+    const HistogramEvidence e = EvaluateHistogram(h, 0.25, 0.01);
+    rollbacks += e.worse;
+    proven += e.not_worse;
+  }
+  EXPECT_LT(rollbacks, 8);
+  // The boundaries with 20% or more slower requests have the events to
+  // prove "not worse" in 15 min (the rarer ones need longer).
+  const auto good = Histograms(kGood, kGood, 180, random);
+  EXPECT_TRUE(
+      EvaluateHistogram(std::span(good).first(4), 0.25, 0.01).not_worse);
+  std::printf("histogram null: %d/400 rolled back, %d proven not worse\n",
+              rollbacks, proven);
 }
 
 }  // namespace
