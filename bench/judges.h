@@ -23,12 +23,16 @@ struct Judge {
 // 5m, measured every 5m, failureLimit 3.
 Verdict ArticleTemplate(const Scenario& s, const std::vector<Second>& seconds);
 // Flagger's Istio defaults: canary-only success rate >= 99% over 1m, every
-// minute, rollback after 5 failed checks (no data is a failed check).
+// minute, rollback after 5 failed checks (no data is a failed check); on
+// latency scenarios its request-duration check instead.
 Verdict FlaggerDefaults(const Scenario& s, const std::vector<Second>& seconds);
-// Kayenta: Mann-Whitney on per-minute event rates, canary vs baseline, 98%
-// interval, 0.25 tolerance, re-judged every minute.
+// Kayenta: Mann-Whitney on per-minute event rates since the start, canary
+// vs baseline, 98% interval, High when its lower end exceeds 0.25 x the
+// Hodges-Lehmann estimate (Kayenta's tolerance); judged every minute, or
+// only at the end of each step (Kayenta's usual cadence).
 Verdict KayentaMannWhitney(const Scenario& s,
                            const std::vector<Second>& seconds);
+Verdict KayentaEndOfStep(const Scenario& s, const std::vector<Second>& seconds);
 // Ours: the burst-bounded grid-mixture e-process on 5 s intervals, alpha
 // 0.01, margin 0.25, the scenario's declared max_burst, with early promotion
 // once the canary is proven not worse.

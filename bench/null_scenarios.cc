@@ -62,6 +62,18 @@ std::vector<NullScenario> NullScenarios() {
       out.push_back({s});
     }
   }
+  // Issue 9's worst cells for the previous test: rare errors in long
+  // clusters (few clusters, so an estimate from intervals is furthest off).
+  for (ClusterArms arms :
+       {ClusterArms::kCanary, ClusterArms::kBaseline, ClusterArms::kBoth}) {
+    Scenario s = Good(absl::StrFormat("0.1%% errors in clusters of mean 10, %s",
+                                      ArmName(arms)),
+                      0.001);
+    s.cluster_mean = 10;
+    s.cluster_arms = arms;
+    s.max_burst = CoveringMaxBurst(10);
+    out.push_back({s});
+  }
   // The same bursts judged with the default bound they exceed: measured, not
   // covered.
   for (double mean : {5.0, 10.0}) {

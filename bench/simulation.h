@@ -46,6 +46,10 @@ struct Scenario {
   bool canary_no_traffic = false;  // routing broken: the canary gets nothing
   double crash_period_s =
       0;  // crash loop: canary fails everything half the time
+  // Latency scenarios (events = requests slower than a threshold): Flagger's
+  // request-duration check fails a minute when more than this share of the
+  // canary's requests is slower (0: not a latency scenario, success rate).
+  double latency_check_share = 0;
   // The judge's declared burst bound (the rollout's maxBurst).
   double max_burst = stats::kDefaultMaxBurst;
 
