@@ -45,7 +45,7 @@ bool KayentaHigh(const std::vector<double>& canary,
 // `Process` is stats::EProcess or the previous test; both sides built by
 // `make(worse)`.
 template <typename Make>
-Verdict EProcessJudge(const Scenario& s, const std::vector<Second>& seconds,
+Verdict EProcessJudge(const Scenario& s, const std::vector<Slot>& seconds,
                       Make make) {
   Verdict verdict;
   auto worse = make(true);
@@ -53,7 +53,7 @@ Verdict EProcessJudge(const Scenario& s, const std::vector<Second>& seconds,
   const double rollback = std::log(1 / (kAlpha * stats::kRollbackShare));
   const double promotion = std::log(1 / (kAlpha * stats::kPromotionShare));
   double silent = 0;  // seconds the canary served nothing while it had weight
-  for (size_t t = 0; t + kIntervalSeconds <= seconds.size();
+  for (size_t t = 0; t + kIntervalSeconds <= Duration(seconds);
        t += kIntervalSeconds) {
     const stats::IntervalCounts c = Sum(seconds, t, t + kIntervalSeconds);
     const double end = static_cast<double>(t + kIntervalSeconds);
@@ -74,9 +74,9 @@ Verdict EProcessJudge(const Scenario& s, const std::vector<Second>& seconds,
 
 }  // namespace
 
-Verdict ArticleTemplate(const Scenario& s, const std::vector<Second>& seconds) {
+Verdict ArticleTemplate(const Scenario& s, const std::vector<Slot>& seconds) {
   int failed = 0;
-  for (size_t t = 300; t <= seconds.size(); t += 300) {
+  for (size_t t = 300; t <= Duration(seconds); t += 300) {
     const double rate = SuccessRate(Sum(seconds, t - 300, t), /*pooled=*/true);
     // NaN compares false: a failed measurement, as in Argo.
     if (!(rate >= 0.95) && ++failed > 3) return {static_cast<double>(t), -1};
@@ -84,9 +84,9 @@ Verdict ArticleTemplate(const Scenario& s, const std::vector<Second>& seconds) {
   return {-1, s.duration()};
 }
 
-Verdict FlaggerDefaults(const Scenario& s, const std::vector<Second>& seconds) {
+Verdict FlaggerDefaults(const Scenario& s, const std::vector<Slot>& seconds) {
   int failed = 0;
-  for (size_t t = 60; t <= seconds.size(); t += 60) {
+  for (size_t t = 60; t <= Duration(seconds); t += 60) {
     const double rate = SuccessRate(Sum(seconds, t - 60, t), /*pooled=*/false);
     // Latency scenarios: the request-duration check (a latency percentile
     // over 1m under its threshold) instead of success rate; events are the
@@ -101,10 +101,10 @@ Verdict FlaggerDefaults(const Scenario& s, const std::vector<Second>& seconds) {
 // Per-minute event rates since the canary started, judged at each second in
 // `at` (60 s multiples); 50% or more missing canary data fails too.
 template <typename When>
-Verdict Kayenta(const Scenario& s, const std::vector<Second>& seconds,
+Verdict Kayenta(const Scenario& s, const std::vector<Slot>& seconds,
                 When judged_at) {
   std::vector<double> canary, baseline;
-  for (size_t t = 60; t <= seconds.size(); t += 60) {
+  for (size_t t = 60; t <= Duration(seconds); t += 60) {
     const stats::IntervalCounts c = Sum(seconds, t - 60, t);
     if (c.canary_requests > 0)
       canary.push_back(c.canary_events / c.canary_requests);
@@ -120,12 +120,11 @@ Verdict Kayenta(const Scenario& s, const std::vector<Second>& seconds,
 }
 
 Verdict KayentaMannWhitney(const Scenario& s,
-                           const std::vector<Second>& seconds) {
+                           const std::vector<Slot>& seconds) {
   return Kayenta(s, seconds, [](double) { return true; });
 }
 
-Verdict KayentaEndOfStep(const Scenario& s,
-                         const std::vector<Second>& seconds) {
+Verdict KayentaEndOfStep(const Scenario& s, const std::vector<Slot>& seconds) {
   return Kayenta(s, seconds, [&](double t) {
     for (const WeightStep& step : s.plan) {
       if (t == step.until_second) return true;
@@ -134,21 +133,21 @@ Verdict KayentaEndOfStep(const Scenario& s,
   });
 }
 
-Verdict SmartCanary(const Scenario& s, const std::vector<Second>& seconds) {
+Verdict SmartCanary(const Scenario& s, const std::vector<Slot>& seconds) {
   return EProcessJudge(s, seconds, [&](bool worse) {
     return stats::EProcess(1 + kMargin, worse, s.max_burst);
   });
 }
 
 Verdict SmartCanaryPerEvent(const Scenario& s,
-                            const std::vector<Second>& seconds) {
+                            const std::vector<Slot>& seconds) {
   return EProcessJudge(s, seconds, [](bool worse) {
     return stats::EProcess(1 + kMargin, worse, /*max_burst=*/1);
   });
 }
 
 Verdict PreviousEstimatedDispersion(const Scenario& s,
-                                    const std::vector<Second>& seconds) {
+                                    const std::vector<Slot>& seconds) {
   return EProcessJudge(s, seconds, [](bool worse) {
     return EstimatedDispersionEProcess(1 + kMargin, worse, /*adjust=*/true);
   });

@@ -92,11 +92,14 @@ struct Tally {
 
 // Failed canary requests served before the rollback (or by the end of the
 // plan, if the judge never rolled back).
-double BlastRadius(const std::vector<smartcanary::bench::Second>& seconds,
+double BlastRadius(const std::vector<smartcanary::bench::Slot>& seconds,
                    double until) {
   double failed = 0;
-  for (size_t t = 0; t < seconds.size() && (until < 0 || t < until); ++t)
-    failed += seconds[t].canary_events;
+  for (size_t k = 0;
+       k < seconds.size() &&
+       (until < 0 || k * smartcanary::bench::kSlotSeconds < until);
+       ++k)
+    failed += seconds[k].canary_events;
   return failed;
 }
 

@@ -155,7 +155,7 @@ std::vector<NullScenario> NullScenarios() {
 }
 
 NullTally RunNull(const NullScenario& scenario,
-                  Verdict (*judge)(const Scenario&, const std::vector<Second>&),
+                  Verdict (*judge)(const Scenario&, const std::vector<Slot>&),
                   int runs, uint64_t seed) {
   std::mt19937_64 random(seed);
   NullTally tally;

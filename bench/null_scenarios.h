@@ -36,7 +36,7 @@ struct NullTally {
 // Runs `runs` seeded simulations of one scenario through `judge`; a
 // promotion counts only where `at_margin`.
 NullTally RunNull(const NullScenario& scenario,
-                  Verdict (*judge)(const Scenario&, const std::vector<Second>&),
+                  Verdict (*judge)(const Scenario&, const std::vector<Slot>&),
                   int runs, uint64_t seed);
 
 // Each side's design level (its share of alpha: 0.5% for rolling back,
