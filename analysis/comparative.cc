@@ -80,11 +80,13 @@ std::string Seconds(double s) {
   return absl::FormatDuration(absl::Seconds(std::round(s)));
 }
 
-// The assumption the guarantee rests on, with what the counts suggest.
-std::string Assumptions(const stats::Evidence& e) {
+// The assumptions the guarantee rests on (docs/STATISTICS.md, "Validity"),
+// with what the counts suggest.
+std::string Assumptions(const stats::Evidence& e, absl::Duration step) {
   std::string out = absl::StrFormat(
-      "valid if errors come in independent bursts of <= %g events (maxBurst)",
-      e.max_burst);
+      "valid if errors come in independent bursts of <= %g events (maxBurst), "
+      "each inside one %s interval",
+      e.max_burst, absl::FormatDuration(step));
   const double observed =
       std::max(std::isnan(e.canary_dispersion) ? 0 : e.canary_dispersion,
                std::isnan(e.baseline_dispersion) ? 0 : e.baseline_dispersion);
@@ -92,7 +94,7 @@ std::string Assumptions(const stats::Evidence& e) {
     absl::StrAppend(&out,
                     absl::StrFormat(", observed dispersion %.2g", observed));
     // Geometric bursts of mean s show a dispersion near 2s - 1 and need
-    // maxBurst near 3.3 s (docs/STATISTICS-IMPLEMENTATION.md).
+    // maxBurst near 3.3 s (docs/STATISTICS.md, "Validity").
     if (observed > 2 * e.max_burst)
       absl::StrAppend(&out, " (bursts look larger: raise maxBurst)");
   }
@@ -267,6 +269,14 @@ ComparativeVerdict JudgeComparative(
                          absl::StrFormat("%.3g", e.canary_requests / seconds),
                          " req/s a 2x regression needs >= ", Seconds(needed),
                          " to show");
+  // The bound counts independent events; this test weighs each as
+  // 1/maxBurst of one, so it needs about maxBurst times as long
+  // (docs/STATISTICS.md, "Power").
+  if (!std::isnan(needed) && e.max_burst > 1) {
+    absl::StrAppend(&preflight, " (this test, at maxBurst ",
+                    absl::StrFormat("%g", e.max_burst), ": about ",
+                    Seconds(needed * e.max_burst), ")");
+  }
   if (!std::isnan(needed) && planned > absl::ZeroDuration() &&
       needed > absl::ToDoubleSeconds(planned)) {
     absl::StrAppend(&preflight, " (longer than the plan's ",
@@ -285,7 +295,7 @@ ComparativeVerdict JudgeComparative(
       100 * (1 - alpha * (stats::kRollbackShare + stats::kPromotionShare)),
       e.ratio_low, e.ratio_high, std::exp(e.log_e_worse),
       1 / (alpha * stats::kRollbackShare), std::exp(e.log_e_not_worse),
-      1 / (alpha * stats::kPromotionShare), Assumptions(e), preflight);
+      1 / (alpha * stats::kPromotionShare), Assumptions(e, step), preflight);
   out.not_worse = e.not_worse;
   if (e.worse) {
     v = {MeasurementPhase::kFailed,

@@ -103,7 +103,8 @@ TEST(ComparativeTest, VerdictsExplainThemselves) {
        {"canary worse than 1.25x baseline", "rate ratio 8", "interval [",
         "e-value", "req/s a 2x regression needs",
         "valid if errors come in independent bursts of <= 5 events "
-        "(maxBurst)"}) {
+        "(maxBurst), each inside one 5s interval",
+        "(this test, at maxBurst 5: about "}) {
     EXPECT_NE(bad.verdict.message.find(part), std::string::npos)
         << part << " in " << bad.verdict.message;
   }
