@@ -9,7 +9,7 @@
 // counterpart: the same grid mixture on quasi-likelihood counts, each arm's
 // counts divided by a dispersion factor ESTIMATED from earlier intervals.
 // Not valid: the estimate counts intervals, not bursts, and sits below the
-// true factor often enough to exceed alpha (docs/STATISTICS-IMPLEMENTATION.md).
+// true factor often enough to exceed alpha (docs/STATISTICS.md).
 namespace smartcanary::bench {
 
 class EstimatedDispersion {

@@ -72,7 +72,7 @@ std::vector<Scenario> Scenarios() {
              200, 0.002, 0.002);
     clustered.cluster_mean = size;
     // A team that knows its errors come in clusters declares a bound that
-    // covers them (docs/STATISTICS-IMPLEMENTATION.md, "Validity").
+    // covers them (docs/STATISTICS.md, "Validity").
     clustered.max_burst = smartcanary::bench::CoveringMaxBurst(size);
     all.push_back(clustered);
   }
@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
       "0.25 (%s), and promotes a good canary early once it is proven not "
       "worse. The "
       "oracle is the "
-      "information bound kl(1-beta||alpha)/I of STATISTICS.md (beta 0.1): no "
+      "information bound kl(1-beta||alpha)/I of docs/STATISTICS.md (beta 0.1): "
+      "no "
       "test can be faster on "
       "average.\n\n"
       "Columns: rolled back = share of runs rolled back (false rollbacks for "

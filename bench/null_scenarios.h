@@ -24,7 +24,7 @@ struct NullScenario {
 };
 
 // The declared burst bound that covers geometric bursts of the given mean
-// for every weight (docs/STATISTICS-IMPLEMENTATION.md, "Validity").
+// for every weight (docs/STATISTICS.md, "Validity").
 double CoveringMaxBurst(double cluster_mean);
 
 std::vector<NullScenario> NullScenarios();

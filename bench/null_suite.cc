@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
       "of alpha). A rate passes when it is at most its design level plus "
       "two Monte-Carlo standard errors (%.2f%% and %.2f%% here). "
       "`covered`: inside the validity argument's assumptions "
-      "(docs/STATISTICS-IMPLEMENTATION.md); other rows are measured only. "
+      "(docs/STATISTICS.md); other rows are measured only. "
       "Errors are +- one standard error. The previous test (dispersion "
       "estimated from earlier intervals) is shown on the first %d of the "
       "same streams.\n\n"

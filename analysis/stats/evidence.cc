@@ -10,7 +10,8 @@ namespace {
 // Bet sizes for the routing check, as fractions of the largest bet that
 // keeps wealth >= 0; the mixture costs log(#sizes) nats.
 constexpr double kBetFractions[] = {0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9};
-// Alternatives for the grid mixture, as multiples of 1+margin (STATISTICS.md).
+// Alternatives for the grid mixture, as multiples of 1+margin
+// (docs/STATISTICS.md).
 constexpr double kGridMultiples[] = {1.25, 1.5, 2, 3, 5, 10, 20};
 
 bool Informative(const IntervalCounts& c) {
@@ -56,7 +57,7 @@ void EProcess::Add(const IntervalCounts& c) {
   // [0, 1], so E exp(t S/B) - 1 <= (E S/B)(e^t - 1) for every t: the scaled
   // counts are sub-Poisson. With canary mean <= theta0 T and baseline mean
   // (1-theta0) T that makes the expectation <= exp(T/B (theta - theta0 +
-  // theta0 - theta)) = 1 (docs/STATISTICS-IMPLEMENTATION.md, "Validity").
+  // theta0 - theta)) = 1 (docs/STATISTICS.md, "Validity").
   const double theta0 =
       CanaryEventShare(ratio0_, c.baseline_requests, c.canary_requests);
   for (size_t g = 0; g < std::size(kGridMultiples); ++g) {

@@ -6,7 +6,7 @@
 
 // Anytime-valid comparison of canary against baseline on event counts
 // (errors, 5xx, gRPC non-OK, requests slower than an objective). Pure
-// numerics: counts in, evidence out. See docs/STATISTICS-IMPLEMENTATION.md.
+// numerics: counts in, evidence out. See docs/STATISTICS.md.
 namespace smartcanary::stats {
 
 // One evaluation interval's counter increases.
@@ -33,11 +33,11 @@ double BernoulliKl(double p, double q);
 // The declared bound on bursts: the guarantee holds when bad events arrive
 // in bursts (a pod hiccup failing several in-flight requests of one arm) of
 // at most this many events each, bursts independent of each other given
-// the traffic (docs/STATISTICS-IMPLEMENTATION.md, "Validity"). 1 is
+// the traffic (docs/STATISTICS.md, "Validity"). 1 is
 // independent events. A rollout declares it as `maxBurst`.
 inline constexpr double kDefaultMaxBurst = 5;
 
-// How one metric's alpha is spent (docs/STATISTICS-IMPLEMENTATION.md, "One
+// How one metric's alpha is spent (docs/STATISTICS.md, "One
 // alpha per rollout"): the chance of any false action, a rollback, an early
 // promotion or a routing pause, is at most alpha.
 inline constexpr double kRollbackShare = 0.5;
@@ -111,7 +111,7 @@ bool RoutingMismatch(std::span<const IntervalCounts> intervals,
 // The least time (s) any test needs to detect a regression to
 // `regressed_rate` from `baseline_rate` with power 1-beta at level alpha:
 // kl(1-beta || alpha) / I, I the information rate with an unknown baseline
-// rate (STATISTICS.md, "Guards").
+// rate (docs/STATISTICS.md, "Power").
 double MinimumDetectionSeconds(double baseline_rps, double canary_rps,
                                double baseline_rate, double regressed_rate,
                                double alpha, double beta);

@@ -177,7 +177,7 @@ TEST(StatsSimulationTest, CountingEveryErrorAsIndependentFailsUnderClusters) {
 TEST(StatsSimulationTest, RegressionsAreDetectedNearTheInformationBound) {
   // Declared independent errors (maxBurst 1, true here) the test is near
   // the information bound; the default bound of 5 weighs each event as a
-  // fifth and costs about five times that (docs/STATISTICS-IMPLEMENTATION.md).
+  // fifth and costs about five times that (docs/STATISTICS.md).
   struct Case {
     double rps, baseline, canary;
   };
