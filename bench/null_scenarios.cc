@@ -62,6 +62,25 @@ std::vector<NullScenario> NullScenarios() {
       out.push_back({s});
     }
   }
+  // Where the bound is tight, so a loose proof would show: independent
+  // errors declared independent, and bursts of exactly the declared size
+  // (the least favourable law for the default bound).
+  {
+    Scenario s = Good("independent errors, 1%, maxBurst 1", 0.01);
+    s.max_burst = 1;
+    out.push_back({s});
+  }
+  for (ClusterArms arms : {ClusterArms::kCanary, ClusterArms::kBoth}) {
+    Scenario s = Good(absl::StrFormat("1%% errors in bursts of exactly 5, %s, "
+                                      "maxBurst 5",
+                                      ArmName(arms)),
+                      0.01);
+    s.cluster_mean = 5;
+    s.fixed_cluster_size = true;
+    s.cluster_arms = arms;
+    s.max_burst = 5;
+    out.push_back({s});
+  }
   // Issue 9's worst cells for the previous test: rare errors in long
   // clusters (few clusters, so an estimate from intervals is furthest off).
   for (ClusterArms arms :
@@ -143,6 +162,21 @@ std::vector<NullScenario> NullScenarios() {
   };
   out.push_back(
       {at_margin("r = 1+m for an hour, independent, 1%", 0.01), true});
+  {
+    Scenario s =
+        at_margin("r = 1+m for an hour, independent, 1%, maxBurst 1", 0.01);
+    s.max_burst = 1;
+    out.push_back({s, true});
+  }
+  {
+    Scenario s = at_margin(
+        "r = 1+m for an hour, bursts of exactly 5, both, maxBurst 5", 0.01);
+    s.cluster_mean = 5;
+    s.fixed_cluster_size = true;
+    s.cluster_arms = ClusterArms::kBoth;
+    s.max_burst = 5;
+    out.push_back({s, true});
+  }
   {
     Scenario s =
         at_margin("r = 1+m for an hour, clusters of mean 10, both", 0.005);

@@ -17,8 +17,8 @@ double Poisson(double mean, std::mt19937_64& random) {
 // starts at a uniform second of the slot and its events fall uniformly over
 // `spread` seconds from there.
 void AddEvents(std::vector<Slot>& out, size_t k, double Slot::*arm,
-               double requests, double rate, double cluster_mean, double spread,
-               std::mt19937_64& random) {
+               double requests, double rate, double cluster_mean, bool fixed,
+               double spread, std::mt19937_64& random) {
   if (cluster_mean <= 1) {
     out[k].*arm += Poisson(requests * rate, random);
     return;
@@ -26,7 +26,8 @@ void AddEvents(std::vector<Slot>& out, size_t k, double Slot::*arm,
   const double clusters = Poisson(requests * rate / cluster_mean, random);
   std::geometric_distribution<int64_t> extra(1 / cluster_mean);
   for (int i = 0; i < clusters; ++i) {
-    const int64_t size = 1 + extra(random);
+    const int64_t size = fixed ? static_cast<int64_t>(std::round(cluster_mean))
+                               : 1 + extra(random);
     if (spread <= 1) {
       out[k].*arm += static_cast<double>(size);
       continue;
@@ -92,11 +93,12 @@ std::vector<Slot> Simulate(const Scenario& s, std::mt19937_64& random) {
     }
     AddEvents(out, k, &Slot::baseline_events, slot.baseline_requests,
               std::min(1.0, s.baseline_rate * shared * baseline_factor),
-              baseline_clusters ? s.cluster_mean : 1, s.cluster_spread_s,
-              random);
+              baseline_clusters ? s.cluster_mean : 1, s.fixed_cluster_size,
+              s.cluster_spread_s, random);
     AddEvents(out, k, &Slot::canary_events, slot.canary_requests,
               std::min(1.0, canary_rate * shared * canary_factor),
-              canary_clusters ? s.cluster_mean : 1, s.cluster_spread_s, random);
+              canary_clusters ? s.cluster_mean : 1, s.fixed_cluster_size,
+              s.cluster_spread_s, random);
   }
   // A slot cannot fail more requests than it served.
   for (Slot& slot : out) {

@@ -34,6 +34,9 @@ struct Scenario {
   double baseline_rate = 0.001;  // bad events per request
   double canary_rate = 0.001;
   double cluster_mean = 1;  // mean same-arm cluster size (1: independent)
+  // Every cluster exactly cluster_mean events instead of geometric ones: the
+  // least favourable burst law for a declared bound of that size.
+  bool fixed_cluster_size = false;
   ClusterArms cluster_arms = ClusterArms::kCanary;
   // A cluster's events fall uniformly over this many seconds from its start
   // (1: all in its second), so one cluster can straddle intervals.

@@ -114,11 +114,15 @@ TEST(StatsSimulationTest, NullSuiteSubsetStaysAtTheDesignLevel) {
   };
   const Case cases[] = {
       {"independent errors, 5%", 1000},
+      {"independent errors, 1%, maxBurst 1", 1000},
+      {"1% errors in bursts of exactly 5, both arms, maxBurst 5", 1000},
       {"0.5% errors in clusters of mean 10, both arms", 1000},
       {"0.5% errors in clusters of mean 20, baseline", 1000},
       {"0.5% errors in clusters of mean 5, canary", 1000},
       {"shared incident (x20 for 5 min)", 1000},
       {"r = 1+m for an hour, clusters of mean 10, both", 300},
+      {"r = 1+m for an hour, independent, 1%, maxBurst 1", 300},
+      {"r = 1+m for an hour, bursts of exactly 5, both, maxBurst 5", 300},
   };
   uint64_t seed = 1;
   for (const Case& c : cases) {
