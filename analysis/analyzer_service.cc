@@ -218,7 +218,9 @@ ComparativeVerdict MeasureComparative(
   return JudgeComparative(intervals, provider.alpha() / budget,
                           provider.margin(), tiers.back().step,
                           absl::Seconds(context.planned_pause_seconds()),
-                          tiers.back().end() - start);
+                          tiers.back().end() - start,
+                          provider.max_burst() > 0 ? provider.max_burst()
+                                                   : stats::kDefaultMaxBurst);
 }
 
 }  // namespace

@@ -54,11 +54,14 @@ struct ComparativeVerdict {
 // `step` is the newest intervals' length (liveness spans three of them);
 // `covered` the time all intervals span, for request rates (zero: step x
 // their number; older history may be cut coarser, see history_tiers.h).
+// `max_burst` is the declared burst bound the guarantee assumes. A routing
+// mismatch is Inconclusive (holds the rollout), never Failed.
 ComparativeVerdict JudgeComparative(
     const std::vector<stats::IntervalCounts>& intervals, double alpha,
     double margin, absl::Duration step,
     absl::Duration planned = absl::ZeroDuration(),
-    absl::Duration covered = absl::ZeroDuration());
+    absl::Duration covered = absl::ZeroDuration(),
+    double max_burst = stats::kDefaultMaxBurst);
 
 }  // namespace smartcanary::analysis
 
