@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "analysis/backtest_proto.h"
 #include "analysis/comparative.h"
 #include "analysis/condition.h"
 #include "analysis/history_tiers.h"
@@ -127,22 +128,8 @@ PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider,
   return options;
 }
 
-v1::MeasurementPhase ToProto(MeasurementPhase phase) {
-  switch (phase) {
-    case MeasurementPhase::kSuccessful:
-      return v1::SUCCESSFUL;
-    case MeasurementPhase::kFailed:
-      return v1::FAILED;
-    case MeasurementPhase::kInconclusive:
-      return v1::INCONCLUSIVE;
-    case MeasurementPhase::kError:
-      return v1::ERROR;
-  }
-  return v1::ERROR;
-}
-
 // One tier's intervals: each counter is one range query at the tier's step.
-absl::StatusOr<std::vector<stats::IntervalCounts>> TierIntervals(
+absl::StatusOr<std::vector<TimedInterval>> TierIntervals(
     const PrometheusClient& prometheus, const CounterQueries& queries,
     const std::vector<std::pair<absl::Time, int>>& weights,
     const HistoryTier& tier) {
@@ -160,8 +147,58 @@ absl::StatusOr<std::vector<stats::IntervalCounts>> TierIntervals(
       }
     }
   }
-  return ToIntervals(samples[0], samples[1], samples[2], samples[3], weights,
-                     tier.start, tier.step, tier.intervals);
+  std::vector<TimedInterval> out;
+  int64_t end = absl::ToUnixSeconds(tier.start);
+  for (const stats::IntervalCounts& counts :
+       ToIntervals(samples[0], samples[1], samples[2], samples[3], weights,
+                   tier.start, tier.step, tier.intervals)) {
+    end += absl::ToInt64Seconds(tier.step);
+    out.push_back({end, counts});
+  }
+  return out;
+}
+
+std::vector<std::pair<absl::Time, int>> WeightsOf(
+    const google::protobuf::RepeatedPtrField<v1::WeightChange>& timeline) {
+  std::vector<std::pair<absl::Time, int>> weights;
+  for (const v1::WeightChange& change : timeline) {
+    weights.emplace_back(
+        absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(change.at())),
+        change.canary_weight());
+  }
+  return weights;
+}
+
+// The four counters over [start, end] cut as a live rollout's are: at the
+// provider's resolution, coarser for a long bake's later tiers
+// (history_tiers.h), one range query per tier and counter.
+struct History {
+  std::vector<TimedInterval> intervals;
+  absl::Duration last_step;
+};
+absl::StatusOr<History> FetchHistory(
+    const v1::ComparativeProvider& provider,
+    const std::vector<std::pair<absl::Time, int>>& weights, absl::Time start,
+    absl::Time end, const std::function<bool()>& cancelled,
+    const AnalyzerConfig& config) {
+  const absl::Duration step =
+      absl::Seconds(std::max(1, provider.resolution_seconds()));
+  start = absl::FromUnixSeconds(absl::ToUnixSeconds(start));
+  const std::vector<HistoryTier> tiers = HistoryTiers(start, end, step);
+  History out{{}, step};
+  if (tiers.empty()) return out;
+  PrometheusOptions options = OptionsOf(provider.prometheus(), config,
+                                        "provider.comparative.prometheus");
+  options.cancelled = cancelled;
+  PrometheusClient prometheus(options);
+  const CounterQueries queries = QueriesFor(provider);
+  for (const HistoryTier& tier : tiers) {
+    auto part = TierIntervals(prometheus, queries, weights, tier);
+    if (!part.ok()) return part.status();
+    out.intervals.insert(out.intervals.end(), part->begin(), part->end());
+  }
+  out.last_step = tiers.back().step;
+  return out;
 }
 
 // The four counters over [canary start, now] at the provider's resolution
@@ -172,12 +209,8 @@ ComparativeVerdict MeasureComparative(
     const AnalyzerConfig& config) {
   const v1::ComparativeProvider provider =
       *SubstituteArgs(metric.comparative(), args);
-  std::vector<std::pair<absl::Time, int>> weights;
-  for (const v1::WeightChange& change : context.weight_timeline()) {
-    weights.emplace_back(
-        absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(change.at())),
-        change.canary_weight());
-  }
+  const std::vector<std::pair<absl::Time, int>> weights =
+      WeightsOf(context.weight_timeline());
   // Counts since the canary first took traffic in this rollout.
   absl::Time start = absl::FromUnixMillis(
       TimeUtil::TimestampToMilliseconds(context.analysis_started_at()));
@@ -187,40 +220,30 @@ ComparativeVerdict MeasureComparative(
       break;
     }
   }
-  const absl::Duration step =
-      absl::Seconds(std::max(1, provider.resolution_seconds()));
   start = absl::FromUnixSeconds(absl::ToUnixSeconds(start));
-  // A bake of days is cut into tiers of coarser intervals, one range query
-  // each, never more than Prometheus' points limit (history_tiers.h).
-  const std::vector<HistoryTier> tiers = HistoryTiers(start, absl::Now(), step);
-  if (tiers.empty()) {
+  auto history =
+      FetchHistory(provider, weights, start, absl::Now(), cancelled, config);
+  if (!history.ok()) {
+    return {
+        {MeasurementPhase::kError, {}, std::string(history.status().message())},
+        false};
+  }
+  if (history->intervals.empty()) {
     return {{MeasurementPhase::kInconclusive,
              {},
              "no data: the first interval has not closed yet"},
             false};
   }
-  PrometheusOptions options = OptionsOf(provider.prometheus(), config,
-                                        "provider.comparative.prometheus");
-  options.cancelled = cancelled;
-  PrometheusClient prometheus(options);
-  const CounterQueries queries = QueriesFor(provider);
   std::vector<stats::IntervalCounts> intervals;
-  for (const HistoryTier& tier : tiers) {
-    auto part = TierIntervals(prometheus, queries, weights, tier);
-    if (!part.ok()) {
-      return {
-          {MeasurementPhase::kError, {}, std::string(part.status().message())},
-          false};
-    }
-    intervals.insert(intervals.end(), part->begin(), part->end());
-  }
+  for (const TimedInterval& t : history->intervals)
+    intervals.push_back(t.counts);
   const double budget = std::max(1, provider.budget_share());
-  return JudgeComparative(intervals, provider.alpha() / budget,
-                          provider.margin(), tiers.back().step,
-                          absl::Seconds(context.planned_pause_seconds()),
-                          tiers.back().end() - start,
-                          provider.max_burst() > 0 ? provider.max_burst()
-                                                   : stats::kDefaultMaxBurst);
+  return JudgeComparative(
+      intervals, provider.alpha() / budget, provider.margin(),
+      history->last_step, absl::Seconds(context.planned_pause_seconds()),
+      absl::FromUnixSeconds(history->intervals.back().end_seconds) - start,
+      provider.max_burst() > 0 ? provider.max_burst()
+                               : stats::kDefaultMaxBurst);
 }
 
 }  // namespace
@@ -241,6 +264,64 @@ grpc::Status AnalyzerService::ValidateUnguarded(
   absl::Status status = ValidateMetrics(*request, config_);
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()));
+}
+
+grpc::Status AnalyzerService::BacktestUnguarded(
+    grpc::ServerContext* context, const v1::BacktestRequest* request,
+    v1::BacktestResponse* response) {
+  auto invalid = [](const absl::Status& status) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        std::string(status.message()));
+  };
+  auto params = ParamsOf(*request);
+  if (!params.ok()) return invalid(params.status());
+  std::vector<TimedInterval> intervals;
+  if (request->has_counts()) {
+    intervals = IntervalsOf(request->counts());
+  } else if (request->has_range()) {
+    const v1::BacktestRange& range = request->range();
+    // The same checks as a rollout's metric: address allowlist, credential
+    // directory, args.
+    v1::Metric metric;
+    metric.set_name("backtest");
+    *metric.mutable_comparative() = range.provider();
+    std::map<std::string, std::string> args;
+    for (const v1::Arg& arg : range.args()) args[arg.name()] = arg.value();
+    if (auto resolved = Resolve(metric, args, config_); !resolved.ok())
+      return invalid(resolved.status());
+    if (range.weight_timeline().empty()) {
+      return invalid(absl::InvalidArgumentError(
+          "range.weight_timeline: give at least one weight change (the "
+          "canary's configured weight over the range)"));
+    }
+    const absl::Time start =
+        absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(range.start()));
+    const absl::Time end =
+        absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(range.end()));
+    if (end <= start)
+      return invalid(
+          absl::InvalidArgumentError("range.end: must be after range.start"));
+    auto history = FetchHistory(
+        *SubstituteArgs(range.provider(), args),
+        WeightsOf(range.weight_timeline()), start, end,
+        [context] { return context->IsCancelled(); }, config_);
+    if (!history.ok()) {
+      return grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          SanitizeAndCap(history.status().message(), kMaxMessageBytes));
+    }
+    intervals = std::move(history->intervals);
+    if (intervals.empty()) {
+      return invalid(absl::InvalidArgumentError(
+          "range: shorter than one interval of the provider's resolution"));
+    }
+  } else {
+    return invalid(absl::InvalidArgumentError("give counts or range to judge"));
+  }
+  auto result = RunBacktest(intervals, *params);
+  if (!result.ok()) return invalid(result.status());
+  *response = ResponseOf(*result);
+  return grpc::Status::OK;
 }
 
 grpc::Status AnalyzerService::AnalyzeUnguarded(
@@ -282,7 +363,7 @@ grpc::Status AnalyzerService::AnalyzeUnguarded(
         verdict = Judge(resolved->success, resolved->failure, samples.status());
       }
     }
-    out->set_phase(ToProto(verdict.phase));
+    out->set_phase(PhaseOf(verdict.phase));
     for (double value : verdict.values) out->add_values(value);
     // Proto strings must be UTF-8; a Prometheus answer or a condition may
     // hold anything, and a message only needs to be long enough to read.
@@ -320,6 +401,15 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
   return Guarded("Analyze", [&] {
     response->Clear();  // no half-filled answer with the error
     return AnalyzeUnguarded(context, request, response);
+  });
+}
+
+grpc::Status AnalyzerService::Backtest(grpc::ServerContext* context,
+                                       const v1::BacktestRequest* request,
+                                       v1::BacktestResponse* response) {
+  return Guarded("Backtest", [&] {
+    response->Clear();
+    return BacktestUnguarded(context, request, response);
   });
 }
 

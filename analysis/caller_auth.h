@@ -29,6 +29,9 @@ class AuthenticatedAnalysisService final : public v1::AnalysisService::Service {
   grpc::Status Validate(grpc::ServerContext* context,
                         const v1::AnalyzeRequest* request,
                         v1::ValidateResponse* response) override;
+  grpc::Status Backtest(grpc::ServerContext* context,
+                        const v1::BacktestRequest* request,
+                        v1::BacktestResponse* response) override;
 
  private:
   v1::AnalysisService::Service* inner_;
