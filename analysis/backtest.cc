@@ -70,6 +70,17 @@ absl::StatusOr<BacktestResult> RunBacktest(
   if (intervals.empty())
     return absl::InvalidArgumentError("intervals: at least one is required");
   if (absl::Status s = CheckIntervals(intervals); !s.ok()) return s;
+  const double n_intervals = static_cast<double>(intervals.size());
+  const double decisions = std::ceil(n_intervals / params.judge_every);
+  if (decisions * n_intervals > kMaxBacktestWork) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "judge_every: %d decisions over %d intervals is too much work (each "
+        "decision re-judges its prefix); keep decisions x intervals under "
+        "%.0f, e.g. judge_every >= %.0f",
+        static_cast<int>(decisions), static_cast<int>(intervals.size()),
+        kMaxBacktestWork,
+        std::ceil(n_intervals * n_intervals / kMaxBacktestWork)));
+  }
   // Interval 1 covers as long as interval 2 (the only clue to its start).
   const int64_t first_length =
       intervals.size() > 1 ? intervals[1].end_seconds - intervals[0].end_seconds

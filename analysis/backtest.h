@@ -16,6 +16,11 @@
 // analysis sees its counts grow. Pure: counts in, decisions out.
 namespace smartcanary::analysis {
 
+// Each decision re-judges its whole prefix (as a live look does), so a
+// backtest costs about decisions x intervals; this caps it, so one call
+// cannot occupy the analyzer for long (raise judge_every for long history).
+inline constexpr double kMaxBacktestWork = 2'000'000;
+
 struct TimedInterval {
   int64_t end_seconds = 0;  // any clock; consecutive intervals
   stats::IntervalCounts counts;

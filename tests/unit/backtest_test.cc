@@ -100,6 +100,16 @@ TEST(Backtest, BadIntervalsNameTheIntervalAndField) {
   EXPECT_FALSE(RunBacktest({}, {}).ok());
 }
 
+TEST(Backtest, LongHistoryNeedsACoarserCadence) {
+  const auto intervals = Stream(2000, 0.01, 0.01);
+  auto result = RunBacktest(intervals, {});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            "judge_every: 2000 decisions over 2000 intervals is too much work "
+            "(each decision re-judges its prefix); keep decisions x intervals "
+            "under 2000000, e.g. judge_every >= 2");
+}
+
 TEST(Backtest, RequestParametersAreCheckedAndDefaulted) {
   v1::BacktestRequest request;
   auto params = ParamsOf(request);
