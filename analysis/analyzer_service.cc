@@ -9,8 +9,10 @@
 #include "analysis/backtest_proto.h"
 #include "analysis/comparative.h"
 #include "analysis/condition.h"
+#include "analysis/counter_rate.h"
 #include "analysis/history_tiers.h"
 #include "analysis/measurement.h"
+#include "analysis/preflight.h"
 #include "analysis/prometheus_client.h"
 #include "common/utf8.h"
 #include "google/protobuf/util/time_util.h"
@@ -128,6 +130,22 @@ PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider,
   return options;
 }
 
+// One counter query over [start, end] at `step`, its series summed.
+absl::StatusOr<CounterSamples> SampleCounter(const PrometheusClient& prometheus,
+                                             const std::string& query,
+                                             absl::Time start, absl::Time end,
+                                             absl::Duration step) {
+  auto series = prometheus.QueryRange(query, start, end, step);
+  if (!series.ok()) return series.status();
+  CounterSamples samples;
+  for (const Series& one : *series) {
+    for (const auto& [at, value] : one.points) {
+      if (!std::isnan(value)) samples[absl::ToUnixSeconds(at)] += value;
+    }
+  }
+  return samples;
+}
+
 // One tier's intervals: each counter is one range query at the tier's step.
 absl::StatusOr<std::vector<TimedInterval>> TierIntervals(
     const PrometheusClient& prometheus, const CounterQueries& queries,
@@ -138,14 +156,10 @@ absl::StatusOr<std::vector<TimedInterval>> TierIntervals(
       &queries.canary_events, &queries.canary_requests,
       &queries.baseline_events, &queries.baseline_requests};
   for (int i = 0; i < 4; ++i) {
-    auto series =
-        prometheus.QueryRange(*texts[i], tier.start, tier.end(), tier.step);
-    if (!series.ok()) return series.status();
-    for (const Series& one : *series) {
-      for (const auto& [at, value] : one.points) {
-        if (!std::isnan(value)) samples[i][absl::ToUnixSeconds(at)] += value;
-      }
-    }
+    auto sampled =
+        SampleCounter(prometheus, *texts[i], tier.start, tier.end(), tier.step);
+    if (!sampled.ok()) return sampled.status();
+    samples[i] = *std::move(sampled);
   }
   std::vector<TimedInterval> out;
   int64_t end = absl::ToUnixSeconds(tier.start);
@@ -324,6 +338,101 @@ grpc::Status AnalyzerService::BacktestUnguarded(
   return grpc::Status::OK;
 }
 
+grpc::Status AnalyzerService::PreflightUnguarded(
+    grpc::ServerContext* context, const v1::PreflightRequest* request,
+    v1::PreflightResponse* response) {
+  auto invalid = [](const std::string& message) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+  };
+  const v1::Metric& metric = request->metric();
+  if (!metric.has_comparative())
+    return invalid(
+        "metric.provider.comparative: pre-flight needs a comparative metric");
+  std::map<std::string, std::string> args;
+  for (const v1::Arg& arg : request->args()) args[arg.name()] = arg.value();
+  if (auto resolved = Resolve(metric, args, config_); !resolved.ok())
+    return invalid(std::string(resolved.status().message()));
+  if (request->window_seconds() < 0)
+    return invalid("window_seconds: must not be negative");
+  const absl::Duration window = request->window_seconds() > 0
+                                    ? absl::Seconds(request->window_seconds())
+                                    : absl::Minutes(10);
+  const v1::ComparativeProvider provider =
+      *SubstituteArgs(metric.comparative(), args);
+  PreflightInput in;
+  for (int i = 0; i < request->plan_size(); ++i) {
+    const v1::PlanStep& step = request->plan(i);
+    if (step.canary_weight() < 0 || step.canary_weight() > 100)
+      return invalid(
+          absl::StrCat("plan[", i, "].canary_weight: must be in 0..100"));
+    if (step.duration_seconds() < 0)
+      return invalid(
+          absl::StrCat("plan[", i, "].duration_seconds: must not be negative"));
+    in.plan.push_back({step.canary_weight() / 100.0,
+                       step.until_promoted()
+                           ? absl::InfiniteDuration()
+                           : absl::Seconds(step.duration_seconds())});
+  }
+  PrometheusOptions options = OptionsOf(provider.prometheus(), config_,
+                                        "provider.comparative.prometheus");
+  options.cancelled = [context] { return context->IsCancelled(); };
+  PrometheusClient prometheus(options);
+  const CounterQueries queries = QueriesFor(provider);
+  const absl::Time end =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  const absl::Duration step =
+      absl::Seconds(std::max(1, provider.resolution_seconds()));
+  std::optional<double> rates[3];
+  const std::string* texts[3] = {&queries.baseline_requests,
+                                 &queries.baseline_events,
+                                 &queries.canary_requests};
+  for (int i = 0; i < 3; ++i) {
+    auto samples =
+        SampleCounter(prometheus, *texts[i], end - window, end, step);
+    if (!samples.ok()) {
+      return grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          SanitizeAndCap(samples.status().message(), kMaxMessageBytes));
+    }
+    rates[i] = CounterRate(*samples);
+  }
+  if (!rates[0] || *rates[0] <= 0) {
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat("no data: the baseline served no requests in the last ",
+                     absl::FormatDuration(window),
+                     " (its requests query has fewer than two samples or no "
+                     "increase)"));
+  }
+  // No events series beside live requests is zero events; a canary not
+  // yet deployed serves nothing.
+  in.requests_per_second = *rates[0] + rates[2].value_or(0);
+  in.error_rate = std::min(1.0, rates[1].value_or(0) / *rates[0]);
+  in.margin = provider.margin();
+  in.alpha = provider.alpha() / std::max(1, provider.budget_share());
+  in.max_burst =
+      provider.max_burst() > 0 ? provider.max_burst() : stats::kDefaultMaxBurst;
+  auto result = analysis::Preflight(in);
+  if (!result.ok())
+    return invalid(absl::StrCat("metric \"", metric.name(),
+                                "\" provider.comparative.",
+                                result.status().message()));
+  auto seconds = [](absl::Duration d) -> int64_t {
+    return d == absl::InfiniteDuration()
+               ? -1
+               : static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(d)));
+  };
+  response->set_requests_per_second(in.requests_per_second);
+  response->set_error_rate(in.error_rate);
+  response->set_regression_seconds(seconds(result->regression_detected));
+  response->set_not_worse_seconds(seconds(result->not_worse_proven));
+  response->set_plan_seconds(seconds(result->plan_length));
+  response->set_regression_within_plan(result->regression_within_plan);
+  response->set_not_worse_within_plan(result->not_worse_within_plan);
+  response->set_message(SanitizeAndCap(result->message, kMaxMessageBytes));
+  return grpc::Status::OK;
+}
+
 grpc::Status AnalyzerService::AnalyzeUnguarded(
     grpc::ServerContext* context, const v1::AnalyzeRequest* request,
     v1::AnalyzeResponse* response) {
@@ -410,6 +519,15 @@ grpc::Status AnalyzerService::Backtest(grpc::ServerContext* context,
   return Guarded("Backtest", [&] {
     response->Clear();
     return BacktestUnguarded(context, request, response);
+  });
+}
+
+grpc::Status AnalyzerService::Preflight(grpc::ServerContext* context,
+                                        const v1::PreflightRequest* request,
+                                        v1::PreflightResponse* response) {
+  return Guarded("Preflight", [&] {
+    response->Clear();
+    return PreflightUnguarded(context, request, response);
   });
 }
 

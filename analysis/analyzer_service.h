@@ -36,6 +36,9 @@ class AnalyzerService final : public v1::AnalysisService::Service {
   // The live judge over history (docs/BACKTEST.md).
   grpc::Status Backtest(grpc::ServerContext*, const v1::BacktestRequest*,
                         v1::BacktestResponse*) override;
+  // The stable's rates and the pre-flight times (docs/BACKTEST.md).
+  grpc::Status Preflight(grpc::ServerContext*, const v1::PreflightRequest*,
+                         v1::PreflightResponse*) override;
 
  private:
   // The handlers; the overrides above only add the exception boundary.
@@ -47,6 +50,9 @@ class AnalyzerService final : public v1::AnalysisService::Service {
   grpc::Status BacktestUnguarded(grpc::ServerContext*,
                                  const v1::BacktestRequest*,
                                  v1::BacktestResponse*);
+  grpc::Status PreflightUnguarded(grpc::ServerContext*,
+                                  const v1::PreflightRequest*,
+                                  v1::PreflightResponse*);
 
   AnalyzerConfig config_;
 };

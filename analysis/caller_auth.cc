@@ -43,4 +43,11 @@ grpc::Status AuthenticatedAnalysisService::Backtest(
   return inner_->Backtest(context, request, response);
 }
 
+grpc::Status AuthenticatedAnalysisService::Preflight(
+    grpc::ServerContext* context, const v1::PreflightRequest* request,
+    v1::PreflightResponse* response) {
+  if (grpc::Status s = CheckCaller(*context, *token_); !s.ok()) return s;
+  return inner_->Preflight(context, request, response);
+}
+
 }  // namespace smartcanary::analysis

@@ -2,6 +2,7 @@
 // Prometheus: the Prometheus range door finds a regression in scraped
 // history and leaves an equal canary alone; the CSV door answers only a
 // caller with the analyzer's token.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -10,7 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "analysis/preflight.h"
 #include "controller/http/http_server.h"
+#include "smartcanary/v1/analysis.grpc.pb.h"
 #include "tests/integration/cluster_fixture.h"
 
 namespace smartcanary::testing {
@@ -172,6 +175,91 @@ TEST_F(BacktestTest, TheCsvDoorAnswersOnlyWithTheToken) {
   EXPECT_NE(with_token.output.find("\"decisions\""), std::string::npos);
   EXPECT_NE(with_token.output.find("\"interval\": 2"), std::string::npos)
       << with_token.output;
+}
+
+// The Preflight RPC reads the stable's rates from Prometheus and answers
+// what the pure pre-flight computes from them.
+v1::PreflightRequest PreflightRequestFor(const std::string& prometheus,
+                                         std::vector<v1::PlanStep> plan) {
+  v1::PreflightRequest request;
+  v1::Metric* metric = request.mutable_metric();
+  metric->set_name("errors");
+  v1::ComparativeProvider* p = metric->mutable_comparative();
+  p->mutable_prometheus()->set_address(prometheus);
+  p->mutable_istio()->set_service("checkout");
+  p->mutable_istio()->set_event("http-5xx");
+  (*p->mutable_istio()->mutable_canary())["destination_canonical_revision"] =
+      "v2";
+  (*p->mutable_istio()->mutable_baseline())["destination_canonical_revision"] =
+      "v1";
+  p->set_alpha(0.01);
+  p->set_margin(0.25);
+  p->set_max_burst(5);
+  for (const v1::PlanStep& step : plan) *request.add_plan() = step;
+  request.set_window_seconds(60);
+  return request;
+}
+
+v1::PlanStep Step(int weight, int64_t seconds) {
+  v1::PlanStep step;
+  step.set_canary_weight(weight);
+  step.set_duration_seconds(seconds);
+  return step;
+}
+
+TEST_F(BacktestTest, PreflightReadsTheStableRatesAndJudgesThePlan) {
+  auto channel =
+      grpc::CreateChannel(Analyzer(), grpc::InsecureChannelCredentials());
+  auto stub = v1::AnalysisService::NewStub(channel);
+  auto call = [&](const v1::PreflightRequest& request,
+                  v1::PreflightResponse* response) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(60));
+    return stub->Preflight(&context, request, response);
+  };
+  v1::PreflightResponse ample;
+  grpc::Status status = call(
+      PreflightRequestFor(prometheus_->url(), {Step(20, 300), Step(50, 300)}),
+      &ample);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // 800 + 200 req/s scraped; the baseline's 1% errors.
+  EXPECT_NEAR(ample.requests_per_second(), 1000, 50);
+  EXPECT_NEAR(ample.error_rate(), 0.01, 0.001);
+  EXPECT_TRUE(ample.regression_within_plan()) << ample.message();
+  EXPECT_EQ(ample.plan_seconds(), 600);
+  analysis::PreflightInput in;
+  in.requests_per_second = ample.requests_per_second();
+  in.error_rate = ample.error_rate();
+  in.plan = {{0.2, absl::Seconds(300)}, {0.5, absl::Seconds(300)}};
+  auto expected = analysis::Preflight(in);
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ(ample.message(), expected->message);
+
+  v1::PreflightResponse short_plan;
+  status =
+      call(PreflightRequestFor(prometheus_->url(), {Step(1, 1)}), &short_plan);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(short_plan.regression_within_plan());
+  EXPECT_EQ(short_plan.regression_seconds(), -1);
+  EXPECT_NE(short_plan.message().find("the plan ends before a 2x regression "
+                                      "could show"),
+            std::string::npos)
+      << short_plan.message();
+
+  v1::PreflightResponse refused;
+  status =
+      call(PreflightRequestFor(prometheus_->url(), {Step(120, 1)}), &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "plan[0].canary_weight: must be in 0..100");
+
+  grpc::ClientContext anonymous;
+  EXPECT_EQ(
+      stub->Preflight(&anonymous, PreflightRequestFor(prometheus_->url(), {}),
+                      &refused)
+          .error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "analysis/backtest.h"
+#include "analysis/counter_rate.h"
 
 namespace smartcanary::analysis {
 namespace {
@@ -121,6 +122,14 @@ TEST(Preflight, TheJudgeNeedsAtLeastTheBoundAndNotMuchMore) {
   const double judged = 5.0 * result->first_rollback;
   EXPECT_GE(judged, needed * 0.9);
   EXPECT_LE(judged, needed * 3);
+}
+
+TEST(CounterRate, IncreasePerSecondThroughAReset) {
+  EXPECT_FALSE(CounterRate({}).has_value());
+  EXPECT_FALSE(CounterRate({{100, 5}}).has_value());
+  EXPECT_DOUBLE_EQ(*CounterRate({{100, 0}, {110, 50}, {120, 100}}), 5);
+  // A restart at 20 counts 20, not -80.
+  EXPECT_DOUBLE_EQ(*CounterRate({{100, 0}, {110, 100}, {120, 20}}), 6);
 }
 
 }  // namespace
