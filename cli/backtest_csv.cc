@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "common/text_escape.h"
 
@@ -48,9 +48,10 @@ absl::StatusOr<v1::BacktestCounts> ParseBacktestCsv(absl::string_view text) {
     for (size_t c = 0; c < kColumnCount; ++c) {
       const absl::string_view cell = absl::StripAsciiWhitespace(cells[c]);
       if (!absl::SimpleAtod(cell, &values[c]) || !std::isfinite(values[c])) {
-        return CellError(line_number, c,
-                         absl::StrCat("\"", EscapeControlCharacters(std::string(cell)),
-                                      "\" is not a finite number"));
+        return CellError(
+            line_number, c,
+            absl::StrCat("\"", EscapeControlCharacters(std::string(cell)),
+                         "\" is not a finite number"));
       }
       if (values[c] < 0) return CellError(line_number, c, "must be >= 0");
     }
