@@ -6,10 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "analysis/backtest_proto.h"
 #include "analysis/comparative.h"
 #include "analysis/condition.h"
+#include "analysis/counter_rate.h"
 #include "analysis/history_tiers.h"
 #include "analysis/measurement.h"
+#include "analysis/preflight.h"
 #include "analysis/prometheus_client.h"
 #include "common/utf8.h"
 #include "google/protobuf/util/time_util.h"
@@ -127,22 +130,24 @@ PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider,
   return options;
 }
 
-v1::MeasurementPhase ToProto(MeasurementPhase phase) {
-  switch (phase) {
-    case MeasurementPhase::kSuccessful:
-      return v1::SUCCESSFUL;
-    case MeasurementPhase::kFailed:
-      return v1::FAILED;
-    case MeasurementPhase::kInconclusive:
-      return v1::INCONCLUSIVE;
-    case MeasurementPhase::kError:
-      return v1::ERROR;
+// One counter query over [start, end] at `step`, its series summed.
+absl::StatusOr<CounterSamples> SampleCounter(const PrometheusClient& prometheus,
+                                             const std::string& query,
+                                             absl::Time start, absl::Time end,
+                                             absl::Duration step) {
+  auto series = prometheus.QueryRange(query, start, end, step);
+  if (!series.ok()) return series.status();
+  CounterSamples samples;
+  for (const Series& one : *series) {
+    for (const auto& [at, value] : one.points) {
+      if (!std::isnan(value)) samples[absl::ToUnixSeconds(at)] += value;
+    }
   }
-  return v1::ERROR;
+  return samples;
 }
 
 // One tier's intervals: each counter is one range query at the tier's step.
-absl::StatusOr<std::vector<stats::IntervalCounts>> TierIntervals(
+absl::StatusOr<std::vector<TimedInterval>> TierIntervals(
     const PrometheusClient& prometheus, const CounterQueries& queries,
     const std::vector<std::pair<absl::Time, int>>& weights,
     const HistoryTier& tier) {
@@ -151,17 +156,63 @@ absl::StatusOr<std::vector<stats::IntervalCounts>> TierIntervals(
       &queries.canary_events, &queries.canary_requests,
       &queries.baseline_events, &queries.baseline_requests};
   for (int i = 0; i < 4; ++i) {
-    auto series =
-        prometheus.QueryRange(*texts[i], tier.start, tier.end(), tier.step);
-    if (!series.ok()) return series.status();
-    for (const Series& one : *series) {
-      for (const auto& [at, value] : one.points) {
-        if (!std::isnan(value)) samples[i][absl::ToUnixSeconds(at)] += value;
-      }
-    }
+    auto sampled =
+        SampleCounter(prometheus, *texts[i], tier.start, tier.end(), tier.step);
+    if (!sampled.ok()) return sampled.status();
+    samples[i] = *std::move(sampled);
   }
-  return ToIntervals(samples[0], samples[1], samples[2], samples[3], weights,
-                     tier.start, tier.step, tier.intervals);
+  std::vector<TimedInterval> out;
+  int64_t end = absl::ToUnixSeconds(tier.start);
+  for (const stats::IntervalCounts& counts :
+       ToIntervals(samples[0], samples[1], samples[2], samples[3], weights,
+                   tier.start, tier.step, tier.intervals)) {
+    end += absl::ToInt64Seconds(tier.step);
+    out.push_back({end, counts});
+  }
+  return out;
+}
+
+std::vector<std::pair<absl::Time, int>> WeightsOf(
+    const google::protobuf::RepeatedPtrField<v1::WeightChange>& timeline) {
+  std::vector<std::pair<absl::Time, int>> weights;
+  for (const v1::WeightChange& change : timeline) {
+    weights.emplace_back(
+        absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(change.at())),
+        change.canary_weight());
+  }
+  return weights;
+}
+
+// The four counters over [start, end] cut as a live rollout's are: at the
+// provider's resolution, coarser for a long bake's later tiers
+// (history_tiers.h), one range query per tier and counter.
+struct History {
+  std::vector<TimedInterval> intervals;
+  absl::Duration last_step;
+};
+absl::StatusOr<History> FetchHistory(
+    const v1::ComparativeProvider& provider,
+    const std::vector<std::pair<absl::Time, int>>& weights, absl::Time start,
+    absl::Time end, const std::function<bool()>& cancelled,
+    const AnalyzerConfig& config) {
+  const absl::Duration step =
+      absl::Seconds(std::max(1, provider.resolution_seconds()));
+  start = absl::FromUnixSeconds(absl::ToUnixSeconds(start));
+  const std::vector<HistoryTier> tiers = HistoryTiers(start, end, step);
+  History out{{}, step};
+  if (tiers.empty()) return out;
+  PrometheusOptions options = OptionsOf(provider.prometheus(), config,
+                                        "provider.comparative.prometheus");
+  options.cancelled = cancelled;
+  PrometheusClient prometheus(options);
+  const CounterQueries queries = QueriesFor(provider);
+  for (const HistoryTier& tier : tiers) {
+    auto part = TierIntervals(prometheus, queries, weights, tier);
+    if (!part.ok()) return part.status();
+    out.intervals.insert(out.intervals.end(), part->begin(), part->end());
+  }
+  out.last_step = tiers.back().step;
+  return out;
 }
 
 // The four counters over [canary start, now] at the provider's resolution
@@ -172,12 +223,8 @@ ComparativeVerdict MeasureComparative(
     const AnalyzerConfig& config) {
   const v1::ComparativeProvider provider =
       *SubstituteArgs(metric.comparative(), args);
-  std::vector<std::pair<absl::Time, int>> weights;
-  for (const v1::WeightChange& change : context.weight_timeline()) {
-    weights.emplace_back(
-        absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(change.at())),
-        change.canary_weight());
-  }
+  const std::vector<std::pair<absl::Time, int>> weights =
+      WeightsOf(context.weight_timeline());
   // Counts since the canary first took traffic in this rollout.
   absl::Time start = absl::FromUnixMillis(
       TimeUtil::TimestampToMilliseconds(context.analysis_started_at()));
@@ -187,40 +234,30 @@ ComparativeVerdict MeasureComparative(
       break;
     }
   }
-  const absl::Duration step =
-      absl::Seconds(std::max(1, provider.resolution_seconds()));
   start = absl::FromUnixSeconds(absl::ToUnixSeconds(start));
-  // A bake of days is cut into tiers of coarser intervals, one range query
-  // each, never more than Prometheus' points limit (history_tiers.h).
-  const std::vector<HistoryTier> tiers = HistoryTiers(start, absl::Now(), step);
-  if (tiers.empty()) {
+  auto history =
+      FetchHistory(provider, weights, start, absl::Now(), cancelled, config);
+  if (!history.ok()) {
+    return {
+        {MeasurementPhase::kError, {}, std::string(history.status().message())},
+        false};
+  }
+  if (history->intervals.empty()) {
     return {{MeasurementPhase::kInconclusive,
              {},
              "no data: the first interval has not closed yet"},
             false};
   }
-  PrometheusOptions options = OptionsOf(provider.prometheus(), config,
-                                        "provider.comparative.prometheus");
-  options.cancelled = cancelled;
-  PrometheusClient prometheus(options);
-  const CounterQueries queries = QueriesFor(provider);
   std::vector<stats::IntervalCounts> intervals;
-  for (const HistoryTier& tier : tiers) {
-    auto part = TierIntervals(prometheus, queries, weights, tier);
-    if (!part.ok()) {
-      return {
-          {MeasurementPhase::kError, {}, std::string(part.status().message())},
-          false};
-    }
-    intervals.insert(intervals.end(), part->begin(), part->end());
-  }
+  for (const TimedInterval& t : history->intervals)
+    intervals.push_back(t.counts);
   const double budget = std::max(1, provider.budget_share());
-  return JudgeComparative(intervals, provider.alpha() / budget,
-                          provider.margin(), tiers.back().step,
-                          absl::Seconds(context.planned_pause_seconds()),
-                          tiers.back().end() - start,
-                          provider.max_burst() > 0 ? provider.max_burst()
-                                                   : stats::kDefaultMaxBurst);
+  return JudgeComparative(
+      intervals, provider.alpha() / budget, provider.margin(),
+      history->last_step, absl::Seconds(context.planned_pause_seconds()),
+      absl::FromUnixSeconds(history->intervals.back().end_seconds) - start,
+      provider.max_burst() > 0 ? provider.max_burst()
+                               : stats::kDefaultMaxBurst);
 }
 
 }  // namespace
@@ -241,6 +278,159 @@ grpc::Status AnalyzerService::ValidateUnguarded(
   absl::Status status = ValidateMetrics(*request, config_);
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()));
+}
+
+grpc::Status AnalyzerService::BacktestUnguarded(
+    grpc::ServerContext* context, const v1::BacktestRequest* request,
+    v1::BacktestResponse* response) {
+  auto invalid = [](const absl::Status& status) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        std::string(status.message()));
+  };
+  auto params = ParamsOf(*request);
+  if (!params.ok()) return invalid(params.status());
+  std::vector<TimedInterval> intervals;
+  if (request->has_counts()) {
+    intervals = IntervalsOf(request->counts());
+  } else if (request->has_range()) {
+    const v1::BacktestRange& range = request->range();
+    // The same checks as a rollout's metric: address allowlist, credential
+    // directory, args.
+    v1::Metric metric;
+    metric.set_name("backtest");
+    *metric.mutable_comparative() = range.provider();
+    std::map<std::string, std::string> args;
+    for (const v1::Arg& arg : range.args()) args[arg.name()] = arg.value();
+    if (auto resolved = Resolve(metric, args, config_); !resolved.ok())
+      return invalid(resolved.status());
+    if (range.weight_timeline().empty()) {
+      return invalid(absl::InvalidArgumentError(
+          "range.weight_timeline: give at least one weight change (the "
+          "canary's configured weight over the range)"));
+    }
+    const absl::Time start =
+        absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(range.start()));
+    const absl::Time end =
+        absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(range.end()));
+    if (end <= start)
+      return invalid(
+          absl::InvalidArgumentError("range.end: must be after range.start"));
+    auto history = FetchHistory(
+        *SubstituteArgs(range.provider(), args),
+        WeightsOf(range.weight_timeline()), start, end,
+        [context] { return context->IsCancelled(); }, config_);
+    if (!history.ok()) {
+      return grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          SanitizeAndCap(history.status().message(), kMaxMessageBytes));
+    }
+    intervals = std::move(history->intervals);
+    if (intervals.empty()) {
+      return invalid(absl::InvalidArgumentError(
+          "range: shorter than one interval of the provider's resolution"));
+    }
+  } else {
+    return invalid(absl::InvalidArgumentError("give counts or range to judge"));
+  }
+  auto result = RunBacktest(intervals, *params);
+  if (!result.ok()) return invalid(result.status());
+  *response = ResponseOf(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyzerService::PreflightUnguarded(
+    grpc::ServerContext* context, const v1::PreflightRequest* request,
+    v1::PreflightResponse* response) {
+  auto invalid = [](const std::string& message) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+  };
+  const v1::Metric& metric = request->metric();
+  if (!metric.has_comparative())
+    return invalid(
+        "metric.provider.comparative: pre-flight needs a comparative metric");
+  std::map<std::string, std::string> args;
+  for (const v1::Arg& arg : request->args()) args[arg.name()] = arg.value();
+  if (auto resolved = Resolve(metric, args, config_); !resolved.ok())
+    return invalid(std::string(resolved.status().message()));
+  if (request->window_seconds() < 0)
+    return invalid("window_seconds: must not be negative");
+  const absl::Duration window = request->window_seconds() > 0
+                                    ? absl::Seconds(request->window_seconds())
+                                    : absl::Minutes(10);
+  const v1::ComparativeProvider provider =
+      *SubstituteArgs(metric.comparative(), args);
+  PreflightInput in;
+  for (int i = 0; i < request->plan_size(); ++i) {
+    const v1::PlanStep& step = request->plan(i);
+    if (step.canary_weight() < 0 || step.canary_weight() > 100)
+      return invalid(
+          absl::StrCat("plan[", i, "].canary_weight: must be in 0..100"));
+    if (step.duration_seconds() < 0)
+      return invalid(
+          absl::StrCat("plan[", i, "].duration_seconds: must not be negative"));
+    in.plan.push_back({step.canary_weight() / 100.0,
+                       step.until_promoted()
+                           ? absl::InfiniteDuration()
+                           : absl::Seconds(step.duration_seconds())});
+  }
+  PrometheusOptions options = OptionsOf(provider.prometheus(), config_,
+                                        "provider.comparative.prometheus");
+  options.cancelled = [context] { return context->IsCancelled(); };
+  PrometheusClient prometheus(options);
+  const CounterQueries queries = QueriesFor(provider);
+  const absl::Time end =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  const absl::Duration step =
+      absl::Seconds(std::max(1, provider.resolution_seconds()));
+  std::optional<double> rates[3];
+  const std::string* texts[3] = {&queries.baseline_requests,
+                                 &queries.baseline_events,
+                                 &queries.canary_requests};
+  for (int i = 0; i < 3; ++i) {
+    auto samples =
+        SampleCounter(prometheus, *texts[i], end - window, end, step);
+    if (!samples.ok()) {
+      return grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          SanitizeAndCap(samples.status().message(), kMaxMessageBytes));
+    }
+    rates[i] = CounterRate(*samples);
+  }
+  if (!rates[0] || *rates[0] <= 0) {
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat("no data: the baseline served no requests in the last ",
+                     absl::FormatDuration(window),
+                     " (its requests query has fewer than two samples or no "
+                     "increase)"));
+  }
+  // No events series beside live requests is zero events; a canary not
+  // yet deployed serves nothing.
+  in.requests_per_second = *rates[0] + rates[2].value_or(0);
+  in.error_rate = std::min(1.0, rates[1].value_or(0) / *rates[0]);
+  in.margin = provider.margin();
+  in.alpha = provider.alpha() / std::max(1, provider.budget_share());
+  in.max_burst =
+      provider.max_burst() > 0 ? provider.max_burst() : stats::kDefaultMaxBurst;
+  auto result = analysis::Preflight(in);
+  if (!result.ok())
+    return invalid(absl::StrCat("metric \"", metric.name(),
+                                "\" provider.comparative.",
+                                result.status().message()));
+  auto seconds = [](absl::Duration d) -> int64_t {
+    return d == absl::InfiniteDuration()
+               ? -1
+               : static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(d)));
+  };
+  response->set_requests_per_second(in.requests_per_second);
+  response->set_error_rate(in.error_rate);
+  response->set_regression_seconds(seconds(result->regression_detected));
+  response->set_not_worse_seconds(seconds(result->not_worse_proven));
+  response->set_plan_seconds(seconds(result->plan_length));
+  response->set_regression_within_plan(result->regression_within_plan);
+  response->set_not_worse_within_plan(result->not_worse_within_plan);
+  response->set_message(SanitizeAndCap(result->message, kMaxMessageBytes));
+  return grpc::Status::OK;
 }
 
 grpc::Status AnalyzerService::AnalyzeUnguarded(
@@ -282,7 +472,7 @@ grpc::Status AnalyzerService::AnalyzeUnguarded(
         verdict = Judge(resolved->success, resolved->failure, samples.status());
       }
     }
-    out->set_phase(ToProto(verdict.phase));
+    out->set_phase(PhaseOf(verdict.phase));
     for (double value : verdict.values) out->add_values(value);
     // Proto strings must be UTF-8; a Prometheus answer or a condition may
     // hold anything, and a message only needs to be long enough to read.
@@ -320,6 +510,24 @@ grpc::Status AnalyzerService::Analyze(grpc::ServerContext* context,
   return Guarded("Analyze", [&] {
     response->Clear();  // no half-filled answer with the error
     return AnalyzeUnguarded(context, request, response);
+  });
+}
+
+grpc::Status AnalyzerService::Backtest(grpc::ServerContext* context,
+                                       const v1::BacktestRequest* request,
+                                       v1::BacktestResponse* response) {
+  return Guarded("Backtest", [&] {
+    response->Clear();
+    return BacktestUnguarded(context, request, response);
+  });
+}
+
+grpc::Status AnalyzerService::Preflight(grpc::ServerContext* context,
+                                        const v1::PreflightRequest* request,
+                                        v1::PreflightResponse* response) {
+  return Guarded("Preflight", [&] {
+    response->Clear();
+    return PreflightUnguarded(context, request, response);
   });
 }
 

@@ -33,6 +33,12 @@ class AnalyzerService final : public v1::AnalysisService::Service {
                        v1::AnalyzeResponse*) override;
   grpc::Status Validate(grpc::ServerContext*, const v1::AnalyzeRequest*,
                         v1::ValidateResponse*) override;
+  // The live judge over history (docs/BACKTEST.md).
+  grpc::Status Backtest(grpc::ServerContext*, const v1::BacktestRequest*,
+                        v1::BacktestResponse*) override;
+  // The stable's rates and the pre-flight times (docs/BACKTEST.md).
+  grpc::Status Preflight(grpc::ServerContext*, const v1::PreflightRequest*,
+                         v1::PreflightResponse*) override;
 
  private:
   // The handlers; the overrides above only add the exception boundary.
@@ -41,6 +47,12 @@ class AnalyzerService final : public v1::AnalysisService::Service {
   grpc::Status ValidateUnguarded(grpc::ServerContext*,
                                  const v1::AnalyzeRequest*,
                                  v1::ValidateResponse*);
+  grpc::Status BacktestUnguarded(grpc::ServerContext*,
+                                 const v1::BacktestRequest*,
+                                 v1::BacktestResponse*);
+  grpc::Status PreflightUnguarded(grpc::ServerContext*,
+                                  const v1::PreflightRequest*,
+                                  v1::PreflightResponse*);
 
   AnalyzerConfig config_;
 };

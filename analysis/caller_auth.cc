@@ -36,4 +36,18 @@ grpc::Status AuthenticatedAnalysisService::Validate(
   return inner_->Validate(context, request, response);
 }
 
+grpc::Status AuthenticatedAnalysisService::Backtest(
+    grpc::ServerContext* context, const v1::BacktestRequest* request,
+    v1::BacktestResponse* response) {
+  if (grpc::Status s = CheckCaller(*context, *token_); !s.ok()) return s;
+  return inner_->Backtest(context, request, response);
+}
+
+grpc::Status AuthenticatedAnalysisService::Preflight(
+    grpc::ServerContext* context, const v1::PreflightRequest* request,
+    v1::PreflightResponse* response) {
+  if (grpc::Status s = CheckCaller(*context, *token_); !s.ok()) return s;
+  return inner_->Preflight(context, request, response);
+}
+
 }  // namespace smartcanary::analysis

@@ -29,6 +29,12 @@ class AuthenticatedAnalysisService final : public v1::AnalysisService::Service {
   grpc::Status Validate(grpc::ServerContext* context,
                         const v1::AnalyzeRequest* request,
                         v1::ValidateResponse* response) override;
+  grpc::Status Backtest(grpc::ServerContext* context,
+                        const v1::BacktestRequest* request,
+                        v1::BacktestResponse* response) override;
+  grpc::Status Preflight(grpc::ServerContext* context,
+                         const v1::PreflightRequest* request,
+                         v1::PreflightResponse* response) override;
 
  private:
   v1::AnalysisService::Service* inner_;

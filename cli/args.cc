@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "cli/backtest_request.h"
 
 namespace smartcanary::cli {
 
@@ -23,6 +24,12 @@ Commands:
   resume NAME            release a hold made by pause
   status NAME [--timeout 60s]
                          wait for the end: exit 0 Healthy, 1 Degraded, 2 timeout
+  backtest --csv < FILE  run the analyzer's judge over per-interval counts:
+                         interval_end_seconds,canary_events,canary_requests,
+                         baseline_events,baseline_requests,configured_canary_share
+  backtest --prometheus URL --start T [--end T] --weights W ...
+                         run it over a past time range in Prometheus
+                         (docs/BACKTEST.md lists every flag)
 
 Flags:
   --server ADDR          canaryd's gRPC address (env SMARTCANARY_SERVER; default localhost:9090)
@@ -44,6 +51,11 @@ Credentials (like kubectl: canaryd checks them against the cluster's RBAC):
   --tls-server-name NAME name canaryd's certificate must carry (default: the
                          --server host), e.g. through a port-forward
   --insecure             plaintext, no TLS: local development only
+
+backtest talks to the analyzer, not canaryd: --analyzer ADDR (env
+SMARTCANARY_ANALYZER; default localhost:9091) with the analyzer's shared
+token in --token-file (or --token), its CA in --certificate-authority, or
+--insecure; the kubeconfig is not read.
 )";
 
 absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
@@ -66,6 +78,7 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
       {"--filename", &args.file}};
   std::string timeout_text;
   valued["--timeout"] = &timeout_text;
+  for (const char* name : kBacktestFlags) valued[name] = &args.backtest[name];
   for (size_t i = 0; i < argv.size(); ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -78,6 +91,10 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
     }
     if (arg == "--insecure") {
       args.insecure = true;
+      continue;
+    }
+    if (arg == "--csv") {
+      args.csv = true;
       continue;
     }
     if (arg.size() > 1 && arg[0] == '-' && arg != "-") {

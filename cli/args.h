@@ -1,6 +1,7 @@
 #ifndef SMARTCANARY_CLI_ARGS_H_
 #define SMARTCANARY_CLI_ARGS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct Args {
   std::string certificate_authority;
   std::string tls_server_name;
   bool insecure = false;
+  // `backtest`: its valued flags by name (backtest_request.h), and --csv.
+  std::map<std::string, std::string> backtest;
+  bool csv = false;
 };
 
 // `server_default` is the --server value when the flag is absent (from the

@@ -9,11 +9,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/args.h"
+#include "cli/backtest_render.h"
+#include "cli/backtest_request.h"
 #include "cli/credentials.h"
 #include "cli/manifest.h"
 #include "cli/render.h"
 #include "common/text_escape.h"
 #include "controller/rollout_proto.h"
+#include "smartcanary/v1/analysis.grpc.pb.h"
 #include "smartcanary/v1/rollout.grpc.pb.h"
 
 namespace smartcanary::cli {
@@ -64,6 +67,56 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& server,
     channel_args.SetSslTargetNameOverride(credentials.server_name);
   return grpc::CreateCustomChannel(server, grpc::SslCredentials(ssl),
                                    channel_args);
+}
+
+// `backtest` asks the analyzer, not canaryd, so it authenticates with the
+// analyzer's shared token (--token-file) and never sends the kubeconfig's
+// credentials to it.
+int Backtest(const Args& args) {
+  if (!args.kubeconfig.empty() || !args.context.empty())
+    return Fail(
+        "backtest: talks to the analyzer: give its token with --token-file, "
+        "not --kubeconfig or --context",
+        kExitUsage);
+  auto credentials = LoadCredentials(args, "", "");
+  if (!credentials.ok())
+    return Fail(std::string(credentials.status().message()), kExitUsage);
+  std::string csv;
+  if (args.csv) {
+    std::ostringstream text;
+    text << std::cin.rdbuf();
+    csv = text.str();
+  }
+  auto request = BuildBacktestRequest(args, csv, absl::Now());
+  if (!request.ok())
+    return Fail(absl::StrCat("backtest: ", request.status().message()),
+                kExitUsage);
+  std::string server = args.backtest.count("--analyzer") > 0
+                           ? args.backtest.at("--analyzer")
+                           : "";
+  if (server.empty()) {
+    const char* env = std::getenv("SMARTCANARY_ANALYZER");
+    server = env != nullptr ? env : "localhost:9091";
+  }
+  auto stub = v1::AnalysisService::NewStub(Channel(server, *credentials));
+  grpc::ClientContext context;
+  if (!credentials->token.empty())
+    context.AddMetadata("authorization", "Bearer " + credentials->token);
+  context.set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(absl::ToInt64Milliseconds(args.timeout)));
+  v1::BacktestResponse response;
+  grpc::Status status = stub->Backtest(&context, *request, &response);
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE)
+    return Fail(absl::StrCat("analyzer unreachable at ", server, ": ",
+                             status.error_message()));
+  if (!status.ok()) return Fail(status.error_message());
+  if (args.output == "json") {
+    std::cout << RenderJson(BacktestToJson(response)) << "\n";
+  } else {
+    std::cout << RenderBacktest(response);
+  }
+  return 0;
 }
 
 class Cli {
@@ -278,6 +331,7 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return args->help ? 0 : 2;
   }
+  if (args->command == "backtest") return Backtest(*args);
   const char* kubeconfig = std::getenv("KUBECONFIG");
   const char* home = std::getenv("HOME");
   auto credentials =
