@@ -83,15 +83,21 @@ const char* RunIcon(const std::string& phase) {
 
 std::string Routing(const v1::RolloutSpec& spec) {
   const v1::TrafficRouting& tr = spec.traffic_routing();
-  if (!tr.destination_rule().empty()) {
-    return absl::StrCat(
-        "Istio subset-level: VirtualService ", Safe(tr.virtual_service()),
-        ", DestinationRule ", Safe(tr.destination_rule()), " (",
-        Safe(tr.stable_subset()), "/", Safe(tr.canary_subset()), ")");
+  // Several VirtualServices (virtualServices) show as "a, b".
+  std::string virtual_services = Safe(tr.virtual_service());
+  for (const v1::VirtualServiceRoutes& vs : tr.virtual_services()) {
+    if (!virtual_services.empty()) virtual_services += ", ";
+    virtual_services += Safe(vs.name());
   }
-  return absl::StrCat(
-      "Istio host-level: VirtualService ", Safe(tr.virtual_service()),
-      ", services ", Safe(tr.stable_service()), "/", Safe(tr.canary_service()));
+  if (!tr.destination_rule().empty()) {
+    return absl::StrCat("Istio subset-level: VirtualService ", virtual_services,
+                        ", DestinationRule ", Safe(tr.destination_rule()), " (",
+                        Safe(tr.stable_subset()), "/", Safe(tr.canary_subset()),
+                        ")");
+  }
+  return absl::StrCat("Istio host-level: VirtualService ", virtual_services,
+                      ", services ", Safe(tr.stable_service()), "/",
+                      Safe(tr.canary_service()));
 }
 
 json AnalysisJson(const v1::Rollout& rollout) {

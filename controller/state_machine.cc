@@ -74,7 +74,9 @@ Decision Complete(const RolloutSpec& spec, const RolloutStatus& status,
     decision.next.background_run = Conclude(*decision.next.background_run);
   RecordWeight(decision.next, 0, now);
   decision.canary_weight = 0;
-  decision.promote_stable_labels = spec.traffic_routing.subset_level();
+  // Both modes: the stable subset, or the stable Service (host-level), takes
+  // the new version before the weights return to stable 100.
+  decision.promote_stable_labels = true;
   return decision;
 }
 
