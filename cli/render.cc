@@ -112,6 +112,7 @@ json AnalysisJson(const v1::Rollout& rollout) {
                          {"inconclusive", m.inconclusive()},
                          {"error", m.error()},
                          {"pending", m.pending()},
+                         {"dryRun", m.dry_run()},
                          {"lastMessage", m.last_message()}});
     }
     runs.push_back({{"name", run.name()},
@@ -184,8 +185,9 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
       absl::StrAppendFormat(
           &out, "%s%s%s %-22s ✔ %d  ✖ %d  ? %d  ⚠ %d  ◷ %d pending\n", indent,
           last_metric ? "└──" : "├──", RunIcon(metric.phase()),
-          Safe(metric.name()), metric.successful(), metric.failed(),
-          metric.inconclusive(), metric.error(), metric.pending());
+          Safe(metric.name()) + (metric.dry_run() ? " (dry-run)" : ""),
+          metric.successful(), metric.failed(), metric.inconclusive(),
+          metric.error(), metric.pending());
       // The live measurements, newest last.
       const int shown = std::min(metric.recent_size(), kShownMeasurements);
       for (int i = metric.recent_size() - shown; i < metric.recent_size();

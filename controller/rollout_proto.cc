@@ -65,6 +65,7 @@ v1::AnalysisRunStatus RunToProto(const std::string& name,
     m->set_inconclusive(metric.inconclusive);
     m->set_error(metric.errors);
     m->set_pending(metric.pending);
+    m->set_dry_run(metric.dry_run);
     if (!metric.recent.empty()) {
       m->set_last_message(metric.recent.back().message);
       for (double v : metric.recent.back().values) m->add_last_values(v);

@@ -87,7 +87,8 @@ bool ProvenNotWorse(const RolloutStatus& status,
   if (!status.background_run) return false;
   int comparative = 0;
   for (const MetricSpec& spec : background) {
-    if (!spec.query.has_comparative()) continue;
+    // A dry-run metric never moves the rollout, not even ahead.
+    if (!spec.query.has_comparative() || spec.dry_run) continue;
     ++comparative;
     const MetricRun* run = nullptr;
     for (const MetricRun& m : status.background_run->metrics) {
