@@ -42,7 +42,6 @@ struct TrafficRouting {
   // The VirtualService http routes this rollout owns; empty means the only
   // route the VirtualService has.
   std::vector<std::string> routes;
-  std::vector<VirtualServiceRef> virtual_services;
   // Subset-level: DestinationRule with a stable and a canary subset.
   std::string destination_rule;
   std::string stable_subset;
@@ -50,6 +49,9 @@ struct TrafficRouting {
   // Host-level: two Services.
   std::string stable_service;
   std::string canary_service;
+  // The `virtualServices` form (last, so that positional initializers of
+  // the fields above keep their meaning).
+  std::vector<VirtualServiceRef> virtual_services;
 
   bool subset_level() const { return !destination_rule.empty(); }
   // Every VirtualService the rollout moves, whichever form named them.

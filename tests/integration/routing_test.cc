@@ -18,10 +18,10 @@ namespace {
 
 using nlohmann::json;
 
-// The usual Istio layout: one VirtualService bound to the ingress gateway
-// (external traffic, a route of its own among others) and one for the mesh,
-// both splitting between the same subsets.
-constexpr char kGatewayAndMesh[] = R"(apiVersion: networking.istio.io/v1
+// The usual Istio layout: a VirtualService bound to the ingress gateway
+// (external traffic, a route of its own among others) beside the mesh's
+// (SubsetMeshYaml's rpc-server), both splitting between the same subsets.
+constexpr char kGateway[] = R"(apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: rpc-gateway}
 spec:
@@ -38,29 +38,6 @@ spec:
       weight: 100
     - destination: {host: rpc-server, subset: canary}
       weight: 0
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: rpc-mesh}
-spec:
-  hosts: [rpc-server]
-  http:
-  - route:
-    - destination: {host: rpc-server, subset: stable}
-      weight: 100
-    - destination: {host: rpc-server, subset: canary}
-      weight: 0
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: rpc-server}
-spec:
-  host: rpc-server
-  subsets:
-  - name: stable
-    labels: {app: rpc-server, version: v1}
-  - name: canary
-    labels: {app: rpc-server, version: v1}
 )";
 
 // STEPS is replaced by the plan.
@@ -74,7 +51,7 @@ spec:
     istio:
       virtualServices:
       - {name: rpc-gateway, routes: [primary]}
-      - {name: rpc-mesh}
+      - {name: rpc-server}
       destinationRule: {name: rpc-server, stableSubsetName: stable, canarySubsetName: canary}
   steps: STEPS
 )";
@@ -196,7 +173,8 @@ class RoutingTest : public ::testing::Test {
 class TwoVirtualServicesTest : public RoutingTest {
  protected:
   TwoVirtualServicesTest() {
-    ns_.Apply(kGatewayAndMesh);
+    ns_.Apply(kGateway);
+    ns_.Apply(SubsetMeshYaml("rpc-server"));
     canaryd_ = std::make_unique<CanarydProcess>(ns_.name());
     stub_ = canaryd_->Stub();
   }
@@ -207,7 +185,7 @@ class TwoVirtualServicesTest : public RoutingTest {
 
 TEST_F(TwoVirtualServicesTest, BothMoveAtEveryStepAndReturnToStableOnAbort) {
   WeightRecorder gateway(ns_.name(), "rpc-gateway", 1);
-  WeightRecorder mesh(ns_.name(), "rpc-mesh", 0);
+  WeightRecorder mesh(ns_.name(), "rpc-server", 0);
   ApplyRollout(
       Rollout("[{setWeight: 20}, {pause: {}}, {setWeight: 50}, {pause: {}}]"));
   // The CRD kept the list (not pruned): canaryd parsed it as written.
@@ -218,17 +196,17 @@ TEST_F(TwoVirtualServicesTest, BothMoveAtEveryStepAndReturnToStableOnAbort) {
 
   ASSERT_TRUE(WaitForPhase(v1::PAUSED, 1));
   EXPECT_EQ(Weights("rpc-gateway", 1), std::make_pair(80, 20));
-  EXPECT_EQ(Weights("rpc-mesh", 0), std::make_pair(80, 20));
+  EXPECT_EQ(Weights("rpc-server", 0), std::make_pair(80, 20));
   ASSERT_TRUE(Command("promote").ok());
   ASSERT_TRUE(WaitForPhase(v1::PAUSED, 3));
   EXPECT_EQ(Weights("rpc-gateway", 1), std::make_pair(50, 50));
-  EXPECT_EQ(Weights("rpc-mesh", 0), std::make_pair(50, 50));
+  EXPECT_EQ(Weights("rpc-server", 0), std::make_pair(50, 50));
 
   grpc::Status aborted = Command("abort");
   ASSERT_TRUE(aborted.ok()) << aborted.error_message();
   // The abort's reply comes once every VirtualService shows stable 100.
   EXPECT_EQ(Weights("rpc-gateway", 1), std::make_pair(100, 0));
-  EXPECT_EQ(Weights("rpc-mesh", 0), std::make_pair(100, 0));
+  EXPECT_EQ(Weights("rpc-server", 0), std::make_pair(100, 0));
   EXPECT_EQ(Get().phase(), v1::DEGRADED);
   // The gateway's other route is untouched.
   json vs = *Kube().Get(kube::kVirtualServices.Item(ns_.name(), "rpc-gateway"));
@@ -240,11 +218,11 @@ TEST_F(TwoVirtualServicesTest, BothMoveAtEveryStepAndReturnToStableOnAbort) {
 
 TEST_F(TwoVirtualServicesTest, APromotedRolloutEndsWithBothOnTheNewVersion) {
   WeightRecorder gateway(ns_.name(), "rpc-gateway", 1);
-  WeightRecorder mesh(ns_.name(), "rpc-mesh", 0);
+  WeightRecorder mesh(ns_.name(), "rpc-server", 0);
   ApplyRollout(Rollout("[{setWeight: 30}, {setWeight: 100}]"));
   ASSERT_TRUE(WaitForPhase(v1::HEALTHY, 2));
   EXPECT_EQ(Weights("rpc-gateway", 1), std::make_pair(100, 0));
-  EXPECT_EQ(Weights("rpc-mesh", 0), std::make_pair(100, 0));
+  EXPECT_EQ(Weights("rpc-server", 0), std::make_pair(100, 0));
   json dr = *Kube().Get(kube::kDestinationRules.Item(ns_.name(), "rpc-server"));
   EXPECT_EQ(dr["spec"]["subsets"][0]["labels"]["version"], "v2")
       << "stable (what both VirtualServices send 100% to) is the new version";
@@ -279,10 +257,10 @@ TEST_F(TwoVirtualServicesTest, AFailedSecondWritePutsTheFirstBackOnStable) {
                                   {"resources", {"virtualservices"}}}}}}},
                              {"validations",
                               {{{"expression",
-                                 "object.metadata.name != 'rpc-mesh' || "
+                                 "object.metadata.name != 'rpc-server' || "
                                  "!has(object.spec.http[0].route[1].weight) || "
                                  "object.spec.http[0].route[1].weight == 0"},
-                                {"message", "rpc-mesh is frozen"}}}}}}})
+                                {"message", "rpc-server is frozen"}}}}}}})
           .ok());
   ASSERT_TRUE(
       Kube()
@@ -309,7 +287,7 @@ TEST_F(TwoVirtualServicesTest, AFailedSecondWritePutsTheFirstBackOnStable) {
   } at_exit{remove_policy};
   // Policies take effect asynchronously: wait until a write is refused.
   const std::string mesh_path =
-      kube::kVirtualServices.Item(ns_.name(), "rpc-mesh");
+      kube::kVirtualServices.Item(ns_.name(), "rpc-server");
   const json probe = json::array({{{"op", "replace"},
                                    {"path", "/spec/http/0/route/1/weight"},
                                    {"value", 1}},
@@ -329,10 +307,10 @@ TEST_F(TwoVirtualServicesTest, AFailedSecondWritePutsTheFirstBackOnStable) {
     }
     return true;
   }));
-  ASSERT_EQ(Weights("rpc-mesh", 0), std::make_pair(100, 0));
+  ASSERT_EQ(Weights("rpc-server", 0), std::make_pair(100, 0));
 
   WeightRecorder gateway(ns_.name(), "rpc-gateway", 1);
-  WeightRecorder mesh(ns_.name(), "rpc-mesh", 0);
+  WeightRecorder mesh(ns_.name(), "rpc-server", 0);
   ApplyRollout(Rollout("[{setWeight: 20}, {pause: {}}]"));
   // The first attempt: gateway moved, mesh refused, gateway back on stable.
   ASSERT_TRUE(WaitFor([&] { return gateway.weights().size() >= 3; }))
@@ -346,7 +324,7 @@ TEST_F(TwoVirtualServicesTest, AFailedSecondWritePutsTheFirstBackOnStable) {
   remove_policy();
   ASSERT_TRUE(WaitForPhase(v1::PAUSED, 1, absl::Seconds(180)));
   EXPECT_EQ(Weights("rpc-gateway", 1), std::make_pair(80, 20));
-  EXPECT_EQ(Weights("rpc-mesh", 0), std::make_pair(80, 20));
+  EXPECT_EQ(Weights("rpc-server", 0), std::make_pair(80, 20));
 }
 
 TEST_F(TwoVirtualServicesTest, KubectlRefusesAMisspelledFieldNamingIt) {
