@@ -83,15 +83,21 @@ const char* RunIcon(const std::string& phase) {
 
 std::string Routing(const v1::RolloutSpec& spec) {
   const v1::TrafficRouting& tr = spec.traffic_routing();
-  if (!tr.destination_rule().empty()) {
-    return absl::StrCat(
-        "Istio subset-level: VirtualService ", Safe(tr.virtual_service()),
-        ", DestinationRule ", Safe(tr.destination_rule()), " (",
-        Safe(tr.stable_subset()), "/", Safe(tr.canary_subset()), ")");
+  // Several VirtualServices (virtualServices) show as "a, b".
+  std::string virtual_services = Safe(tr.virtual_service());
+  for (const v1::VirtualServiceRoutes& vs : tr.virtual_services()) {
+    if (!virtual_services.empty()) virtual_services += ", ";
+    virtual_services += Safe(vs.name());
   }
-  return absl::StrCat(
-      "Istio host-level: VirtualService ", Safe(tr.virtual_service()),
-      ", services ", Safe(tr.stable_service()), "/", Safe(tr.canary_service()));
+  if (!tr.destination_rule().empty()) {
+    return absl::StrCat("Istio subset-level: VirtualService ", virtual_services,
+                        ", DestinationRule ", Safe(tr.destination_rule()), " (",
+                        Safe(tr.stable_subset()), "/", Safe(tr.canary_subset()),
+                        ")");
+  }
+  return absl::StrCat("Istio host-level: VirtualService ", virtual_services,
+                      ", services ", Safe(tr.stable_service()), "/",
+                      Safe(tr.canary_service()));
 }
 
 json AnalysisJson(const v1::Rollout& rollout) {
@@ -106,6 +112,7 @@ json AnalysisJson(const v1::Rollout& rollout) {
                          {"inconclusive", m.inconclusive()},
                          {"error", m.error()},
                          {"pending", m.pending()},
+                         {"dryRun", m.dry_run()},
                          {"lastMessage", m.last_message()}});
     }
     runs.push_back({{"name", run.name()},
@@ -178,8 +185,9 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
       absl::StrAppendFormat(
           &out, "%s%s%s %-22s ✔ %d  ✖ %d  ? %d  ⚠ %d  ◷ %d pending\n", indent,
           last_metric ? "└──" : "├──", RunIcon(metric.phase()),
-          Safe(metric.name()), metric.successful(), metric.failed(),
-          metric.inconclusive(), metric.error(), metric.pending());
+          Safe(metric.name()) + (metric.dry_run() ? " (dry-run)" : ""),
+          metric.successful(), metric.failed(), metric.inconclusive(),
+          metric.error(), metric.pending());
       // The live measurements, newest last.
       const int shown = std::min(metric.recent_size(), kShownMeasurements);
       for (int i = metric.recent_size() - shown; i < metric.recent_size();

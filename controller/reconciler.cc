@@ -111,8 +111,11 @@ BatchId BatchIdOf(const CanaryRollout& rollout, const Decision& decision) {
 std::vector<std::string> MeshObjectsOf(const CanaryRollout& rollout) {
   const TrafficRouting& routing = rollout.spec.traffic_routing;
   const std::string& ns = rollout.namespace_name;
-  std::vector<std::string> out = {absl::StrCat(
-      kube::kVirtualServices.plural, "/", ns, "/", routing.virtual_service)};
+  std::vector<std::string> out;
+  for (const VirtualServiceRef& vs : routing.AllVirtualServices()) {
+    out.push_back(
+        absl::StrCat(kube::kVirtualServices.plural, "/", ns, "/", vs.name));
+  }
   if (routing.subset_level()) {
     out.push_back(absl::StrCat(kube::kDestinationRules.plural, "/", ns, "/",
                                routing.destination_rule));

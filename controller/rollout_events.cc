@@ -22,10 +22,10 @@ std::string RunName(const AnalysisRun& run) {
 std::string Evidence(const AnalysisRun& run) {
   std::vector<std::string> parts;
   for (const MetricRun& m : run.metrics) {
-    parts.push_back(
-        absl::StrCat(m.name, " ", RunPhaseName(m.phase), " (✔", m.successful,
-                     " ✖", m.failed, " ?", m.inconclusive, " ⚠", m.errors, ")",
-                     m.recent.empty() ? "" : ": " + m.recent.back().message));
+    parts.push_back(absl::StrCat(
+        MetricLabel(m), " ", RunPhaseName(m.phase), " (✔", m.successful, " ✖",
+        m.failed, " ?", m.inconclusive, " ⚠", m.errors, ")",
+        m.recent.empty() ? "" : ": " + m.recent.back().message));
   }
   return absl::StrJoin(parts, "; ");
 }
@@ -53,7 +53,7 @@ void AnalysisEvents(const std::optional<AnalysisRun>& before,
     if (last.phase != MeasurementPhase::kSuccessful) {
       events.push_back(
           {"analysis",
-           absl::StrCat(RunName(*after), ": ", m.name, " measurement ",
+           absl::StrCat(RunName(*after), ": ", MetricLabel(m), " measurement ",
                         RecordPhaseName(last), ": ", last.message)});
     }
   }

@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "controller/proto_unknown_fields.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace smartcanary {
@@ -64,6 +65,7 @@ v1::AnalysisRunStatus RunToProto(const std::string& name,
     m->set_inconclusive(metric.inconclusive);
     m->set_error(metric.errors);
     m->set_pending(metric.pending);
+    m->set_dry_run(metric.dry_run);
     if (!metric.recent.empty()) {
       m->set_last_message(metric.recent.back().message);
       for (double v : metric.recent.back().values) m->add_last_values(v);
@@ -88,6 +90,11 @@ v1::RolloutSpec SpecToProto(const RolloutSpec& spec) {
   v1::TrafficRouting* routing = out.mutable_traffic_routing();
   routing->set_virtual_service(tr.virtual_service);
   for (const std::string& route : tr.routes) routing->add_routes(route);
+  for (const VirtualServiceRef& vs : tr.virtual_services) {
+    v1::VirtualServiceRoutes* item = routing->add_virtual_services();
+    item->set_name(vs.name);
+    for (const std::string& route : vs.routes) item->add_routes(route);
+  }
   routing->set_destination_rule(tr.destination_rule);
   routing->set_stable_subset(tr.stable_subset);
   routing->set_canary_subset(tr.canary_subset);
@@ -122,11 +129,16 @@ v1::RolloutSpec SpecToProto(const RolloutSpec& spec) {
 }
 
 absl::StatusOr<RolloutSpec> SpecFromProto(const v1::RolloutSpec& proto) {
+  if (auto s = RejectUnknownProtoFields(proto, "spec"); !s.ok()) return s;
   RolloutSpec spec;
   const v1::TrafficRouting& routing = proto.traffic_routing();
   TrafficRouting& tr = spec.traffic_routing;
   tr.virtual_service = routing.virtual_service();
   tr.routes.assign(routing.routes().begin(), routing.routes().end());
+  for (const v1::VirtualServiceRoutes& vs : routing.virtual_services()) {
+    tr.virtual_services.push_back(
+        {vs.name(), {vs.routes().begin(), vs.routes().end()}});
+  }
   tr.destination_rule = routing.destination_rule();
   tr.stable_subset = routing.stable_subset();
   tr.canary_subset = routing.canary_subset();

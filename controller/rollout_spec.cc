@@ -15,6 +15,9 @@ namespace {
 
 using nlohmann::json;
 
+// As the CRD's maxItems: each one is read and patched at every step.
+constexpr size_t kMaxVirtualServices = 16;
+
 absl::StatusOr<const json*> RequireObject(const json& parent,
                                           const std::string& key,
                                           const std::string& path) {
@@ -22,6 +25,31 @@ absl::StatusOr<const json*> RequireObject(const json& parent,
   if (it == parent.end()) return FieldError(path, "is required");
   if (!it->is_object()) return FieldError(path, "must be an object");
   return &*it;
+}
+
+absl::StatusOr<VirtualServiceRef> ParseVirtualServiceRef(
+    const json& value, const std::string& path) {
+  if (!value.is_object()) return FieldError(path, "must be an object");
+  if (auto s = RejectUnknownFields(value, path, {"name", "routes"}); !s.ok())
+    return s;
+  VirtualServiceRef out;
+  auto name = StringField(value, "name", path + ".name");
+  if (!name.ok()) return name.status();
+  out.name = *name;
+  if (auto routes = value.find("routes"); routes != value.end()) {
+    if (!routes->is_array()) {
+      return FieldError(path + ".routes", "must be a list of route names");
+    }
+    for (size_t i = 0; i < routes->size(); ++i) {
+      if (!(*routes)[i].is_string() ||
+          (*routes)[i].get<std::string>().empty()) {
+        return FieldError(absl::StrCat(path, ".routes[", i, "]"),
+                          "must be a non-empty route name");
+      }
+      out.routes.push_back((*routes)[i].get<std::string>());
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<Step> ParseStep(const json& item, const std::string& path) {
@@ -84,34 +112,38 @@ absl::Status ParseTrafficRouting(const json& spec, RolloutSpec& out) {
   auto istio = RequireObject(**routing, "istio", "spec.trafficRouting.istio");
   if (!istio.ok()) return istio.status();
   const std::string istio_path = "spec.trafficRouting.istio";
-  if (auto s = RejectUnknownFields(**istio, istio_path,
-                                   {"virtualService", "destinationRule"});
-      !s.ok()) {
-    return s;
-  }
-  auto vs =
-      RequireObject(**istio, "virtualService", istio_path + ".virtualService");
-  if (!vs.ok()) return vs.status();
-  const std::string vs_path = istio_path + ".virtualService";
-  if (auto s = RejectUnknownFields(**vs, vs_path, {"name", "routes"});
+  if (auto s = RejectUnknownFields(
+          **istio, istio_path,
+          {"virtualService", "virtualServices", "destinationRule"});
       !s.ok()) {
     return s;
   }
   TrafficRouting& tr = out.traffic_routing;
-  auto name = StringField(**vs, "name", vs_path + ".name");
-  if (!name.ok()) return name.status();
-  tr.virtual_service = *name;
-  if (auto routes = (*vs)->find("routes"); routes != (*vs)->end()) {
-    if (!routes->is_array()) {
-      return FieldError(vs_path + ".routes", "must be a list of route names");
+  const json& istio_object = **istio;
+  const bool single = istio_object.contains("virtualService");
+  if (single == istio_object.contains("virtualServices")) {
+    return FieldError(istio_path,
+                      "set exactly one of virtualService and virtualServices");
+  }
+  if (single) {
+    auto vs = ParseVirtualServiceRef(istio_object["virtualService"],
+                                     istio_path + ".virtualService");
+    if (!vs.ok()) return vs.status();
+    tr.virtual_service = vs->name;
+    tr.routes = vs->routes;
+  } else {
+    const json& list = istio_object["virtualServices"];
+    const std::string list_path = istio_path + ".virtualServices";
+    if (!list.is_array() || list.empty() || list.size() > kMaxVirtualServices) {
+      return FieldError(list_path,
+                        absl::StrCat("must be a list of 1 to ",
+                                     kMaxVirtualServices, " VirtualServices"));
     }
-    for (size_t i = 0; i < routes->size(); ++i) {
-      if (!(*routes)[i].is_string() ||
-          (*routes)[i].get<std::string>().empty()) {
-        return FieldError(absl::StrCat(vs_path, ".routes[", i, "]"),
-                          "must be a non-empty route name");
-      }
-      tr.routes.push_back((*routes)[i].get<std::string>());
+    for (size_t i = 0; i < list.size(); ++i) {
+      auto vs =
+          ParseVirtualServiceRef(list[i], absl::StrCat(list_path, "[", i, "]"));
+      if (!vs.ok()) return vs.status();
+      tr.virtual_services.push_back(*vs);
     }
   }
   if (auto dr = istio.value()->find("destinationRule");
@@ -168,23 +200,36 @@ absl::Status CheckTemplateNames(const AnalysisRef& ref,
 absl::Status CheckNames(const RolloutSpec& spec) {
   const TrafficRouting& tr = spec.traffic_routing;
   const std::string istio = "spec.trafficRouting.istio";
-  if (auto s = CheckName(istio + ".virtualService.name", tr.virtual_service,
-                         ValidateDns1123Subdomain);
-      !s.ok()) {
-    return s;
-  }
-  // Istio does not restrict http route names; they only select routes
-  // inside the VirtualService, so printable UTF-8 of bounded length will do.
-  for (size_t i = 0; i < tr.routes.size(); ++i) {
-    const std::string& route = tr.routes[i];
-    if (route.size() > kMaxSubdomainLength || !IsValidUtf8(route) ||
-        QuoteForMessage(route, kMaxSubdomainLength) != route) {
-      return FieldError(
-          absl::StrCat(istio, ".virtualService.routes[", i, "]"),
-          absl::StrCat("\"", QuoteForMessage(route, 80),
-                       "\" is not a valid route name: must be printable "
-                       "UTF-8 of at most ",
-                       kMaxSubdomainLength, " bytes"));
+  const std::vector<VirtualServiceRef> virtual_services =
+      tr.AllVirtualServices();
+  std::set<std::string> seen;
+  for (size_t v = 0; v < virtual_services.size(); ++v) {
+    const VirtualServiceRef& vs = virtual_services[v];
+    const std::string path = tr.VirtualServicePath(v);
+    if (auto s = CheckName(path + ".name", vs.name, ValidateDns1123Subdomain);
+        !s.ok()) {
+      return s;
+    }
+    // Two entries for one object would patch it twice per step, each patch
+    // guarded against the other.
+    if (!seen.insert(vs.name).second) {
+      return FieldError(path + ".name",
+                        absl::StrCat("\"", vs.name, "\" is listed twice"));
+    }
+    // Istio does not restrict http route names; they only select routes
+    // inside the VirtualService, so printable UTF-8 of bounded length will
+    // do.
+    for (size_t i = 0; i < vs.routes.size(); ++i) {
+      const std::string& route = vs.routes[i];
+      if (route.size() > kMaxSubdomainLength || !IsValidUtf8(route) ||
+          QuoteForMessage(route, kMaxSubdomainLength) != route) {
+        return FieldError(
+            absl::StrCat(path, ".routes[", i, "]"),
+            absl::StrCat("\"", QuoteForMessage(route, 80),
+                         "\" is not a valid route name: must be printable "
+                         "UTF-8 of at most ",
+                         kMaxSubdomainLength, " bytes"));
+      }
     }
   }
   const std::string dr = istio + ".destinationRule";
@@ -238,6 +283,17 @@ absl::Status CheckNames(const RolloutSpec& spec) {
 
 }  // namespace
 
+std::vector<VirtualServiceRef> TrafficRouting::AllVirtualServices() const {
+  if (!virtual_services.empty()) return virtual_services;
+  return {VirtualServiceRef{virtual_service, routes}};
+}
+
+std::string TrafficRouting::VirtualServicePath(size_t index) const {
+  const std::string istio = "spec.trafficRouting.istio";
+  if (virtual_services.empty()) return istio + ".virtualService";
+  return absl::StrCat(istio, ".virtualServices[", index, "]");
+}
+
 absl::StatusOr<absl::Duration> ParseStepDuration(const json& value) {
   if (value.is_number_integer()) {
     if (value.get<int64_t>() < 0)
@@ -270,8 +326,22 @@ std::string FormatStepDuration(absl::Duration duration) {
 absl::Status ValidateRolloutSpec(const RolloutSpec& spec) {
   const TrafficRouting& tr = spec.traffic_routing;
   const std::string istio = "spec.trafficRouting.istio";
-  if (tr.virtual_service.empty()) {
+  if ((!tr.virtual_service.empty() || !tr.routes.empty()) &&
+      !tr.virtual_services.empty()) {
+    return FieldError(istio,
+                      "set exactly one of virtualService and virtualServices");
+  }
+  if (tr.virtual_services.empty() && tr.virtual_service.empty()) {
     return FieldError(istio + ".virtualService.name", "is required");
+  }
+  if (tr.virtual_services.size() > kMaxVirtualServices) {
+    return FieldError(istio + ".virtualServices",
+                      absl::StrCat("must be a list of 1 to ",
+                                   kMaxVirtualServices, " VirtualServices"));
+  }
+  for (size_t i = 0; i < tr.virtual_services.size(); ++i) {
+    if (tr.virtual_services[i].name.empty())
+      return FieldError(tr.VirtualServicePath(i) + ".name", "is required");
   }
   const bool subset = !tr.destination_rule.empty() ||
                       !tr.stable_subset.empty() || !tr.canary_subset.empty();
@@ -422,9 +492,20 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
 
 json RolloutSpecToJson(const RolloutSpec& spec) {
   const TrafficRouting& tr = spec.traffic_routing;
-  json vs = {{"name", tr.virtual_service}};
-  if (!tr.routes.empty()) vs["routes"] = tr.routes;
-  json istio = {{"virtualService", vs}};
+  auto vs_json = [](const VirtualServiceRef& vs) {
+    json out = {{"name", vs.name}};
+    if (!vs.routes.empty()) out["routes"] = vs.routes;
+    return out;
+  };
+  json istio = json::object();
+  if (tr.virtual_services.empty()) {
+    istio["virtualService"] = vs_json({tr.virtual_service, tr.routes});
+  } else {
+    json list = json::array();
+    for (const VirtualServiceRef& vs : tr.virtual_services)
+      list.push_back(vs_json(vs));
+    istio["virtualServices"] = list;
+  }
   if (tr.subset_level()) {
     istio["destinationRule"] = {{"name", tr.destination_rule},
                                 {"stableSubsetName", tr.stable_subset},

@@ -26,7 +26,18 @@ struct Step {
   bool operator==(const Step&) const = default;
 };
 
+// One VirtualService and the http routes of it a rollout owns; no routes
+// means the only route the VirtualService has.
+struct VirtualServiceRef {
+  std::string name;
+  std::vector<std::string> routes;
+  bool operator==(const VirtualServiceRef&) const = default;
+};
+
 struct TrafficRouting {
+  // Exactly one of the two forms, as in Argo Rollouts: `virtualService`
+  // (virtual_service, routes) or `virtualServices` (virtual_services, e.g. a
+  // gateway and a mesh VirtualService for the same hosts).
   std::string virtual_service;
   // The VirtualService http routes this rollout owns; empty means the only
   // route the VirtualService has.
@@ -38,8 +49,16 @@ struct TrafficRouting {
   // Host-level: two Services.
   std::string stable_service;
   std::string canary_service;
+  // The `virtualServices` form (last, so that positional initializers of
+  // the fields above keep their meaning).
+  std::vector<VirtualServiceRef> virtual_services;
 
   bool subset_level() const { return !destination_rule.empty(); }
+  // Every VirtualService the rollout moves, whichever form named them.
+  std::vector<VirtualServiceRef> AllVirtualServices() const;
+  // The field path of AllVirtualServices()[index] ("...virtualService" or
+  // "...virtualServices[i]"), for messages.
+  std::string VirtualServicePath(size_t index) const;
   bool operator==(const TrafficRouting&) const = default;
 };
 

@@ -74,7 +74,9 @@ Decision Complete(const RolloutSpec& spec, const RolloutStatus& status,
     decision.next.background_run = Conclude(*decision.next.background_run);
   RecordWeight(decision.next, 0, now);
   decision.canary_weight = 0;
-  decision.promote_stable_labels = spec.traffic_routing.subset_level();
+  // Both modes: the stable subset, or the stable Service (host-level), takes
+  // the new version before the weights return to stable 100.
+  decision.promote_stable_labels = true;
   return decision;
 }
 
@@ -85,7 +87,8 @@ bool ProvenNotWorse(const RolloutStatus& status,
   if (!status.background_run) return false;
   int comparative = 0;
   for (const MetricSpec& spec : background) {
-    if (!spec.query.has_comparative()) continue;
+    // A dry-run metric never moves the rollout, not even ahead.
+    if (!spec.query.has_comparative() || spec.dry_run) continue;
     ++comparative;
     const MetricRun* run = nullptr;
     for (const MetricRun& m : status.background_run->metrics) {

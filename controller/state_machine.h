@@ -23,7 +23,8 @@ struct Decision {
   int canary_weight = 0;
   // A new rollout begins: point the canary subset at spec.canaryLabels.
   bool select_canary_labels = false;
-  // The rollout completes: the stable subset takes the canary's labels.
+  // The rollout completes: the stable subset (subset-level) or the stable
+  // Service's selector (host-level) takes the canary's labels.
   bool promote_stable_labels = false;
   // Take these measurements now, record them in `next`'s runs (Record) and
   // decide again; nothing else in this decision is to be applied.

@@ -150,6 +150,10 @@ const char* RunPhaseName(RunPhase phase) {
   return "Running";
 }
 
+std::string MetricLabel(const MetricRun& run) {
+  return run.dry_run ? run.name + " (dry-run)" : run.name;
+}
+
 const char* RecordPhaseName(const MeasurementRecord& record) {
   return record.pending ? "Pending" : MeasurementName(record.phase);
 }
@@ -163,6 +167,7 @@ AnalysisRun StartRun(int step_index, const std::vector<MetricSpec>& metrics,
   for (const MetricSpec& spec : metrics) {
     MetricRun metric;
     metric.name = spec.name;
+    metric.dry_run = spec.dry_run;
     run.metrics.push_back(metric);
   }
   run.message = "waiting for the first measurement";
@@ -244,24 +249,37 @@ AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run,
     if (m.recent.size() > kKeptMeasurements) m.recent.erase(m.recent.begin());
     m.phase = MetricPhase(*spec, m);
   }
-  // The run's phase is its worst metric's; it succeeds when all have.
+  // The run's phase is its worst metric's; it succeeds when all have. A
+  // dry-run metric only keeps the run Running until it is done.
   run.phase = RunPhase::kSuccessful;
   run.message = "all metrics successful";
   for (RunPhase worst : {RunPhase::kFailed, RunPhase::kError,
                          RunPhase::kInconclusive, RunPhase::kRunning}) {
-    auto found =
-        std::find_if(run.metrics.begin(), run.metrics.end(),
-                     [&](const MetricRun& m) { return m.phase == worst; });
+    auto found = std::find_if(
+        run.metrics.begin(), run.metrics.end(), [&](const MetricRun& m) {
+          return m.phase == worst &&
+                 (!m.dry_run || worst == RunPhase::kRunning);
+        });
     if (found == run.metrics.end()) continue;
     run.phase = worst;
     const MetricSpec* spec = FindSpec(specs, found->name);
     run.message =
         worst == RunPhase::kRunning || spec == nullptr
-            ? absl::StrCat("running: last ", found->name, ": ",
+            ? absl::StrCat("running: last ", MetricLabel(*found), ": ",
                            found->recent.empty() ? "not measured yet"
                                                  : found->recent.back().message)
             : Why(*spec, *found);
     break;
+  }
+  if (run.phase == RunPhase::kSuccessful) {
+    // Shown, never acted on: what a dry-run metric would have done.
+    for (const MetricRun& m : run.metrics) {
+      if (m.dry_run && m.phase != RunPhase::kSuccessful) {
+        absl::StrAppend(&run.message, "; ", MetricLabel(m), " ",
+                        RunPhaseName(m.phase), " (✔", m.successful, " ✖",
+                        m.failed, " ?", m.inconclusive, " ⚠", m.errors, ")");
+      }
+    }
   }
   return run;
 }
@@ -269,7 +287,7 @@ AnalysisRun Record(const std::vector<MetricSpec>& specs, AnalysisRun run,
 AnalysisRun Conclude(AnalysisRun run) {
   if (run.phase != RunPhase::kRunning) return run;
   for (const MetricRun& m : run.metrics) {
-    if (m.successful == 0) {
+    if (m.successful == 0 && !m.dry_run) {
       run.phase = RunPhase::kInconclusive;
       run.message =
           absl::StrCat("metric \"", m.name, "\" never measured a success (✔0 ✖",
@@ -304,6 +322,7 @@ json AnalysisRunToJson(const AnalysisRun& run) {
         {"error", m.errors},      {"consecutiveError", m.consecutive_errors},
         {"pending", m.pending},   {"measurements", recent}};
     if (m.last_at) item["lastMeasuredAt"] = TimeText(*m.last_at);
+    if (m.dry_run) item["dryRun"] = true;
     metrics.push_back(item);
   }
   return {{"stepIndex", run.step_index},
@@ -342,6 +361,7 @@ absl::StatusOr<AnalysisRun> AnalysisRunFromJson(const json& value) {
       m.errors = item.value("error", 0);
       m.consecutive_errors = item.value("consecutiveError", 0);
       m.pending = item.value("pending", 0);
+      m.dry_run = item.value("dryRun", false);
       if (item.contains("lastMeasuredAt")) {
         auto last = TimeFrom(item["lastMeasuredAt"]);
         if (!last.ok()) return last.status();

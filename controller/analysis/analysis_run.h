@@ -42,6 +42,10 @@ const char* RecordPhaseName(const MeasurementRecord& record);
 
 struct MetricRun {
   std::string name;
+  // The template's dryRun names it: its phase is shown but never becomes
+  // the run's (a finished dry-run metric counts as done, whatever its
+  // verdict).
+  bool dry_run = false;
   RunPhase phase = RunPhase::kRunning;
   int measured = 0;
   int successful = 0;
@@ -57,6 +61,10 @@ struct MetricRun {
 };
 
 inline constexpr int kKeptMeasurements = 10;
+
+// The metric's name, marked " (dry-run)" for a dry-run metric: how status
+// messages and annotations show it.
+std::string MetricLabel(const MetricRun& run);
 
 struct AnalysisRun {
   int step_index = -1;  // -1: the background analysis

@@ -1,5 +1,7 @@
 #include "controller/analysis/analysis_spec.h"
 
+#include <optional>
+#include <regex>
 #include <set>
 
 #include "absl/status/status.h"
@@ -369,6 +371,62 @@ absl::StatusOr<MetricSpec> ParseMetric(const json& value,
   return metric;
 }
 
+// Longer than any sensible metric name pattern; bounds std::regex's work.
+constexpr size_t kMaxDryRunPattern = 253;
+
+// Argo's spec.dryRun: [{metricName: REGEX}], each rule matching any part of
+// a metric's name as Go's regexp.MatchString does (`.*` for all). A rule
+// that matches no metric is an error, as in Argo: a typo would otherwise
+// leave a metric live.
+absl::Status MarkDryRun(const json& rules, const std::string& path,
+                        std::vector<MetricSpec>& metrics) {
+  if (!rules.is_array()) {
+    return FieldError(path, "must be a list of {metricName: NAME}");
+  }
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const std::string item = absl::StrCat(path, "[", i, "]");
+    if (auto s = RejectUnknownFields(rules[i], item, {"metricName"}); !s.ok())
+      return s;
+    auto pattern = StringField(rules[i], "metricName", item + ".metricName");
+    if (!pattern.ok()) return pattern.status();
+    if (pattern->empty() || pattern->size() > kMaxDryRunPattern) {
+      return FieldError(item + ".metricName",
+                        absl::StrCat("must be a metric name or regular "
+                                     "expression of 1 to ",
+                                     kMaxDryRunPattern, " characters"));
+    }
+    // std::regex reports a bad pattern only by throwing; it stays here.
+    std::optional<std::regex> regex;
+    try {
+      regex.emplace(*pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return FieldError(
+          item + ".metricName",
+          absl::StrCat("\"", QuoteForMessage(*pattern, 80),
+                       "\" is not a regular expression: ", e.what()));
+    }
+    int matched = 0;
+    for (MetricSpec& metric : metrics) {
+      bool hit = false;
+      try {
+        hit = std::regex_search(metric.name, *regex);
+      } catch (const std::regex_error& e) {
+        return FieldError(item + ".metricName",
+                          absl::StrCat("matching failed: ", e.what()));
+      }
+      if (!hit) continue;
+      metric.dry_run = true;
+      ++matched;
+    }
+    if (matched == 0) {
+      return FieldError(item + ".metricName",
+                        absl::StrCat("\"", QuoteForMessage(*pattern, 80),
+                                     "\" matches no metric of this template"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int MetricSpec::planned_measurements() const {
@@ -460,9 +518,10 @@ json AnalysisRefToJson(const AnalysisRef& ref) {
 
 absl::StatusOr<AnalysisTemplate> ParseAnalysisTemplate(
     const json& spec, const std::string& where) {
-  if (auto s = RejectUnknownFields(
-          spec, where + " spec",
-          {"args", "metrics", "dryRun", "measurementRetention"});
+  // Argo's measurementRetention is not implemented (canaryd keeps the last
+  // kKeptMeasurements): refused like any unknown field rather than ignored.
+  if (auto s = RejectUnknownFields(spec, where + " spec",
+                                   {"args", "metrics", "dryRun"});
       !s.ok()) {
     return s;
   }
@@ -479,6 +538,13 @@ absl::StatusOr<AnalysisTemplate> ParseAnalysisTemplate(
         ParseMetric(metrics[i], absl::StrCat(where, " spec.metrics[", i, "]"));
     if (!metric.ok()) return metric.status();
     out.metrics.push_back(*metric);
+  }
+  if (spec.contains("dryRun")) {
+    if (auto s =
+            MarkDryRun(spec["dryRun"], where + " spec.dryRun", out.metrics);
+        !s.ok()) {
+      return s;
+    }
   }
   return out;
 }

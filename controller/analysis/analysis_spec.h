@@ -66,6 +66,9 @@ struct MetricSpec {
   v1::Metric query;  // provider and conditions, as sent to the analyzer
   // provider.prometheus.scrapeInterval: how often that Prometheus scrapes.
   std::optional<absl::Duration> scrape_interval;
+  // Named by the template's spec.dryRun (Argo's shape): measured, shown and
+  // annotated, but its verdict never fails, holds or pauses the rollout.
+  bool dry_run = false;
 
   // How many measurements make the metric complete; 0 means it runs until
   // it fails or the analysis ends (an interval and no count).

@@ -1,5 +1,8 @@
 #include "controller/istio/istio_router.h"
 
+#include <optional>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "controller/istio/route_patch.h"
@@ -64,8 +67,29 @@ absl::Status IstioRouter::SetSelectorLabels(
                                    }));
 }
 
+std::string IstioRouter::VirtualServicePath(const VirtualServiceRef& vs) const {
+  return kube::kVirtualServices.Item(namespace_, vs.name);
+}
+
+TrafficRouting IstioRouter::RoutingFor(const VirtualServiceRef& vs) const {
+  TrafficRouting one = routing_;
+  one.virtual_services.clear();
+  one.virtual_service = vs.name;
+  one.routes = vs.routes;
+  return one;
+}
+
 absl::Status IstioRouter::Verify() {
-  if (auto weight = GetCanaryWeight(); !weight.ok()) return weight.status();
+  // Each VirtualService on its own: their weights may still disagree (the
+  // first SetCanaryWeight aligns them), but each must have the routes.
+  for (const VirtualServiceRef& vs : routing_.AllVirtualServices()) {
+    auto object = client_.Get(VirtualServicePath(vs));
+    if (!object.ok()) return object.status();
+    if (auto weight = VirtualServiceCanaryWeight(*object, RoutingFor(vs));
+        !weight.ok()) {
+      return weight.status();
+    }
+  }
   if (routing_.subset_level()) {
     auto dr = client_.Get(
         kube::kDestinationRules.Item(namespace_, routing_.destination_rule));
@@ -95,22 +119,77 @@ absl::Status IstioRouter::SelectCanary(
 
 absl::Status IstioRouter::PromoteStable(
     const std::map<std::string, std::string>& labels) {
-  return SetSelectorLabels(false, labels);
+  if (routing_.subset_level()) return SetSelectorLabels(false, labels);
+  // Host-level. Called at completion before the weights return to stable
+  // 100, while the canary Service carries the last step's share and its
+  // pods are ready. The stable Service's selector changes in one write, and
+  // the endpoints controller replaces its endpoint set in one update, so
+  // stable goes from the old pods straight to the canary's pods; the check
+  // in PromotedSelectorPatch makes sure the new selector matches every pod
+  // the canary Service selects, so that set is never empty. The canary
+  // Service is not touched, so canary keeps its endpoints too. Only after
+  // this does the caller move the weights: doing it the other way round
+  // would send 100% to the old version first.
+  auto canary =
+      client_.Get(kube::kServices.Item(namespace_, routing_.canary_service));
+  if (!canary.ok()) return canary.status();
+  return StatusOnly(
+      PatchWithRetry(kube::kServices.Item(namespace_, routing_.stable_service),
+                     [&](const nlohmann::json& stable) {
+                       return PromotedSelectorPatch(stable, *canary, labels);
+                     }));
 }
 
 absl::StatusOr<bool> IstioRouter::SetCanaryWeight(int canary_weight) {
-  return PatchWithRetry(
-      kube::kVirtualServices.Item(namespace_, routing_.virtual_service),
-      [&](const nlohmann::json& vs) {
-        return VirtualServiceWeightPatch(vs, routing_, canary_weight);
-      });
+  const std::vector<VirtualServiceRef> all = routing_.AllVirtualServices();
+  bool changed = false;
+  for (size_t i = 0; i < all.size(); ++i) {
+    auto patched = PatchWithRetry(VirtualServicePath(all[i]),
+                                  [&](const nlohmann::json& vs) {
+                                    return VirtualServiceWeightPatch(
+                                        vs, RoutingFor(all[i]), canary_weight);
+                                  });
+    if (patched.ok()) {
+      changed = changed || *patched;
+      continue;
+    }
+    // Traffic is never left half-moved: the VirtualServices already
+    // written go back to stable, the safe state (the next reconcile moves
+    // them all again, or the rollout rolls back).
+    absl::Status undo = absl::OkStatus();
+    for (size_t j = 0; j < i && canary_weight != 0; ++j) {
+      auto back = PatchWithRetry(
+          VirtualServicePath(all[j]), [&](const nlohmann::json& vs) {
+            return VirtualServiceWeightPatch(vs, RoutingFor(all[j]), 0);
+          });
+      if (!back.ok() && undo.ok()) undo = back.status();
+    }
+    if (undo.ok()) return patched.status();
+    return absl::UnavailableError(absl::StrCat(
+        "VirtualService ", all[i].name, ": ", patched.status().message(),
+        "; and putting the others back on stable failed: ", undo.message()));
+  }
+  return changed;
 }
 
 absl::StatusOr<int> IstioRouter::GetCanaryWeight() {
-  auto vs = client_.Get(
-      kube::kVirtualServices.Item(namespace_, routing_.virtual_service));
-  if (!vs.ok()) return vs.status();
-  return VirtualServiceCanaryWeight(*vs, routing_);
+  std::optional<int> first;
+  for (const VirtualServiceRef& vs : routing_.AllVirtualServices()) {
+    auto object = client_.Get(VirtualServicePath(vs));
+    if (!object.ok()) return object.status();
+    auto weight = VirtualServiceCanaryWeight(*object, RoutingFor(vs));
+    if (!weight.ok()) return weight.status();
+    if (!first) {
+      first = *weight;
+    } else if (*weight != *first) {
+      // Moved together or not at all: a disagreement is a write still in
+      // progress or another writer, retried.
+      return absl::UnavailableError(absl::StrCat(
+          "VirtualServices disagree: ", routing_.AllVirtualServices()[0].name,
+          " has canary weight ", *first, ", ", vs.name, " has ", *weight));
+    }
+  }
+  return first.value_or(0);
 }
 
 }  // namespace smartcanary::istio

@@ -34,6 +34,9 @@ class IstioRouter : public TrafficRouter {
   // change. Returns whether a patch was applied.
   absl::StatusOr<bool> PatchWithRetry(const std::string& path,
                                       const PatchBuilder& build);
+  std::string VirtualServicePath(const VirtualServiceRef& vs) const;
+  // The routing as route_patch sees it for one VirtualService.
+  TrafficRouting RoutingFor(const VirtualServiceRef& vs) const;
   absl::Status SetSelectorLabels(
       bool canary, const std::map<std::string, std::string>& labels);
 

@@ -216,4 +216,49 @@ absl::StatusOr<json> ServiceSelectorPatch(
                      labels);
 }
 
+absl::StatusOr<json> PromotedSelectorPatch(
+    const json& stable_service, const json& canary_service,
+    const std::map<std::string, std::string>& labels) {
+  auto selector_of = [](const json& service)
+      -> absl::StatusOr<std::map<std::string, std::string>> {
+    std::map<std::string, std::string> out;
+    const json& spec = service.value("spec", json::object());
+    const json& selector = spec.is_object()
+                               ? spec.value("selector", json::object())
+                               : json::object();
+    if (!selector.is_object()) return out;
+    for (const auto& [key, value] : selector.items()) {
+      if (!value.is_string()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(ObjectName(service), " has a selector value for \"",
+                         key, "\" that is not a string"));
+      }
+      out[key] = value.get<std::string>();
+    }
+    return out;
+  };
+  auto canary = selector_of(canary_service);
+  if (!canary.ok()) return canary.status();
+  auto merged = selector_of(stable_service);
+  if (!merged.ok()) return merged.status();
+  if (canary->empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(ObjectName(canary_service), " has no selector"));
+  }
+  const std::map<std::string, std::string>& take =
+      labels.empty() ? *canary : labels;
+  for (const auto& [key, value] : take) (*merged)[key] = value;
+  for (const auto& [key, value] : *merged) {
+    auto found = canary->find(key);
+    if (found == canary->end() || found->second != value) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          ObjectName(stable_service), "'s selector would need ", key, "=",
+          value, " after promotion, which ", ObjectName(canary_service),
+          "'s selector does not require: the stable Service could lose its "
+          "endpoints; make the canary Service's selector include it"));
+    }
+  }
+  return ServiceSelectorPatch(stable_service, take);
+}
+
 }  // namespace smartcanary::istio

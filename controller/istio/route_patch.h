@@ -36,6 +36,17 @@ absl::StatusOr<nlohmann::json> ServiceSelectorPatch(
     const nlohmann::json& service,
     const std::map<std::string, std::string>& labels);
 
+// Host-level completion: the patch that makes the stable Service select the
+// version being promoted. `labels` are the rollout's canaryLabels; when there
+// are none, the canary Service's own selector. FAILED_PRECONDITION when the
+// merged selector would not select every pod the canary Service selects:
+// those pods are the ones known to be ready and serving (they carry the
+// canary's traffic), so only such a selector can never leave stable without
+// endpoints.
+absl::StatusOr<nlohmann::json> PromotedSelectorPatch(
+    const nlohmann::json& stable_service, const nlohmann::json& canary_service,
+    const std::map<std::string, std::string>& labels);
+
 }  // namespace smartcanary::istio
 
 #endif  // SMARTCANARY_CONTROLLER_ISTIO_ROUTE_PATCH_H_

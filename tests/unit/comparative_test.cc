@@ -196,7 +196,7 @@ namespace {
 TEST(EarlyPromotionTest,
      ATimedPauseEndsOnceEveryComparativeMetricIsProvenNotWorse) {
   RolloutSpec spec;
-  spec.traffic_routing = {"vs", {}, "dr", "stable", "canary", "", ""};
+  spec.traffic_routing = {"vs", {}, "dr", "stable", "canary", "", "", {}};
   spec.canary_labels = {{"version", "v2"}};
   spec.steps = {Step{Step::Kind::kSetWeight, 20, std::nullopt, {}},
                 Step{Step::Kind::kPause, 0, absl::Minutes(10), {}},

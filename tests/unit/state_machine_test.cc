@@ -108,13 +108,16 @@ TEST(DecideTest, ArticlePlanRunsToHealthyWithWeightsAtEveryStep) {
   EXPECT_EQ(made.back().requeue_after, absl::InfiniteDuration());
 }
 
-TEST(DecideTest, HostLevelCompletionDoesNotTouchSubsets) {
+// Host-level too: 100% must end on the new version, so the stable Service
+// takes the canary's labels before the weights return to stable.
+TEST(DecideTest, HostLevelCompletionPromotesTheStableService) {
   RolloutSpec spec = ArticleSpec(false);
   spec.steps = {Weight(30)};
   RolloutStatus status;
   auto made = RunUntilWaiting(spec, 1, status, kStart);
   EXPECT_EQ(status.phase, Phase::kHealthy);
-  EXPECT_FALSE(made.back().promote_stable_labels);
+  EXPECT_TRUE(made.back().promote_stable_labels);
+  EXPECT_EQ(made.back().canary_weight, 0);
 }
 
 TEST(DecideTest, FinishedRolloutsPinTrafficToStable) {

@@ -206,5 +206,21 @@ TEST(WrongTypesTest, SelectorKeysMustBePrometheusLabelNames) {
             std::string::npos);
 }
 
+// The CRD keeps provider.comparative unpruned (x-kubernetes-preserve-
+// unknown-fields), so a typo there reaches canaryd: refused naming it.
+TEST(UnknownFieldsTest, TyposInTheUnprunedComparativeProviderAreRefused) {
+  json spec = ComparativeTemplate();
+  spec["metrics"][0]["provider"]["comparative"]["margn"] = 0.01;
+  EXPECT_NE(
+      TemplateError(spec).find("provider.comparative.margn: unknown field"),
+      std::string::npos);
+  spec = ComparativeTemplate();
+  spec["metrics"][0]["provider"]["comparative"]["istio"]["canry"] =
+      json::object();
+  EXPECT_NE(TemplateError(spec).find(
+                "provider.comparative.istio.canry: unknown field"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace smartcanary
