@@ -40,46 +40,67 @@ install_tools() {
 # The Debian packages holding the shared libraries BINARY names as NEEDED,
 # as installed on this (bookworm) build machine. apt adds their dependencies.
 runtime_packages() {
-  local binary=$1 lib path package
+  local binary=$1 lib path owners libs=() paths=()
   for lib in $(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
     path=$(ldconfig -p | awk -v lib="$lib" '$1 == lib && /x86-64/ { print $NF; exit }')
     [ -n "$path" ] || { log "$binary needs $lib, which is not installed"; return 1; }
-    # dpkg knows a library by the path its package ships (/lib or /usr/lib).
-    package=$(dpkg -S "$path" 2>/dev/null || dpkg -S "$(realpath "$path")" 2>/dev/null ||
-      dpkg -S "${path#/usr}" 2>/dev/null) || { log "no package ships $path"; return 1; }
-    echo "${package%%:*}"
-  done | sort -u
+    # dpkg knows a library by the path its package ships: /lib or /usr/lib.
+    libs+=("$lib")
+    paths+=("/usr${path#/usr}" "${path#/usr}")
+  done
+  # One dpkg -S for all: each call reads every package's file list.
+  owners=$(dpkg -S "${paths[@]}" 2>/dev/null | grep -v '^diversion')
+  for lib in "${libs[@]}"; do
+    grep -q "/$lib\$" <<<"$owners" || { log "no package ships $lib ($binary needs it)"; return 1; }
+  done
+  cut -d: -f1 <<<"$owners" | tr -d ' ' | tr , '\n' | sort -u
 }
 
-# The root filesystem of one image, as a tar clamped to SOURCE_DATE_EPOCH.
-# The extract variant unpacks the packages without running their maintainer
-# scripts: no shell, dpkg or apt ends up in the image, so the few things a
-# postinst would make (users, the CA bundle) are made by the hooks.
-build_rootfs() {
-  local name=$1 binary=$2 packages=$3 tar=$4
-  local hook
-  hook=$(printf 'set -e; r="$1"; install -D -m 0755 %q "$r/usr/local/bin/%s"; ' "$binary" "$name")
+# What a package's maintainer scripts would have added, and the binary, in
+# the root filesystem DIR.
+customize() {
+  local name=$1 binary=$2 r=$3
+  install -D -m 0755 "$binary" "$r/usr/local/bin/$name"
   if [ "$name" = canaryctl ]; then
     # kubectl finds plugins on PATH by this name: `kubectl canary ...`.
-    hook+='ln -s canaryctl "$r/usr/local/bin/kubectl-canary"; '
+    ln -s canaryctl "$r/usr/local/bin/kubectl-canary"
   fi
-  hook+=$(printf 'mkdir -p "$r/etc" "$r/home/nonroot" "$r/tmp"; chmod 1777 "$r/tmp"; '
-    printf 'printf "root:x:0:0:root:/root:/usr/sbin/nologin\\nnonroot:x:%s:%s:nonroot:/home/nonroot:/usr/sbin/nologin\\n" > "$r/etc/passwd"; ' "$uid" "$uid"
-    printf 'printf "root:x:0:\\nnonroot:x:%s:\\n" > "$r/etc/group"; ' "$uid"
-    printf 'chown %s:%s "$r/home/nonroot"; ' "$uid" "$uid"
-    # update-ca-certificates would concatenate the same certificates.
-    printf 'if [ -d "$r/usr/share/ca-certificates/mozilla" ]; then mkdir -p "$r/etc/ssl/certs"; '
-    printf 'LC_ALL=C; cat "$r"/usr/share/ca-certificates/mozilla/*.crt > "$r/etc/ssl/certs/ca-certificates.crt"; fi; '
-    # Documentation is dead weight in an image; the licences stay.
-    printf 'rm -rf "$r/usr/share/man" "$r/usr/share/info" "$r/usr/share/locale" "$r/usr/share/lintian"; '
-    printf 'find "$r/usr/share/doc" -type f ! -name copyright -delete 2>/dev/null || true; '
-    printf 'find "$r/usr/share/doc" -depth -type d -empty -delete 2>/dev/null || true')
-  mmdebstrap --quiet --variant=extract --mode=root --format=tar --skip=output/dev \
-    --include="$packages" --customize-hook="$hook" \
-    bookworm "$tar" \
+  mkdir -p "$r/etc" "$r/home/nonroot" "$r/tmp"
+  chmod 1777 "$r/tmp"
+  chown "$uid:$uid" "$r/home/nonroot"
+  printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nnonroot:x:%s:%s:nonroot:/home/nonroot:/usr/sbin/nologin\n' \
+    "$uid" "$uid" > "$r/etc/passwd"
+  printf 'root:x:0:\nnonroot:x:%s:\n' "$uid" > "$r/etc/group"
+  if [ -d "$r/usr/share/ca-certificates/mozilla" ]; then
+    # The bundle update-ca-certificates would make from the same files.
+    mkdir -p "$r/etc/ssl/certs"
+    (LC_ALL=C; cat "$r"/usr/share/ca-certificates/mozilla/*.crt) > "$r/etc/ssl/certs/ca-certificates.crt"
+  fi
+  # Documentation is dead weight in an image; the licences stay.
+  rm -rf "$r/usr/share/man" "$r/usr/share/info" "$r/usr/share/locale" "$r/usr/share/lintian"
+  if [ -d "$r/usr/share/doc" ]; then
+    find "$r/usr/share/doc" -type f ! -name copyright -delete
+    find "$r/usr/share/doc" -depth -type d -empty -delete
+  fi
+}
+
+# The root filesystem of one image as a tar: owners numeric, names sorted,
+# times clamped to SOURCE_DATE_EPOCH, so that it is the same every time. The
+# extract variant unpacks the packages without running their maintainer
+# scripts (nor mmdebstrap's hooks): no shell, dpkg or apt ends up in the
+# image, and customize makes the little a postinst would have.
+build_rootfs() {
+  local name=$1 binary=$2 packages=$3 tar=$4 dir="$work/$1.rootfs"
+  mmdebstrap --quiet --variant=extract --mode=root --format=directory \
+    --include="$packages" bookworm "$dir" \
     "deb $mirror/debian bookworm main" \
     "deb $mirror/debian bookworm-updates main" \
     "deb $mirror/debian-security bookworm-security main"
+  customize "$name" "$binary" "$dir"
+  # The runtime mounts /dev; device nodes in a layer only get in its way.
+  tar --create --file "$tar" --directory "$dir" --sort=name --numeric-owner \
+    --mtime="@$SOURCE_DATE_EPOCH" --clamp-mtime --exclude='./dev/*' .
+  rm -rf "$dir"
 }
 
 # An OCI layout OUTDIR/NAME holding one image tagged VERSION.
