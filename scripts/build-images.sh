@@ -149,8 +149,10 @@ fi
 SOURCE_DATE_EPOCH=$(git log -1 --format=%ct HEAD)
 export SOURCE_DATE_EPOCH
 
-# Release binaries: optimized, stripped, stamped with the revision.
-opt=(-c opt --strip=always --stamp --workspace_status_command="$root/scripts/workspace-status.sh")
+# Release binaries: optimized, stripped, stamped with the revision. No
+# bazel-bin symlinks: they would point the tests' and scripts' paths at these.
+opt=(-c opt --strip=always --stamp --workspace_status_command="$root/scripts/workspace-status.sh"
+  --symlink_prefix=/)
 bazel build "${opt[@]}" //controller:canaryd //analysis:canary-analyzer //cli:canaryctl
 bin=$(bazel info "${opt[@]}" bazel-bin 2>/dev/null)
 mkdir -p "$out"
