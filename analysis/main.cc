@@ -19,6 +19,7 @@
 #include "common/logging.h"
 #include "common/tls_files.h"
 #include "common/token_file.h"
+#include "common/usage.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:9091",
@@ -65,6 +66,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  smartcanary::ConfigureUsage(
+      "canary-analyzer",
+      "Smart Canary's stateless analysis service. Answers canaryd's gRPC "
+      "AnalysisService calls by querying Prometheus and judging canary against "
+      "baseline.");
   std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
   std::vector<char*> absl_argv = smartcanary::ArgvOf(args);
   absl::ParseCommandLine(static_cast<int>(args.size()), absl_argv.data());

@@ -36,6 +36,7 @@ Flags:
   -n, --namespace NS     namespace (default "default")
   -o, --output json      machine-readable output for get and list
   -f, --filename FILE    manifest for start ("-" reads standard input)
+  --version              print the version and source revision
 
 Credentials (like kubectl: canaryd checks them against the cluster's RBAC):
   --kubeconfig FILE      kubeconfig (default $KUBECONFIG, else ~/.kube/config);
@@ -83,6 +84,10 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       args.help = true;
+      continue;
+    }
+    if (arg == "--version") {
+      args.version = true;
       continue;
     }
     if (arg == "--full") {

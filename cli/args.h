@@ -23,6 +23,7 @@ struct Args {
   bool full = false;
   absl::Duration timeout = absl::Seconds(60);
   bool help = false;
+  bool version = false;  // --version
   // Credentials (credentials.h): the kubeconfig's unless overridden.
   std::string kubeconfig;
   std::string context;

@@ -12,9 +12,11 @@
 #include "cli/backtest_render.h"
 #include "cli/backtest_request.h"
 #include "cli/credentials.h"
+#include "cli/invocation.h"
 #include "cli/manifest.h"
 #include "cli/render.h"
 #include "common/text_escape.h"
+#include "common/version.h"
 #include "controller/rollout_proto.h"
 #include "smartcanary/v1/analysis.grpc.pb.h"
 #include "smartcanary/v1/rollout.grpc.pb.h"
@@ -121,8 +123,9 @@ int Backtest(const Args& args) {
 
 class Cli {
  public:
-  Cli(const Args& args, const Credentials& credentials)
+  Cli(const Args& args, const Credentials& credentials, std::string usage)
       : args_(args),
+        usage_(std::move(usage)),
         token_(credentials.token),
         stub_(v1::RolloutService::NewStub(Channel(args.server, credentials))) {}
 
@@ -154,7 +157,7 @@ class Cli {
         {"resume", &v1::RolloutService::Stub::Resume}};
     auto method = commands.find(command);
     if (method == commands.end()) {
-      return Fail(absl::StrCat("unknown command \"", command, "\"\n\n", kUsage),
+      return Fail(absl::StrCat("unknown command \"", command, "\"\n\n", usage_),
                   kExitUsage);
     }
     const v1::RolloutRef ref = Ref();
@@ -312,6 +315,7 @@ class Cli {
   }
 
   const Args& args_;
+  const std::string usage_;  // names the command as the user typed it
   const std::string token_;
   std::unique_ptr<v1::RolloutService::Stub> stub_;
 };
@@ -324,11 +328,16 @@ int main(int argc, char** argv) {
   const char* env_server = std::getenv("SMARTCANARY_SERVER");
   auto args = ParseArgs(std::vector<std::string>(argv + 1, argv + argc),
                         env_server != nullptr ? env_server : "localhost:9090");
+  const std::string name = CommandName(argc > 0 ? argv[0] : "");
   if (!args.ok())
     return Fail(
-        absl::StrCat(args.status().message(), " (see canaryctl --help)"), 2);
+        absl::StrCat(args.status().message(), " (see ", name, " --help)"), 2);
+  if (args->version) {
+    std::cout << smartcanary::VersionLine("canaryctl") << "\n";
+    return 0;
+  }
   if (args->help || args->command.empty()) {
-    std::cout << kUsage;
+    std::cout << UsageAs(name);
     return args->help ? 0 : 2;
   }
   if (args->command == "backtest") return Backtest(*args);
@@ -340,5 +349,5 @@ int main(int argc, char** argv) {
     return Fail(std::string(credentials.status().message()), 2);
   if (!args->namespace_set && !credentials->namespace_name.empty())
     args->namespace_name = credentials->namespace_name;
-  return Cli(*args, *credentials).Run();
+  return Cli(*args, *credentials, UsageAs(name)).Run();
 }

@@ -22,6 +22,7 @@
 #include "common/files.h"
 #include "common/flag_names.h"
 #include "common/logging.h"
+#include "common/usage.h"
 #include "controller/analysis/analyzer_client.h"
 #include "controller/analysis/kube_secrets.h"
 #include "controller/auth/grpc_tls.h"
@@ -159,6 +160,12 @@ std::string AdvertiseAddress(int grpc_port) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  smartcanary::ConfigureUsage(
+      "canaryd",
+      "the Smart Canary rollout controller. Reconciles CanaryRollouts "
+      "(shifting Istio traffic to a canary step by step and rolling back on a "
+      "failed analysis), serves the gRPC RolloutService canaryctl drives, and "
+      "/healthz and /metrics over HTTP.");
   std::vector<std::string> args = smartcanary::DashedFlagsToAbsl(argc, argv);
   std::vector<char*> absl_argv = smartcanary::ArgvOf(args);
   absl::ParseCommandLine(static_cast<int>(args.size()), absl_argv.data());

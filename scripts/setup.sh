@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libyaml-cpp-dev
   openssl curl ca-certificates jq prometheus python3-scipy
   clang-14 libclang-rt-14-dev  # libFuzzer and sanitizer runtimes: scripts/fuzz.sh
+  mmdebstrap umoci skopeo  # the images: scripts/build-images.sh
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -34,6 +34,12 @@ tsan_tests=(//tests/unit:work_queue_test //tests/unit:reconciler_test //tests/un
   //tests/unit:http_transport_test //tests/unit:kube_client_test)
 tsan_status=0
 bazel --output_base="$tsan_base" test --config=tsan "${tsan_tests[@]}" || tsan_status=$?
+# The release images (scripts/build-images.sh), each binary run from its
+# image's root filesystem by tests/image/image_test.sh.
+image_passed=0; image_failed=1
+if "$root/scripts/build-images.sh" "$work/images" >&2; then
+  read -r image_passed _ image_failed _ < <("$root/tests/image/image_test.sh" "$work/images" | tail -1)
+fi
 # Each fuzzer for 30 s (clang, ASan + UBSan); a finding fails it and its
 # input becomes a corpus regression case.
 fuzz_passed=0; fuzz_failed=0
@@ -57,7 +63,7 @@ mapfile -t all_tests < <(bazel query 'tests(//...)' 2>/dev/null)
 mapfile -t unit_tests < <(bazel query 'tests(//tests/unit/...) + tests(//tests/fuzz/...)' 2>/dev/null)
 asan_logs=$(bazel --output_base="$asan_base" info bazel-testlogs 2>/dev/null)
 tsan_logs=$(bazel --output_base="$tsan_base" info bazel-testlogs 2>/dev/null)
-passed=${fuzz_passed:-0}; failed=${fuzz_failed:-1}
+passed=$((${fuzz_passed:-0} + ${image_passed:-0})); failed=$((${fuzz_failed:-1} + ${image_failed:-1}))
 while read -r tests failures errors; do
   [ -n "$tests" ] || continue
   bad=$((failures + errors)); passed=$((passed + tests - bad)); failed=$((failed + bad))
