@@ -124,6 +124,7 @@ PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider,
   options.basic_auth_user = provider.basic_auth_user();
   options.basic_auth_password_file = provider.basic_auth_password_file();
   options.ca_file = provider.ca_file();
+  options.observe = config.observe_query;
   return options;
 }
 
@@ -164,12 +165,12 @@ absl::StatusOr<std::vector<stats::IntervalCounts>> TierIntervals(
                      tier.start, tier.step, tier.intervals);
 }
 
-// The four counters over [canary start, now] at the provider's resolution
-// (coarser for a long bake's later tiers).
+}  // namespace
+
 ComparativeVerdict MeasureComparative(
     const v1::Metric& metric, const std::map<std::string, std::string>& args,
     const v1::RolloutContext& context, const std::function<bool()>& cancelled,
-    const AnalyzerConfig& config) {
+    const AnalyzerConfig& config, bool check_routing) {
   const v1::ComparativeProvider provider =
       *SubstituteArgs(metric.comparative(), args);
   std::vector<std::pair<absl::Time, int>> weights;
@@ -194,10 +195,11 @@ ComparativeVerdict MeasureComparative(
   // each, never more than Prometheus' points limit (history_tiers.h).
   const std::vector<HistoryTier> tiers = HistoryTiers(start, absl::Now(), step);
   if (tiers.empty()) {
-    return {{MeasurementPhase::kInconclusive,
-             {},
-             "no data: the first interval has not closed yet"},
-            false};
+    ComparativeVerdict out;
+    out.verdict = {MeasurementPhase::kInconclusive,
+                   {},
+                   "no data: the first interval has not closed yet"};
+    return out;
   }
   PrometheusOptions options = OptionsOf(provider.prometheus(), config,
                                         "provider.comparative.prometheus");
@@ -208,9 +210,10 @@ ComparativeVerdict MeasureComparative(
   for (const HistoryTier& tier : tiers) {
     auto part = TierIntervals(prometheus, queries, weights, tier);
     if (!part.ok()) {
-      return {
-          {MeasurementPhase::kError, {}, std::string(part.status().message())},
-          false};
+      ComparativeVerdict out;
+      out.verdict = {
+          MeasurementPhase::kError, {}, std::string(part.status().message())};
+      return out;
     }
     intervals.insert(intervals.end(), part->begin(), part->end());
   }
@@ -218,10 +221,8 @@ ComparativeVerdict MeasureComparative(
   return JudgeComparative(intervals, provider.alpha() / budget,
                           provider.margin(), tiers.back().step,
                           absl::Seconds(context.planned_pause_seconds()),
-                          tiers.back().end() - start);
+                          tiers.back().end() - start, check_routing);
 }
-
-}  // namespace
 
 absl::Status ValidateMetrics(const v1::AnalyzeRequest& request,
                              const AnalyzerConfig& config) {

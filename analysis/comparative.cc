@@ -177,7 +177,7 @@ std::vector<stats::IntervalCounts> ToIntervals(
 ComparativeVerdict JudgeComparative(
     const std::vector<stats::IntervalCounts>& intervals, double alpha,
     double margin, absl::Duration step, absl::Duration planned,
-    absl::Duration covered) {
+    absl::Duration covered, bool check_routing) {
   ComparativeVerdict out;
   Verdict& v = out.verdict;
   double canary_requests = 0, baseline_requests = 0;
@@ -192,7 +192,7 @@ ComparativeVerdict JudgeComparative(
     return out;
   }
   // Liveness: a canary with weight that stops serving fails.
-  if (intervals.size() >= kLivenessIntervals) {
+  if (check_routing && intervals.size() >= kLivenessIntervals) {
     bool silent = true;
     for (size_t i = intervals.size() - kLivenessIntervals; i < intervals.size();
          ++i) {
@@ -213,8 +213,9 @@ ComparativeVerdict JudgeComparative(
     }
   }
   double observed = 0, configured = 0;
-  if (stats::RoutingMismatch(intervals, kRoutingTolerance, alpha, &observed,
-                             &configured)) {
+  out.routing_checked = check_routing;
+  if (check_routing && stats::RoutingMismatch(intervals, kRoutingTolerance,
+                                              alpha, &observed, &configured)) {
     v = {MeasurementPhase::kError,
          {observed},
          absl::StrFormat(
@@ -262,6 +263,7 @@ ComparativeVerdict JudgeComparative(
       std::exp(e.log_e_not_worse), 2 / alpha, e.canary_dispersion,
       e.baseline_dispersion, preflight);
   out.not_worse = e.not_worse;
+  out.evidence = e;
   if (e.worse) {
     v = {MeasurementPhase::kFailed,
          {e.rate_ratio, e.ratio_low, e.ratio_high},
