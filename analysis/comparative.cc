@@ -87,15 +87,17 @@ absl::StatusOr<v1::ComparativeProvider> SubstituteArgs(
     const std::map<std::string, std::string>& args) {
   v1::ComparativeProvider out = provider;
   std::vector<std::string*> fields = {
-      out.mutable_prometheus()->mutable_address(),
-      out.mutable_canary_events(),
-      out.mutable_canary_requests(),
-      out.mutable_baseline_events(),
-      out.mutable_baseline_requests(),
-      out.mutable_istio()->mutable_service()};
-  for (auto* labels : {out.mutable_istio()->mutable_canary(),
-                       out.mutable_istio()->mutable_baseline()}) {
-    for (auto& [key, value] : *labels) fields.push_back(&value);
+      out.mutable_prometheus()->mutable_address(), out.mutable_canary_events(),
+      out.mutable_canary_requests(), out.mutable_baseline_events(),
+      out.mutable_baseline_requests()};
+  // mutable_istio() would create the preset, and QueriesFor would then use
+  // it (with no service) instead of the custom counters.
+  if (out.has_istio()) {
+    fields.push_back(out.mutable_istio()->mutable_service());
+    for (auto* labels : {out.mutable_istio()->mutable_canary(),
+                         out.mutable_istio()->mutable_baseline()}) {
+      for (auto& [key, value] : *labels) fields.push_back(&value);
+    }
   }
   for (std::string* field : fields) {
     auto substituted = analysis::SubstituteArgs(*field, args);

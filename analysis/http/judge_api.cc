@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "analysis/http/judge_request.h"
 #include "analysis/http/judge_response.h"
@@ -23,15 +24,10 @@ Response Error(int code, const std::string& message) {
   return Json(code, ErrorBody(message));
 }
 
-int CodeOf(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kPermissionDenied:
-      return 403;  // an address or file the operator's allowlist refuses
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
-    default:
-      return 500;
-  }
+// The gRPC side's errors name the metric; here there is one, unnamed.
+std::string WithoutMetricName(absl::string_view message) {
+  absl::ConsumePrefix(&message, "metric \"http\" provider.");
+  return std::string(message);
 }
 
 }  // namespace
@@ -103,7 +99,7 @@ Response JudgeApi::ServeUnguarded(const Request& request, bool flagger) const {
   v1::AnalyzeRequest analyze;
   *analyze.add_metrics() = parsed->metric;
   if (absl::Status s = ValidateMetrics(analyze, options_.config); !s.ok())
-    return Error(CodeOf(s), std::string(s.message()));
+    return Error(400, WithoutMetricName(s.message()));
   const absl::Time end = absl::Now();
   const absl::Time start = end - parsed->window;
   v1::RolloutContext context;
