@@ -67,6 +67,7 @@ class FlaggerWebhookTest : public ::testing::Test {
     std::string path = webhook_["url"].as<std::string>();
     path = path.substr(path.find('/', path.find("//") + 2));
     url_ = absl::StrCat("http://127.0.0.1:", http_port, path);
+    metrics_url_ = absl::StrCat("http://127.0.0.1:", http_port, "/metrics");
     ASSERT_TRUE(WaitFor([&] { return Post("{}").status == 400; }));
   }
 
@@ -105,7 +106,7 @@ class FlaggerWebhookTest : public ::testing::Test {
   std::unique_ptr<IstioExporter> exporter_;
   std::unique_ptr<PrometheusProcess> prometheus_;
   std::unique_ptr<ChildProcess> analyzer_;
-  std::string url_;
+  std::string url_, metrics_url_;
 };
 
 TEST_F(FlaggerWebhookTest, GoodCanaryPassesAndARegressionFails) {
@@ -165,8 +166,19 @@ TEST_F(FlaggerWebhookTest, MalformedPayloadsAreRefusedNamingTheField) {
     EXPECT_NE(answer.body.value("error", "").find(names), std::string::npos)
         << answer.body.dump();
   }
-  // Still serving after all of that.
+  // Still serving after all of that, and counting it on /metrics.
   EXPECT_NE(Post(Payload().dump()).status, 0);
+  // Seven 400s above and SetUp's readiness probe (the 413 is refused by
+  // the server before any handler).
+  const std::string metrics = HttpGet(metrics_url_);
+  EXPECT_NE(metrics.find("canary_analyzer_requests_total{api=\"http\","
+                         "endpoint=\"/v1/flagger\",code=\"400\"} 8"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("canary_analyzer_prometheus_query_seconds_count{"
+                         "path=\"/api/v1/query_range\"}"),
+            std::string::npos)
+      << metrics;
   EXPECT_TRUE(analyzer_->running());
   EXPECT_FALSE(analyzer_->Exited());
 }

@@ -333,5 +333,36 @@ TEST_F(JudgeApiTest, TokenIsRequiredWhenConfigured) {
             2u);
 }
 
+TEST_F(JudgeApiTest, GrpcCallsAreCountedByMethodCodeAndPhase) {
+  ScriptedHttpServer prometheus(
+      [](const SeenRequest& r) { return FakePrometheus(Rates(0.01), r); });
+  AnalyzerConfig config;
+  config.address_policy = *AddressPolicy::Parse("127.0.0.0/8");
+  AnalyzerService analyzer(config);
+  CountedAnalysisService counted(&analyzer, &metrics_);
+  v1::AnalyzeRequest request;
+  v1::Metric* metric = request.add_metrics();
+  metric->set_name("m");
+  metric->mutable_prometheus()->set_address(prometheus.url());
+  metric->mutable_prometheus()->set_query("up");  // the fake refuses it
+  metric->set_success_condition("result[0] == 1");
+  grpc::ServerContext context;
+  v1::AnalyzeResponse response;
+  EXPECT_TRUE(counted.Analyze(&context, &request, &response).ok());
+  v1::ValidateResponse validated;
+  request.mutable_metrics(0)->clear_success_condition();
+  EXPECT_FALSE(counted.Validate(&context, &request, &validated).ok());
+  EXPECT_EQ(metrics_.Get("canary_analyzer_requests_total",
+                         "api=\"grpc\",endpoint=\"Analyze\",code=\"OK\""),
+            1u);
+  EXPECT_EQ(metrics_.Get("canary_analyzer_verdicts_total",
+                         "endpoint=\"Analyze\",phase=\"Error\""),
+            1u);
+  EXPECT_EQ(metrics_.Get(
+                "canary_analyzer_requests_total",
+                "api=\"grpc\",endpoint=\"Validate\",code=\"INVALID_ARGUMENT\""),
+            1u);
+}
+
 }  // namespace
 }  // namespace smartcanary::analysis::http
