@@ -74,6 +74,17 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials() {
       /*refresh_seconds=*/60);
 }
 
+// The token file a flag names; null (the error logged) if unusable.
+std::unique_ptr<smartcanary::TokenFile> OpenToken(const char* flag,
+                                                  const std::string& path) {
+  auto opened = smartcanary::TokenFile::Open(path);
+  if (!opened.ok()) {
+    spdlog::error("{} {}", flag, std::string(opened.status().message()));
+    return nullptr;
+  }
+  return std::move(*opened);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,14 +119,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<smartcanary::analysis::AuthenticatedAnalysisService> guarded;
   smartcanary::v1::AnalysisService::Service* service = &analyzer;
   if (!absl::GetFlag(FLAGS_client_token_file).empty()) {
-    auto opened =
-        smartcanary::TokenFile::Open(absl::GetFlag(FLAGS_client_token_file));
-    if (!opened.ok()) {
-      spdlog::error("--client-token-file {}",
-                    std::string(opened.status().message()));
-      return 2;
-    }
-    token = std::move(*opened);
+    token = OpenToken("--client-token-file",
+                      absl::GetFlag(FLAGS_client_token_file));
+    if (!token) return 2;
     guarded =
         std::make_unique<smartcanary::analysis::AuthenticatedAnalysisService>(
             &analyzer, token.get());
@@ -141,14 +147,9 @@ int main(int argc, char** argv) {
   if (const std::string listen = absl::GetFlag(FLAGS_http_listen);
       !listen.empty()) {
     if (!absl::GetFlag(FLAGS_http_token_file).empty()) {
-      auto opened =
-          smartcanary::TokenFile::Open(absl::GetFlag(FLAGS_http_token_file));
-      if (!opened.ok()) {
-        spdlog::error("--http-token-file {}",
-                      std::string(opened.status().message()));
-        return 2;
-      }
-      http_token = std::move(*opened);
+      http_token =
+          OpenToken("--http-token-file", absl::GetFlag(FLAGS_http_token_file));
+      if (!http_token) return 2;
     } else if (!absl::GetFlag(FLAGS_http_allow_unauthenticated)) {
       spdlog::error(
           "--http-listen needs --http-token-file, or "

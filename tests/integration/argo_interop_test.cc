@@ -8,10 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "common/http_transport.h"
+#include "common/files.h"
 #include "tests/integration/cluster_fixture.h"
 #include "tests/integration/istio_exporter.h"
 
@@ -20,11 +19,8 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+std::string FileText(const std::string& path) {
+  return smartcanary::ReadFile(path).value_or("");
 }
 
 std::string Env(const char* name, const std::string& fallback) {
@@ -55,7 +51,7 @@ class ArgoInteropTest : public ::testing::Test {
         Env("ARGO_ROLLOUTS_CONTROLLER", FixtureBin() + "/rollouts-controller");
     const std::string crds =
         Env("ARGO_ROLLOUTS_CRDS", FixtureBin() + "/../argo-rollouts-crds.yaml");
-    ASSERT_FALSE(ReadFile(crds).empty())
+    ASSERT_FALSE(FileText(crds).empty())
         << crds << ": run scripts/build-fixtures.sh";
     // Argo's CRDs: server-side, as they are too large for the annotation
     // client-side apply keeps.
@@ -100,9 +96,9 @@ class ArgoInteropTest : public ::testing::Test {
     // would pass it.
     const std::string template_file =
         RunfilePath("docs/interop/argo-analysistemplate.yaml");
-    const std::string template_yaml = ReadFile(template_file);
+    const std::string template_yaml = FileText(template_file);
     ASSERT_FALSE(template_yaml.empty());
-    EXPECT_NE(ReadFile(RunfilePath("docs/INTEROP.md")).find(template_yaml),
+    EXPECT_NE(FileText(RunfilePath("docs/INTEROP.md")).find(template_yaml),
               std::string::npos)
         << "docs/INTEROP.md must quote docs/interop/argo-analysistemplate.yaml";
     applied = RunShell(
@@ -141,16 +137,12 @@ class ArgoInteropTest : public ::testing::Test {
           {"alpha", 0.01},
           {"margin", 0.25},
           {"resolution", "5s"}}}};
-    HttpTransport transport({});
-    HttpRequest request;
-    request.method = "POST";
-    request.url = absl::StrCat("http://127.0.0.1:", http_port_, "/v1/judge");
-    request.headers = {"Content-Type: application/json",
-                       absl::StrCat("Authorization: Bearer ", kToken)};
-    request.body = body.dump();
-    auto response = transport.Do(request);
-    if (!response.ok() || response->status != 200) return "";
-    const json answer = json::parse(response->body, nullptr, false);
+    const HttpAnswer response = HttpPost(
+        absl::StrCat("http://127.0.0.1:", http_port_, "/v1/judge"), body.dump(),
+        {"Content-Type: application/json",
+         absl::StrCat("Authorization: Bearer ", kToken)});
+    if (response.status != 200) return "";
+    const json answer = json::parse(response.body, nullptr, false);
     return answer.is_object() ? answer.value("verdict", "") : "";
   }
 

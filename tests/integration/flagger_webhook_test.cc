@@ -5,12 +5,9 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "common/http_transport.h"
+#include "common/files.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/cluster_fixture.h"
 #include "tests/integration/istio_exporter.h"
@@ -20,11 +17,8 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+std::string FileText(const std::string& path) {
+  return smartcanary::ReadFile(path).value_or("");
 }
 
 struct Answer {
@@ -38,10 +32,10 @@ class FlaggerWebhookTest : public ::testing::Test {
 
   void SetUp() override {
     const std::string yaml_text =
-        ReadFile(RunfilePath("docs/interop/flagger-canary.yaml"));
+        FileText(RunfilePath("docs/interop/flagger-canary.yaml"));
     ASSERT_FALSE(yaml_text.empty());
     // The doc shows the file as it is: they cannot drift apart.
-    EXPECT_NE(ReadFile(RunfilePath("docs/INTEROP.md")).find(yaml_text),
+    EXPECT_NE(FileText(RunfilePath("docs/INTEROP.md")).find(yaml_text),
               std::string::npos)
         << "docs/INTEROP.md must quote docs/interop/flagger-canary.yaml";
     canary_ = YAML::Load(yaml_text);
@@ -87,19 +81,11 @@ class FlaggerWebhookTest : public ::testing::Test {
             {"metadata", metadata}};
   }
 
-  Answer Post(const std::string& body,
-              const std::string& content_type = "application/json") const {
-    HttpTransport transport({});
-    HttpRequest request;
-    request.method = "POST";
-    request.url = url_;
-    request.headers = {"Content-Type: " + content_type};
-    request.body = body;
-    request.timeout = absl::Seconds(60);
-    auto response = transport.Do(request);
-    if (!response.ok()) return {};
-    return {response->status,
-            json::parse(response->body, nullptr, /*allow_exceptions=*/false)};
+  Answer Post(const std::string& body) const {
+    const HttpAnswer answer =
+        HttpPost(url_, body, {"Content-Type: application/json"});
+    return {answer.status,
+            json::parse(answer.body, nullptr, /*allow_exceptions=*/false)};
   }
 
   YAML::Node canary_, webhook_;
