@@ -1,5 +1,6 @@
 #include "analysis/http/judge_request.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -25,7 +26,38 @@ using json = nlohmann::json;
 constexpr char kMetricName[] = "http";
 constexpr char kMetricPath[] = " spec.metrics[0] (\"http\").provider.";
 
+// JSON nests no deeper than a judge request needs: nlohmann's copies and
+// destructors recurse, so a body of 30,000 '[' would exhaust the stack.
+constexpr int kMaxDepth = 32;
+
+int Depth(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 absl::StatusOr<json> ParseObject(std::string_view body) {
+  if (Depth(body) > kMaxDepth) {
+    return FieldError("body",
+                      absl::StrCat("nests deeper than ", kMaxDepth, " levels"));
+  }
   json value = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) return FieldError("body", "is not JSON");
   if (!value.is_object()) return FieldError("body", "must be a JSON object");

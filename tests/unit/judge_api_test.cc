@@ -262,6 +262,16 @@ TEST_F(JudgeApiTest, BadInputGetsAnErrorNamingTheField) {
             json{{"secretKeyRef", {{"name", "s"}, {"key", "k"}}}}),
        400, "secretKeyRef is not read over HTTP"},
       {"\xff\xfe", 400, "body: is not JSON"},
+      // Nesting as deep as the 64 KiB body allows is refused before
+      // nlohmann's recursive copies and destructors see it.
+      {std::string(32000, '[') + std::string(32000, ']'), 400,
+       "body: nests deeper than 32 levels"},
+      {std::string(60000, '{'), 400, "body: nests deeper than 32 levels"},
+      {"{\"window\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}", 400,
+       "comparative: is required"},
+      {"{\"comparative\":" + std::string(30000, '[') + std::string(30000, ']') +
+           ",\"window\":\"1m\"}",
+       400, "body: nests deeper than 32 levels"},
   };
   const JudgeApi api = Api();
   for (const BadInput& c : cases) {
