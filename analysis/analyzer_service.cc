@@ -218,10 +218,12 @@ ComparativeVerdict MeasureComparative(
     intervals.insert(intervals.end(), part->begin(), part->end());
   }
   const double budget = std::max(1, provider.budget_share());
-  return JudgeComparative(intervals, provider.alpha() / budget,
-                          provider.margin(), tiers.back().step,
-                          absl::Seconds(context.planned_pause_seconds()),
-                          tiers.back().end() - start, check_routing);
+  return JudgeComparative(
+      intervals, provider.alpha() / budget, provider.margin(),
+      tiers.back().step, absl::Seconds(context.planned_pause_seconds()),
+      tiers.back().end() - start,
+      provider.max_burst() > 0 ? provider.max_burst() : stats::kDefaultMaxBurst,
+      check_routing);
 }
 
 absl::Status ValidateMetrics(const v1::AnalyzeRequest& request,

@@ -80,6 +80,27 @@ std::string Seconds(double s) {
   return absl::FormatDuration(absl::Seconds(std::round(s)));
 }
 
+// The assumptions the guarantee rests on (docs/STATISTICS.md, "Validity"),
+// with what the counts suggest.
+std::string Assumptions(const stats::Evidence& e, absl::Duration step) {
+  std::string out = absl::StrFormat(
+      "valid if errors come in independent bursts of <= %g events (maxBurst), "
+      "each inside one %s interval",
+      e.max_burst, absl::FormatDuration(step));
+  const double observed =
+      std::max(std::isnan(e.canary_dispersion) ? 0 : e.canary_dispersion,
+               std::isnan(e.baseline_dispersion) ? 0 : e.baseline_dispersion);
+  if (observed > 0) {
+    absl::StrAppend(&out,
+                    absl::StrFormat(", observed dispersion %.2g", observed));
+    // Geometric bursts of mean s show a dispersion near 2s - 1 and need
+    // maxBurst near 3.3 s (docs/STATISTICS.md, "Validity").
+    if (observed > 2 * e.max_burst)
+      absl::StrAppend(&out, " (bursts look larger: raise maxBurst)");
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ComparativeProvider> SubstituteArgs(
@@ -179,7 +200,7 @@ std::vector<stats::IntervalCounts> ToIntervals(
 ComparativeVerdict JudgeComparative(
     const std::vector<stats::IntervalCounts>& intervals, double alpha,
     double margin, absl::Duration step, absl::Duration planned,
-    absl::Duration covered, bool check_routing) {
+    absl::Duration covered, double max_burst, bool check_routing) {
   ComparativeVerdict out;
   Verdict& v = out.verdict;
   double canary_requests = 0, baseline_requests = 0;
@@ -217,16 +238,21 @@ ComparativeVerdict JudgeComparative(
   double observed = 0, configured = 0;
   out.routing_checked = check_routing;
   if (check_routing && stats::RoutingMismatch(intervals, kRoutingTolerance,
-                                              alpha, &observed, &configured)) {
-    v = {MeasurementPhase::kError,
+                                              alpha * stats::kRoutingShare,
+                                              &observed, &configured)) {
+    // A routing fault is not evidence that the canary is bad: hold the
+    // rollout for a person (Inconclusive pauses), never roll back.
+    v = {MeasurementPhase::kInconclusive,
          {observed},
          absl::StrFormat(
-             "routing check failed: the canary gets %.1f%% of requests but the "
-             "VirtualService sets %.1f%%; the comparison is not trusted",
+             "routing mismatch: the canary gets %.1f%% of requests but the "
+             "VirtualService sets %.1f%%; paused until routing is fixed (the "
+             "comparison is not trusted)",
              100 * observed, 100 * configured)};
     return out;
   }
-  const stats::Evidence e = stats::Evaluate(intervals, margin, alpha);
+  const stats::Evidence e =
+      stats::Evaluate(intervals, margin, alpha, max_burst);
   const double seconds =
       covered > absl::ZeroDuration()
           ? absl::ToDoubleSeconds(covered)
@@ -246,6 +272,14 @@ ComparativeVerdict JudgeComparative(
                          absl::StrFormat("%.3g", e.canary_requests / seconds),
                          " req/s a 2x regression needs >= ", Seconds(needed),
                          " to show");
+  // The bound counts independent events; this test weighs each as
+  // 1/maxBurst of one, so it needs about maxBurst times as long
+  // (docs/STATISTICS.md, "Power").
+  if (!std::isnan(needed) && e.max_burst > 1) {
+    absl::StrAppend(&preflight, " (this test, at maxBurst ",
+                    absl::StrFormat("%g", e.max_burst), ": about ",
+                    Seconds(needed * e.max_burst), ")");
+  }
   if (!std::isnan(needed) && planned > absl::ZeroDuration() &&
       needed > absl::ToDoubleSeconds(planned)) {
     absl::StrAppend(&preflight, " (longer than the plan's ",
@@ -255,15 +289,16 @@ ComparativeVerdict JudgeComparative(
   const std::string evidence = absl::StrFormat(
       "canary %s (%.0f/%.0f req) vs baseline %s (%.0f/%.0f); rate ratio %.3g, "
       "anytime %.3g%% "
-      "interval [%.3g, %.3g]; e-value worse %.3g, not-worse %.3g (threshold "
-      "%.3g); "
-      "dispersion %.2g/%.2g; %s",
+      "interval [%.3g, %.3g]; e-value worse %.3g (threshold %.3g), not-worse "
+      "%.3g (threshold %.3g); "
+      "%s; %s",
       Percent(e.canary_events, e.canary_requests), e.canary_events,
       e.canary_requests, Percent(e.baseline_events, e.baseline_requests),
-      e.baseline_events, e.baseline_requests, e.rate_ratio, 100 * (1 - alpha),
+      e.baseline_events, e.baseline_requests, e.rate_ratio,
+      100 * (1 - alpha * (stats::kRollbackShare + stats::kPromotionShare)),
       e.ratio_low, e.ratio_high, std::exp(e.log_e_worse),
-      std::exp(e.log_e_not_worse), 2 / alpha, e.canary_dispersion,
-      e.baseline_dispersion, preflight);
+      1 / (alpha * stats::kRollbackShare), std::exp(e.log_e_not_worse),
+      1 / (alpha * stats::kPromotionShare), Assumptions(e, step), preflight);
   out.not_worse = e.not_worse;
   out.evidence = e;
   if (e.worse) {

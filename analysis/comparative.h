@@ -59,6 +59,8 @@ struct ComparativeVerdict {
 // `step` is the newest intervals' length (liveness spans three of them);
 // `covered` the time all intervals span, for request rates (zero: step x
 // their number; older history may be cut coarser, see history_tiers.h).
+// `max_burst` is the declared burst bound the guarantee assumes. A routing
+// mismatch is Inconclusive (holds the rollout), never Failed.
 // `check_routing` false skips the routing check and liveness, for callers
 // that cannot say what share the canary was given (the HTTP API without
 // canaryWeight): a configured share of zero would fail both.
@@ -66,7 +68,8 @@ ComparativeVerdict JudgeComparative(
     const std::vector<stats::IntervalCounts>& intervals, double alpha,
     double margin, absl::Duration step,
     absl::Duration planned = absl::ZeroDuration(),
-    absl::Duration covered = absl::ZeroDuration(), bool check_routing = true);
+    absl::Duration covered = absl::ZeroDuration(),
+    double max_burst = stats::kDefaultMaxBurst, bool check_routing = true);
 
 }  // namespace smartcanary::analysis
 

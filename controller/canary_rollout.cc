@@ -13,6 +13,7 @@ absl::StatusOr<CanaryRollout> CanaryRolloutFromJson(const json& object) {
   const json& meta = object.value("metadata", json::object());
   out.namespace_name = meta.value("namespace", "");
   out.name = meta.value("name", "");
+  out.uid = meta.value("uid", "");
   out.resource_version = meta.value("resourceVersion", "");
   out.generation = meta.value("generation", int64_t{0});
   out.creation_timestamp = meta.value("creationTimestamp", "");

@@ -15,6 +15,7 @@ namespace smartcanary {
 struct CanaryRollout {
   std::string namespace_name;
   std::string name;
+  std::string uid;  // what Events name as their involvedObject
   std::string resource_version;
   int64_t generation = 0;
   std::string creation_timestamp;

@@ -4,6 +4,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -11,10 +12,14 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "common/flag_names.h"
 #include "common/logging.h"
 #include "controller/analysis/analyzer_client.h"
@@ -27,8 +32,12 @@
 #include "controller/istio/istio_router.h"
 #include "controller/kube/kube_client.h"
 #include "controller/kube/kube_config.h"
+#include "controller/kube/kube_event_recorder.h"
 #include "controller/kube/leader_election.h"
 #include "controller/metrics.h"
+#include "controller/notify/fan_out_sink.h"
+#include "controller/notify/recorder_sink.h"
+#include "controller/notify/webhook_notifier.h"
 #include "controller/reconciler.h"
 #include "controller/rollout_service.h"
 #include "spdlog/spdlog.h"
@@ -97,6 +106,23 @@ ABSL_FLAG(std::string, grpc_forward_ca_file, "",
 ABSL_FLAG(std::string, grpc_forward_server_name, "",
           "name the leader's certificate must carry (leaders are dialed by "
           "pod IP), e.g. canaryd.smartcanary-system.svc; empty: the address");
+ABSL_FLAG(bool, kube_events, true,
+          "write a Kubernetes Event on the CanaryRollout for every transition "
+          "and analysis verdict (needs create, get, patch on events)");
+ABSL_FLAG(std::vector<std::string>, notify_webhook_url, {},
+          "comma-separated URLs that get every transition and verdict as "
+          "generic JSON (POST); empty: none");
+ABSL_FLAG(std::vector<std::string>, notify_slack_url, {},
+          "comma-separated Slack incoming-webhook URLs (secrets: logged only "
+          "as scheme://host/...); empty: none");
+ABSL_FLAG(std::string, notify_webhook_url_file, "",
+          "file (a mounted Secret) with more --notify-webhook-url URLs, comma "
+          "or line separated; read at start");
+ABSL_FLAG(std::string, notify_slack_url_file, "",
+          "file (a mounted Secret) with more --notify-slack-url URLs, so that "
+          "the secret URL is not in the Deployment; read at start");
+ABSL_FLAG(absl::Duration, notify_timeout, absl::Seconds(5),
+          "one webhook POST; a few tries with backoff follow a timeout or 5xx");
 ABSL_FLAG(int, workers, 8,
           "rollouts reconciled at once (one rollout never by two workers); "
           "analysis never occupies a worker");
@@ -197,6 +223,59 @@ int main(int argc, char** argv) {
             absl::GetFlag(FLAGS_grafana_dashboard_uid)},
         metrics);
   }
+  // Events and webhooks beside Grafana, each on its own queue and thread.
+  std::vector<std::string> webhook_urls =
+      absl::GetFlag(FLAGS_notify_webhook_url);
+  std::vector<std::string> slack_urls = absl::GetFlag(FLAGS_notify_slack_url);
+  for (auto [flag, path, urls] :
+       {std::tuple("--notify-webhook-url-file",
+                   absl::GetFlag(FLAGS_notify_webhook_url_file), &webhook_urls),
+        std::tuple("--notify-slack-url-file",
+                   absl::GetFlag(FLAGS_notify_slack_url_file), &slack_urls)}) {
+    if (path.empty()) continue;
+    auto text = smartcanary::ReadFile(path);
+    if (!text.ok()) {
+      spdlog::error("{}: {}", flag, std::string(text.status().message()));
+      return 2;
+    }
+    for (std::string& url : smartcanary::notify::UrlsInText(*text))
+      urls->push_back(std::move(url));
+  }
+  auto webhook_targets =
+      smartcanary::notify::ParseWebhookTargets(webhook_urls, slack_urls);
+  if (!webhook_targets.ok()) {
+    spdlog::error("{}", std::string(webhook_targets.status().message()));
+    return 2;
+  }
+  for (const auto& target : *webhook_targets) {
+    spdlog::info("notifying {} {}",
+                 smartcanary::notify::WebhookFormatName(target.format),
+                 smartcanary::notify::RedactUrl(target.url));
+  }
+  // A pod's host name is its name: the Events' reportingInstance.
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  smartcanary::kube::KubeEventRecorder event_recorder(client, "canaryd", host);
+  std::unique_ptr<smartcanary::notify::EventRecorderSink> event_sink;
+  if (absl::GetFlag(FLAGS_kube_events)) {
+    event_sink = std::make_unique<smartcanary::notify::EventRecorderSink>(
+        event_recorder, metrics);
+  }
+  std::unique_ptr<smartcanary::notify::WebhookNotifier> notifier;
+  if (!webhook_targets->empty()) {
+    smartcanary::notify::WebhookOptions webhook_options;
+    webhook_options.timeout = absl::GetFlag(FLAGS_notify_timeout);
+    notifier = std::make_unique<smartcanary::notify::WebhookNotifier>(
+        std::move(*webhook_targets), webhook_options, metrics);
+  }
+  std::vector<smartcanary::EventSink*> sinks;
+  for (smartcanary::EventSink* sink :
+       {static_cast<smartcanary::EventSink*>(annotator.get()),
+        static_cast<smartcanary::EventSink*>(event_sink.get()),
+        static_cast<smartcanary::EventSink*>(notifier.get())}) {
+    if (sink != nullptr) sinks.push_back(sink);
+  }
+  smartcanary::notify::FanOutSink event_sinks(std::move(sinks));
   // Measurements arrive on gRPC's threads and wake their rollout through
   // the controller's queue, which exists only once the controller does.
   std::atomic<smartcanary::Controller*> wake_target{nullptr};
@@ -205,7 +284,7 @@ int main(int argc, char** argv) {
                  return std::make_unique<smartcanary::istio::IstioRouter>(
                      client, r.namespace_name, r.spec.traffic_routing);
                },
-               &analyzer, annotator.get(), &metrics,
+               &analyzer, &event_sinks, &metrics,
                [&wake_target](const std::string& key) {
                  if (auto* controller = wake_target.load())
                    controller->Trigger(key);
@@ -380,6 +459,8 @@ int main(int argc, char** argv) {
   if (elector_owner) elector_owner->Stop(/*release=*/!lost_lease);
   http.Stop();
   annotator.reset();
+  event_sink.reset();
+  notifier.reset();
   curl_global_cleanup();
   if (lost_lease) {
     spdlog::error("lost the lease; exiting so a fresh process stands by");

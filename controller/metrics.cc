@@ -24,6 +24,11 @@ constexpr Help kHelp[] = {
     {"canaryd_annotations_total", "counter", "Grafana annotations posted."},
     {"canaryd_annotation_failures_total", "counter",
      "Grafana annotations given up after retries or dropped."},
+    {"canaryd_notifications_total", "counter",
+     "Rollout Events and webhook notifications delivered, by sink."},
+    {"canaryd_notification_failures_total", "counter",
+     "Rollout Events and webhook notifications lost, by sink and reason "
+     "(failed after retries, or dropped from a full queue)."},
 };
 
 }  // namespace

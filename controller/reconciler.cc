@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "controller/analysis/alpha_budget.h"
 #include "controller/kube/resources.h"
 #include "controller/rollout_finalizer.h"
 #include "google/protobuf/util/time_util.h"
@@ -192,7 +193,8 @@ absl::StatusOr<CanaryRollout> Reconciler::WriteStatus(
       (*written)["metadata"].value("resourceVersion", "");
   if (deps_.events != nullptr) {
     auto events = EventsBetween(rollout.status, status, command);
-    if (!events.empty()) deps_.events->Publish(updated, events);
+    if (!events.empty())
+      deps_.events->PublishChange(updated, rollout.status, events);
   }
   if (deps_.metrics != nullptr) {
     deps_.metrics->SetRollout(rollout.namespace_name, rollout.name,
@@ -236,6 +238,31 @@ absl::StatusOr<ActiveAnalysis> Reconciler::ActiveAnalysesFor(
     if (!resolved.ok()) return resolved.status();
     active.background = resolved->metrics;
     background_args = resolved->args;
+  }
+  // One alpha per rollout: comparative metrics share it across the
+  // background analysis and every analysis step (alpha_budget.h).
+  auto comparative = [](const std::vector<MetricSpec>& metrics) {
+    return std::any_of(metrics.begin(), metrics.end(),
+                       [](const auto& m) { return m.query.has_comparative(); });
+  };
+  if (comparative(active.step) || comparative(active.background)) {
+    std::vector<ResolvedAnalysis> all;
+    for (size_t i = 0; i < spec.steps.size(); ++i) {
+      if (spec.steps[i].kind != Step::Kind::kAnalysis) continue;
+      // Checked when the rollout started (ValidateSpec); a template gone
+      // since is reported when its step is reached.
+      auto resolved = resolve(spec.steps[i].analysis,
+                              absl::StrCat("spec.steps[", i, "].analysis"));
+      if (resolved.ok()) all.push_back(*resolved);
+    }
+    if (spec.background_analysis) {
+      auto resolved =
+          resolve(spec.background_analysis->analysis, "spec.analysis");
+      if (resolved.ok()) all.push_back(*resolved);
+    }
+    const int distinct = DistinctComparativeMetrics(all);
+    ShareAlpha(active.step, distinct);
+    ShareAlpha(active.background, distinct);
   }
   return active;
 }

@@ -37,7 +37,8 @@ void AnalysisEvents(const std::optional<AnalysisRun>& before,
   const bool same_run = before && before->step_index == after->step_index &&
                         before->started_at == after->started_at;
   if (!same_run) {
-    events.push_back({"analysis", absl::StrCat(RunName(*after), " started")});
+    events.push_back({"analysis", absl::StrCat(RunName(*after), " started"),
+                      RunPhaseName(after->phase)});
     return;
   }
   // Each new measurement that is not a success is worth a mark.
@@ -59,9 +60,11 @@ void AnalysisEvents(const std::optional<AnalysisRun>& before,
   // A run back from an outage (Error) to Running is worth a mark too.
   if (after->phase != before->phase && (after->phase != RunPhase::kRunning ||
                                         before->phase == RunPhase::kError)) {
-    events.push_back({"analysis", absl::StrCat(RunName(*after), " ",
-                                               RunPhaseName(after->phase), ": ",
-                                               Evidence(*after))});
+    events.push_back(
+        {"analysis",
+         absl::StrCat(RunName(*after), " ", RunPhaseName(after->phase), ": ",
+                      Evidence(*after)),
+         RunPhaseName(after->phase)});
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "controller/canary_rollout.h"
@@ -16,8 +17,19 @@ namespace smartcanary {
 // aborted, rolled-back, retried, warning (advice about an analysis), and
 // progress-deadline.
 struct RolloutEvent {
+  // Constructors rather than an aggregate, so that {kind, text} stays a
+  // complete initializer now that a verdict may follow.
+  RolloutEvent() = default;
+  RolloutEvent(std::string kind, std::string text, std::string verdict = "")
+      : kind(std::move(kind)),
+        text(std::move(text)),
+        verdict(std::move(verdict)) {}
+
   std::string kind;
   std::string text;
+  // An analysis run's new phase (RunPhaseName: "Running" when it starts or
+  // returns from an outage, else its verdict); empty for other events.
+  std::string verdict;
   bool operator==(const RolloutEvent&) const = default;
 };
 
@@ -33,6 +45,14 @@ class EventSink {
   virtual ~EventSink() = default;
   virtual void Publish(const CanaryRollout& rollout,
                        const std::vector<RolloutEvent>& events) = 0;
+  // The same, also given the status the change left (the phase it came
+  // from); sinks that report transitions override it.
+  virtual void PublishChange(const CanaryRollout& rollout,
+                             const RolloutStatus& before,
+                             const std::vector<RolloutEvent>& events) {
+    (void)before;
+    Publish(rollout, events);
+  }
 };
 
 }  // namespace smartcanary

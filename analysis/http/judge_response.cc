@@ -42,14 +42,19 @@ json EvidenceJson(const stats::Evidence& e, double alpha, double margin) {
       {"ratioInterval", {Number(e.ratio_low), Number(e.ratio_high)}},
       {"eValueWorse", Number(std::exp(e.log_e_worse))},
       {"eValueNotWorse", Number(std::exp(e.log_e_not_worse))},
-      {"threshold", 2 / alpha},
+      // The e-values' thresholds: alpha's shares for rolling back and for
+      // promoting (stats/evidence.h).
+      {"thresholdWorse", 1 / (alpha * stats::kRollbackShare)},
+      {"thresholdNotWorse", 1 / (alpha * stats::kPromotionShare)},
+      {"maxBurst", e.max_burst},
       {"alpha", alpha},
       {"margin", margin},
       {"worse", e.worse},
       {"notWorse", e.not_worse},
       {"informativeIntervals", e.informative_intervals},
       {"dispersion",
-       {{"canary", e.canary_dispersion}, {"baseline", e.baseline_dispersion}}},
+       {{"canary", Number(e.canary_dispersion)},
+        {"baseline", Number(e.baseline_dispersion)}}},
   };
 }
 
@@ -63,10 +68,9 @@ json Assumptions(const JudgeRequest& request,
       "the same callers over the same window, so a shared swing cancels");
   if (verdict.evidence) {
     out.push_back(absl::StrFormat(
-        "clustered events: each arm's counts are divided by its measured "
-        "overdispersion (canary %.2g, baseline %.2g; 1 = independent)",
-        verdict.evidence->canary_dispersion,
-        verdict.evidence->baseline_dispersion));
+        "bursts: valid if errors come in independent bursts of at most %g "
+        "events (maxBurst), each inside one resolution interval",
+        verdict.evidence->max_burst));
   }
   out.push_back(
       "anytime-valid: asking again every interval does not raise the false "

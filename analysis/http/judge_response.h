@@ -25,8 +25,8 @@ struct JudgeAnswer {
 
 // {verdict, phase, message, notWorse, window, evidence, assumptions}.
 // Codes: Pass 200; Fail 200 (Argo) or 412 (Flagger); Inconclusive 200
-// (Argo) or 503 (Flagger: hold, ask again); Error (Prometheus unreachable,
-// a routing mismatch) 502 for both.
+// (Argo) or 503 (Flagger: hold, ask again; no data or a routing mismatch);
+// Error (Prometheus unreachable or failing) 502 for both.
 JudgeAnswer Answer(const JudgeRequest& request,
                    const ComparativeVerdict& verdict, absl::Time start,
                    absl::Time end, Caller caller);

@@ -10,10 +10,9 @@ namespace {
 // Bet sizes for the routing check, as fractions of the largest bet that
 // keeps wealth >= 0; the mixture costs log(#sizes) nats.
 constexpr double kBetFractions[] = {0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9};
-// Alternatives for the grid mixture, as multiples of 1+margin (STATISTICS.md).
+// Alternatives for the grid mixture, as multiples of 1+margin
+// (docs/STATISTICS.md).
 constexpr double kGridMultiples[] = {1.25, 1.5, 2, 3, 5, 10, 20};
-constexpr double kMinIntervals = 3;
-constexpr double kUnknownDispersion = 5;
 
 bool Informative(const IntervalCounts& c) {
   return c.baseline_events + c.canary_events > 0 && c.baseline_requests > 0 &&
@@ -44,68 +43,31 @@ double BernoulliKl(double p, double q) {
   return term(p, q) + term(1 - p, 1 - q);
 }
 
-void Dispersion::Add(double requests, double events) {
-  if (requests <= 0) return;
-  intervals_ += 1;
-  requests_ += requests;
-  events_ += events;
-  squares_ += events * events / requests;
-}
-
-double Dispersion::Factor() const {
-  // Too few intervals or no event yet: nothing says how clustered this
-  // arm's events are, so assume clusters of a few events. (Borrowing
-  // the other arm's factor instead was measured: it let a canary's first
-  // cluster weigh as independent events.)
-  if (intervals_ < kMinIntervals || events_ <= 0) return kUnknownDispersion;
-  // Pearson X^2 = sum (n - N p)^2 / (N p) with p = events / requests.
-  const double pearson = squares_ * requests_ / events_ - events_;
-  const double estimate = pearson / (intervals_ - 1);
-  // One-sided 95% upper value: the estimate's relative standard error is
-  // about sqrt(2 / (J - 1)).
-  return std::max(1.0,
-                  estimate * (1 + 1.645 * std::sqrt(2 / (intervals_ - 1))));
-}
-
-double Dispersion::FactorOr(const Dispersion& other) const {
-  if (events_ <= 0 && intervals_ >= kMinIntervals && other.has_events())
-    return other.Factor();
-  return Factor();
-}
-
-EProcess::EProcess(double ratio0, bool worse, bool adjust_dispersion)
+EProcess::EProcess(double ratio0, bool worse, double max_burst)
     : ratio0_(ratio0),
       worse_(worse),
-      adjust_(adjust_dispersion),
+      max_burst_(std::max(1.0, max_burst)),
       llr_(std::size(kGridMultiples), 0.0) {}
 
 void EProcess::Add(const IntervalCounts& c) {
-  if (Informative(c)) {
-    // The arm whose surprise events would push this test to reject stays
-    // conservative; the other may borrow (see Dispersion::FactorOr).
-    const double phi_a = !adjust_ ? 1
-                         : worse_ ? baseline_.FactorOr(canary_)
-                                  : baseline_.Factor();
-    const double phi_b = !adjust_ ? 1
-                         : worse_ ? canary_.Factor()
-                                  : canary_.FactorOr(baseline_);
-    const double requests_a = c.baseline_requests / phi_a,
-                 requests_b = c.canary_requests / phi_b;
-    const double theta0 = CanaryEventShare(ratio0_, requests_a, requests_b);
-    for (size_t g = 0; g < std::size(kGridMultiples); ++g) {
-      const double multiple =
-          worse_ ? kGridMultiples[g] : 1 / kGridMultiples[g];
-      const double theta =
-          CanaryEventShare(ratio0_ * multiple, requests_a, requests_b);
-      llr_[g] +=
-          c.canary_events / phi_b * std::log(theta / theta0) +
-          c.baseline_events / phi_a * std::log((1 - theta) / (1 - theta0));
-    }
+  if (!Informative(c)) return;
+  // Each grid component multiplies its wealth by
+  //   (theta/theta0)^(X/B) * ((1-theta)/(1-theta0))^(Y/B).
+  // For one burst of s <= B events, t -> exp(t s/B) lies under its chord on
+  // [0, 1], so E exp(t S/B) - 1 <= (E S/B)(e^t - 1) for every t: the scaled
+  // counts are sub-Poisson. With canary mean <= theta0 T and baseline mean
+  // (1-theta0) T that makes the expectation <= exp(T/B (theta - theta0 +
+  // theta0 - theta)) = 1 (docs/STATISTICS.md, "Validity").
+  const double theta0 =
+      CanaryEventShare(ratio0_, c.baseline_requests, c.canary_requests);
+  for (size_t g = 0; g < std::size(kGridMultiples); ++g) {
+    const double multiple = worse_ ? kGridMultiples[g] : 1 / kGridMultiples[g];
+    const double theta = CanaryEventShare(
+        ratio0_ * multiple, c.baseline_requests, c.canary_requests);
+    llr_[g] += (c.canary_events * std::log(theta / theta0) +
+                c.baseline_events * std::log((1 - theta) / (1 - theta0))) /
+               max_burst_;
   }
-  // The factors for the next interval learn from this one: each interval's
-  // likelihood ratio uses only what came before it.
-  baseline_.Add(c.baseline_requests, c.baseline_events);
-  canary_.Add(c.canary_requests, c.canary_events);
 }
 
 double EProcess::LogE() const {
@@ -114,14 +76,31 @@ double EProcess::LogE() const {
 }
 
 double LogEProcess(std::span<const IntervalCounts> intervals, double ratio0,
-                   bool worse, bool adjust_dispersion) {
-  EProcess process(ratio0, worse, adjust_dispersion);
+                   bool worse, double max_burst) {
+  EProcess process(ratio0, worse, max_burst);
   for (const IntervalCounts& c : intervals) process.Add(c);
   return process.LogE();
 }
 
+double ObservedDispersion(std::span<const IntervalCounts> intervals,
+                          bool canary) {
+  double intervals_seen = 0, requests = 0, events = 0, squares = 0;
+  for (const IntervalCounts& c : intervals) {
+    const double n = canary ? c.canary_requests : c.baseline_requests;
+    const double x = canary ? c.canary_events : c.baseline_events;
+    if (n <= 0) continue;
+    intervals_seen += 1;
+    requests += n;
+    events += x;
+    squares += x * x / n;
+  }
+  if (intervals_seen < 2 || events <= 0) return std::nan("");
+  // Pearson X^2 = sum (x - n p)^2 / (n p) with p = events / requests.
+  return (squares * requests / events - events) / (intervals_seen - 1);
+}
+
 Evidence Evaluate(std::span<const IntervalCounts> intervals, double margin,
-                  double alpha) {
+                  double alpha, double max_burst) {
   Evidence e;
   for (const IntervalCounts& c : intervals) {
     e.baseline_requests += c.baseline_requests;
@@ -133,24 +112,22 @@ Evidence Evaluate(std::span<const IntervalCounts> intervals, double margin,
   e.rate_ratio = (e.canary_events / std::max(e.canary_requests, 1.0)) /
                  (e.baseline_events / std::max(e.baseline_requests, 1.0));
   if (e.baseline_events + e.canary_events == 0) e.rate_ratio = std::nan("");
-  const double threshold = std::log(2 / alpha);
-  e.log_e_worse = LogEProcess(intervals, 1 + margin, true);
-  e.log_e_not_worse = LogEProcess(intervals, 1 + margin, false);
-  Dispersion baseline, canary;
-  for (const IntervalCounts& c : intervals) {
-    baseline.Add(c.baseline_requests, c.baseline_events);
-    canary.Add(c.canary_requests, c.canary_events);
-  }
-  e.baseline_dispersion = baseline.Factor();
-  e.canary_dispersion = canary.Factor();
-  e.worse = e.log_e_worse >= threshold;
-  e.not_worse = e.log_e_not_worse >= threshold;
+  const double rollback = std::log(1 / (alpha * kRollbackShare));
+  const double promotion = std::log(1 / (alpha * kPromotionShare));
+  e.max_burst = std::max(1.0, max_burst);
+  e.log_e_worse = LogEProcess(intervals, 1 + margin, true, e.max_burst);
+  e.log_e_not_worse = LogEProcess(intervals, 1 + margin, false, e.max_burst);
+  e.baseline_dispersion = ObservedDispersion(intervals, false);
+  e.canary_dispersion = ObservedDispersion(intervals, true);
+  e.worse = e.log_e_worse >= rollback;
+  e.not_worse = e.log_e_not_worse >= promotion;
   // The interval inverts the same tests: E_worse(r0) falls and
   // E_not_worse(r0) rises with r0, so each endpoint is a bisection in log r0.
   auto bisect = [&](bool worse) {
     double lo = std::log(1e-4), hi = std::log(1e4);
     auto rejects = [&](double log_r0) {
-      return LogEProcess(intervals, std::exp(log_r0), worse) >= threshold;
+      return LogEProcess(intervals, std::exp(log_r0), worse, e.max_burst) >=
+             (worse ? rollback : promotion);
     };
     // worse: find the least r0 not rejected; !worse: the greatest.
     if (worse ? !rejects(lo) : !rejects(hi)) return std::exp(worse ? lo : hi);

@@ -6,7 +6,7 @@
 
 // Anytime-valid comparison of canary against baseline on event counts
 // (errors, 5xx, gRPC non-OK, requests slower than an objective). Pure
-// numerics: counts in, evidence out. See docs/STATISTICS-IMPLEMENTATION.md.
+// numerics: counts in, evidence out. See docs/STATISTICS.md.
 namespace smartcanary::stats {
 
 // One evaluation interval's counter increases.
@@ -30,68 +30,76 @@ double LogSumExp(std::span<const double> values);
 // KL divergence between Bernoulli(p) and Bernoulli(q), in nats.
 double BernoulliKl(double p, double q);
 
-// Per-arm overdispersion of event counts (Pearson chi-square over
-// intervals, relative to the arm's pooled rate): 1 for independent events,
-// about E[s^2]/E[s] when events come in clusters of size s. Reported as an
-// upper confidence value, never below 1, and large until enough intervals
-// have been seen.
-class Dispersion {
- public:
-  void Add(double requests, double events);
-  double Factor() const;
-  // The factor for an arm whose events weigh against the test's rejection:
-  // with no event of its own yet it borrows `other`'s estimate (both arms
-  // run the same service), since overweighting it is conservative.
-  double FactorOr(const Dispersion& other) const;
-  bool has_events() const { return events_ > 0; }
+// The declared bound on bursts: the guarantee holds when bad events arrive
+// in bursts (a pod hiccup failing several in-flight requests of one arm) of
+// at most this many events each, bursts independent of each other given
+// the traffic (docs/STATISTICS.md, "Validity"). 1 is
+// independent events. A rollout declares it as `maxBurst`.
+inline constexpr double kDefaultMaxBurst = 5;
 
- private:
-  double intervals_ = 0, requests_ = 0, events_ = 0, squares_ = 0;
-};
+// How one metric's alpha is spent (docs/STATISTICS.md, "One
+// alpha per rollout"): the chance of any false action, a rollback, an early
+// promotion or a routing pause, is at most alpha.
+inline constexpr double kRollbackShare = 0.5;
+inline constexpr double kPromotionShare = 0.25;
+inline constexpr double kRoutingShare = 0.25;
 
-// The grid-mixture likelihood-ratio e-process of STATISTICS.md (Lindon &
-// Malek's Poisson thinning, alternatives r = (1+m) x {1.25 .. 20} for
-// `worse`, (1+m) x {1/1.25 .. 1/20} for not worse), on quasi-likelihood
-// counts: each arm's events and requests are divided by that arm's
-// dispersion factor, estimated from earlier intervals only. With
-// `adjust_dispersion` false every event counts as independent evidence,
-// which is not valid for clustered errors (kept as the measured baseline).
+// The grid-mixture likelihood-ratio e-process of Lindon & Malek's Poisson
+// thinning (alternatives r = (1+m) x {1.25 .. 20} for `worse`,
+// (1+m) x {1/1.25 .. 1/20} for not worse), with every event weighed as
+// 1/max_burst of an independent one. Dividing counts by a bound on each
+// burst keeps every grid component's expectation at most 1 under the null
+// whatever the bursts' sizes (up to the bound) and however they differ
+// between the arms; no estimate is involved.
 class EProcess {
  public:
-  EProcess(double ratio0, bool worse, bool adjust_dispersion = true);
+  EProcess(double ratio0, bool worse, double max_burst = kDefaultMaxBurst);
   void Add(const IntervalCounts& interval);
   double LogE() const;
 
  private:
   double ratio0_;
   bool worse_;
-  bool adjust_;
-  Dispersion baseline_, canary_;
+  double max_burst_;
   std::vector<double> llr_;
 };
 
 double LogEProcess(std::span<const IntervalCounts> intervals, double ratio0,
-                   bool worse, bool adjust_dispersion = true);
+                   bool worse, double max_burst = kDefaultMaxBurst);
+
+// The observed variance-to-mean ratio of an arm's per-interval counts
+// (Pearson chi-square against the arm's pooled rate over J - 1): 1 for
+// independent events, about E[s^2]/E[s] for bursts of size s. Shown beside
+// the declared bound so a team sees when its bursts look larger; never
+// used to decide (an estimate can sit below the truth).
+double ObservedDispersion(std::span<const IntervalCounts> intervals,
+                          bool canary);
 
 struct Evidence {
   double baseline_requests = 0, canary_requests = 0;
   double baseline_events = 0, canary_events = 0;
   int informative_intervals = 0;  // intervals with at least one event
   double rate_ratio = 0;  // canary rate / baseline rate (NaN: no events)
-  // Anytime-valid interval for the rate ratio (each side alpha/2).
+  // Anytime-valid interval for the rate ratio: each end inverts its side's
+  // test, at alpha x kRollbackShare below and alpha x kPromotionShare above.
   double ratio_low = 0, ratio_high = 0;
-  double log_e_worse = 0;      // against r <= 1 + margin
-  double log_e_not_worse = 0;  // against r >= 1 + margin
+  double log_e_worse = 0;               // against r <= 1 + margin
+  double log_e_not_worse = 0;           // against r >= 1 + margin
+  double max_burst = kDefaultMaxBurst;  // the assumption in force
+  // Diagnostics only (ObservedDispersion); NaN with fewer than 2 intervals.
   double baseline_dispersion = 1, canary_dispersion = 1;
-  bool worse = false;      // log_e_worse >= log(2/alpha): roll back
-  bool not_worse = false;  // log_e_not_worse >= log(2/alpha): may promote
+  // log_e_worse >= log(1/(alpha kRollbackShare)): roll back.
+  bool worse = false;
+  // log_e_not_worse >= log(1/(alpha kPromotionShare)): may promote.
+  bool not_worse = false;
 };
 
 // Accumulates all intervals since the canary started; `alpha` is this
-// metric's false-rollback budget (the rollout's alpha over its comparative
-// metrics), split evenly between rolling back and promoting.
+// metric's budget (the rollout's alpha over its distinct comparative
+// metrics), of which rolling back and promoting get their shares above;
+// `max_burst` the declared burst bound.
 Evidence Evaluate(std::span<const IntervalCounts> intervals, double margin,
-                  double alpha);
+                  double alpha, double max_burst = kDefaultMaxBurst);
 
 // The routing check: two one-sided betting tests on request counts against
 // the configured share +- `tolerance`. True when the observed split is
@@ -103,7 +111,7 @@ bool RoutingMismatch(std::span<const IntervalCounts> intervals,
 // The least time (s) any test needs to detect a regression to
 // `regressed_rate` from `baseline_rate` with power 1-beta at level alpha:
 // kl(1-beta || alpha) / I, I the information rate with an unknown baseline
-// rate (STATISTICS.md, "Guards").
+// rate (docs/STATISTICS.md, "Power").
 double MinimumDetectionSeconds(double baseline_rps, double canary_rps,
                                double baseline_rate, double regressed_rate,
                                double alpha, double beta);

@@ -227,7 +227,7 @@ absl::Status ParseComparative(const json& value, const std::string& path,
   if (auto s = RejectUnknownFields(
           value, path,
           {"prometheus", "istio", "canaryEvents", "canaryRequests",
-           "baselineEvents", "baselineRequests", "alpha", "margin",
+           "baselineEvents", "baselineRequests", "alpha", "margin", "maxBurst",
            "resolution"});
       !s.ok()) {
     return s;
@@ -280,6 +280,14 @@ absl::Status ParseComparative(const json& value, const std::string& path,
     return FieldError(path + ".alpha", "must be in (0, 1)");
   if (out->margin() < 0)
     return FieldError(path + ".margin", "must not be negative");
+  // The burst bound the false-rollback guarantee assumes (STATISTICS-
+  // IMPLEMENTATION.md, "Validity"); unset is the default, 5.
+  if (value.contains("maxBurst")) {
+    if (!value["maxBurst"].is_number() || value["maxBurst"].get<double>() < 1)
+      return FieldError(path + ".maxBurst",
+                        "must be a number of events, at least 1");
+    out->set_max_burst(value["maxBurst"].get<double>());
+  }
   auto resolution = OptionalDuration(value, "resolution", path);
   if (!resolution.ok()) return resolution.status();
   out->set_resolution_seconds(

@@ -236,7 +236,7 @@ TEST_F(ArgoInteropTest, GoodCanarySucceedsAndBadCanaryFailsWithEvidence) {
   EXPECT_EQ(passed["verdict"], "Pass");
   EXPECT_GT(passed["evidence"]["canary"]["requests"].get<double>(), 0);
   EXPECT_LT(passed["evidence"]["eValueWorse"].get<double>(),
-            passed["evidence"]["threshold"].get<double>());
+            passed["evidence"]["thresholdWorse"].get<double>());
 
   const json bad_run = Run(bad);
   EXPECT_EQ(Phase(bad), "Failed") << bad_run.dump();
@@ -245,7 +245,7 @@ TEST_F(ArgoInteropTest, GoodCanarySucceedsAndBadCanaryFailsWithEvidence) {
   EXPECT_TRUE(failed["evidence"]["worse"].get<bool>());
   EXPECT_GT(failed["evidence"]["ratioInterval"][0].get<double>(), 1.25);
   EXPECT_GE(failed["evidence"]["eValueWorse"].get<double>(),
-            failed["evidence"]["threshold"].get<double>());
+            failed["evidence"]["thresholdWorse"].get<double>());
 }
 
 }  // namespace

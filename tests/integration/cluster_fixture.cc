@@ -348,18 +348,20 @@ PrometheusProcess::PrometheusProcess(const std::vector<std::string>& targets,
       << "Prometheus not ready";
 }
 
+std::string UrlEncode(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    out += std::isalnum(c) ? std::string(1, static_cast<char>(c))
+                           : absl::StrFormat("%%%02X", c);
+  }
+  return out;
+}
+
 bool PrometheusProcess::WaitForData(const std::string& promql,
                                     absl::Duration timeout) const {
   return WaitFor(
       [&] {
-        std::string escaped;
-        for (char c : promql) {
-          if (std::isalnum(static_cast<unsigned char>(c))) {
-            escaped += c;
-          } else {
-            escaped += absl::StrFormat("%%%02X", static_cast<unsigned char>(c));
-          }
-        }
+        const std::string escaped = UrlEncode(promql);
         json answer = json::parse(
             HttpGet(url() + "/api/v1/query?query=" + escaped), nullptr, false);
         return !answer.is_discarded() && !answer["data"]["result"].empty();
@@ -537,6 +539,17 @@ v1::StartRolloutRequest SubsetRolloutRequest(
   (*spec->mutable_canary_labels())["version"] = "v2";
   for (const v1::Step& step : steps) *spec->add_steps() = step;
   return request;
+}
+
+v1::Rollout GetRollout(v1::RolloutService::Stub& stub, const std::string& ns,
+                       const std::string& name) {
+  grpc::ClientContext context;
+  v1::RolloutRef ref;
+  ref.set_namespace_(ns);
+  ref.set_name(name);
+  v1::Rollout rollout;
+  stub.GetRollout(&context, ref, &rollout);
+  return rollout;
 }
 
 v1::Step SetWeightStep(int weight) {

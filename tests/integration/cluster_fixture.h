@@ -110,6 +110,9 @@ class PrometheusProcess {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// Every byte but letters and digits percent-encoded (a URL query value).
+std::string UrlEncode(const std::string& text);
+
 // GET url with optional "Name: value" headers; the body, or empty on failure.
 std::string HttpGet(const std::string& url,
                     const std::vector<std::string>& headers = {});
@@ -183,6 +186,10 @@ std::string SubsetMeshYaml(const std::string& name);
 v1::StartRolloutRequest SubsetRolloutRequest(
     const std::string& ns, const std::string& name,
     const std::vector<v1::Step>& steps);
+
+// The rollout `ns`/`name` as GetRollout answers (empty when it fails).
+v1::Rollout GetRollout(v1::RolloutService::Stub& stub, const std::string& ns,
+                       const std::string& name);
 
 // Plan steps for StartRollout requests.
 v1::Step SetWeightStep(int weight);

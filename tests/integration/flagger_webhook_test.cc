@@ -119,7 +119,7 @@ TEST_F(FlaggerWebhookTest, GoodCanaryPassesAndARegressionFails) {
       << bad.status << " " << bad.body.dump();
   EXPECT_EQ(bad.body["verdict"], "Fail");
   EXPECT_GT(bad.body["evidence"]["eValueWorse"].get<double>(),
-            bad.body["evidence"]["threshold"].get<double>());
+            bad.body["evidence"]["thresholdWorse"].get<double>());
   EXPECT_GT(bad.body["evidence"]["ratioInterval"][0].get<double>(), 1.25);
 }
 
@@ -129,7 +129,7 @@ TEST_F(FlaggerWebhookTest, MalformedPayloadsAreRefusedNamingTheField) {
   json no_window = Payload();
   no_window["metadata"].erase("window");
   json unknown = Payload();
-  unknown["metadata"]["threshold"] = "5";
+  unknown["metadata"]["thresholdWorse"] = "5";
   json not_allowed = Payload();
   not_allowed["metadata"]["prometheus"] = "http://169.254.169.254";
   const std::vector<std::tuple<std::string, int, std::string>> cases = {

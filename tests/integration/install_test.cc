@@ -76,6 +76,9 @@ TEST(InstallTest, ClusterInstallIsAdmittedWithLeastPrivilege) {
   EXPECT_FALSE(Can(kClusterCanaryd, "patch", "services", team.name()));
   EXPECT_FALSE(Can(kClusterCanaryd, "delete",
                    "virtualservices.networking.istio.io", team.name()));
+  // Events about rollouts: written, never deleted.
+  EXPECT_TRUE(Can(kClusterCanaryd, "create", "events", team.name()));
+  EXPECT_FALSE(Can(kClusterCanaryd, "delete", "events", team.name()));
 }
 
 TEST(InstallTest, HostLevelRoutingComponentGrantsServicePatches) {
@@ -123,6 +126,8 @@ TEST(InstallTest, NamespacedInstallCannotReachAnotherNamespace) {
   // secretKeyRef credentials: its own namespace's Secrets only.
   EXPECT_TRUE(Can(canaryd, "get", "secrets", team.name()));
   EXPECT_FALSE(Can(canaryd, "get", "secrets", other.name()));
+  EXPECT_TRUE(Can(canaryd, "create", "events", team.name()));
+  EXPECT_FALSE(Can(canaryd, "create", "events", other.name()));
   EXPECT_FALSE(Can(canaryd, "patch", "services", team.name()));
   EXPECT_TRUE(Can(canaryd, "create", "tokenreviews.authentication.k8s.io", ""));
 

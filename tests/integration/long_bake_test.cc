@@ -64,14 +64,6 @@ std::string OpenMetrics(int64_t begin, int64_t end) {
   return out + "# EOF\n";
 }
 
-std::string UrlEncode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    out += std::isalnum(c) ? std::string(1, c) : absl::StrFormat("%%%02X", c);
-  }
-  return out;
-}
-
 TEST(LongBakeTest, ThirtyHoursOfHistoryAreJudgedWhole) {
   const absl::Time now = absl::Now();
   const int64_t end = absl::ToUnixSeconds(now);

@@ -13,8 +13,8 @@ from scipy.optimize import brentq
 from scipy.special import logsumexp, xlogy
 
 GRID = np.array([1.25, 1.5, 2, 3, 5, 10, 20])
-MIN_INTERVALS = 3
-UNKNOWN_DISPERSION = 5.0
+DEFAULT_MAX_BURST = 5.0
+ROLLBACK_SHARE, PROMOTION_SHARE = 0.5, 0.25
 
 
 def kl(p, q):
@@ -27,46 +27,40 @@ def bound(a, b, pa, pb, alpha, beta):
     return kl(1 - beta, alpha) / info
 
 
-def dispersion(history):
-    """Pearson chi-square / (J - 1), inflated by its standard error; >= 1."""
-    rows = [(n, e) for n, e in history if n > 0]
-    events = sum(e for _, e in rows)
-    if len(rows) < MIN_INTERVALS or events <= 0:
-        return UNKNOWN_DISPERSION
-    requests = sum(n for n, _ in rows)
-    p = events / requests
-    pearson = sum((e - n * p) ** 2 / (n * p) for n, e in rows)
-    j = len(rows)
-    return max(1.0, pearson / (j - 1) * (1 + 1.645 * math.sqrt(2 / (j - 1))))
-
-
-def has_events(history):
-    return sum(e for n, e in history if n > 0) > 0
-
-
-def borrowed(own, other):
-    """An arm without events takes the other's factor, once both have history."""
-    if not has_events(own) and len([1 for n, _ in own if n > 0]) >= MIN_INTERVALS and has_events(other):
-        return dispersion(other)
-    return dispersion(own)
-
-
-def log_e(rows, ratio0, worse, adjust):
+def log_e(rows, ratio0, worse, burst):
+    """The grid mixture on counts divided by the declared burst bound."""
     llr = np.zeros(len(GRID))
-    base_hist, can_hist = [], []
     for na, nb, ea, eb in rows:
         if ea + eb > 0 and na > 0 and nb > 0:
-            # Only the arm whose events weigh against rejection may borrow.
-            fa = (borrowed(base_hist, can_hist) if worse else dispersion(base_hist)) if adjust else 1.0
-            fb = (dispersion(can_hist) if worse else borrowed(can_hist, base_hist)) if adjust else 1.0
-            ra, rb = na / fa, nb / fb
-            theta0 = rb * ratio0 / (ra + rb * ratio0)
+            theta0 = nb * ratio0 / (na + nb * ratio0)
             mult = GRID if worse else 1 / GRID
-            theta = rb * ratio0 * mult / (ra + rb * ratio0 * mult)
-            llr += eb / fb * np.log(theta / theta0) + ea / fa * np.log((1 - theta) / (1 - theta0))
-        base_hist.append((na, ea))
-        can_hist.append((nb, eb))
+            theta = nb * ratio0 * mult / (na + nb * ratio0 * mult)
+            llr += (eb * np.log(theta / theta0) + ea * np.log((1 - theta) / (1 - theta0))) / max(1.0, burst)
     return logsumexp(llr) - math.log(len(GRID))
+
+
+def grid_exponents():
+    """Every exponent t a grid component puts on an event, weights 1..99%."""
+    out = []
+    for w in np.linspace(0.01, 0.99, 99):
+        theta0 = w * 1.25 / ((1 - w) + w * 1.25)
+        for mult in np.concatenate([GRID, 1 / GRID]):
+            theta = w * 1.25 * mult / ((1 - w) + w * 1.25 * mult)
+            out += [math.log(theta / theta0), math.log((1 - theta) / (1 - theta0))]
+    return out
+
+
+def geometric_bursts_covered(mean, burst, exponents):
+    """E exp(t S/B) - 1 <= (E S/B)(e^t - 1) for geometric S (support 1, 2, ...)."""
+    p = 1 / mean
+    for t in exponents:
+        u = t / burst
+        if math.exp(u) * (1 - p) >= 1:
+            return False
+        mgf = p * math.exp(u) / (1 - (1 - p) * math.exp(u))
+        if mgf - 1 > mean / burst * math.expm1(t) + 1e-12:
+            return False
+    return True
 
 
 def close(a, b, rel=1e-9, abs_=1e-9):
@@ -92,18 +86,30 @@ def main():
               bound(case["baseline_rps"], case["canary_rps"], case["baseline_rate"], case["canary_rate"],
                     case["alpha"], case["beta"]))
     for case in table["eprocess"]:
-        check(f"log E (ratio0 {case['ratio0']}, worse {case['worse']}, adjust {case['adjust']})",
-              case["cpp"], log_e(case["rows"], case["ratio0"], case["worse"], case["adjust"]))
+        check(f"log E (ratio0 {case['ratio0']}, worse {case['worse']}, burst {case['burst']})",
+              case["cpp"], log_e(case["rows"], case["ratio0"], case["worse"], case["burst"]))
     for case in table["evidence"]:
-        threshold = math.log(2 / case["alpha"])
+        rollback = math.log(1 / (case["alpha"] * ROLLBACK_SHARE))
+        promotion = math.log(1 / (case["alpha"] * PROMOTION_SHARE))
         rows = case["rows"]
-        worse = lambda lr: log_e(rows, math.exp(lr), True, True) - threshold
-        better = lambda lr: log_e(rows, math.exp(lr), False, True) - threshold
+        worse = lambda lr: log_e(rows, math.exp(lr), True, DEFAULT_MAX_BURST) - rollback
+        better = lambda lr: log_e(rows, math.exp(lr), False, DEFAULT_MAX_BURST) - promotion
         lo, hi = math.log(1e-4), math.log(1e4)
         low = math.exp(brentq(worse, lo, hi)) if worse(lo) >= 0 else 1e-4
         high = math.exp(brentq(better, lo, hi)) if better(hi) >= 0 else 1e4
         check("interval low", case["low"], low, rel=1e-6)
         check("interval high", case["high"], high, rel=1e-6)
+
+    # The null suite's declared bounds cover its geometric bursts, and are
+    # are the least whole numbers that do.
+    exponents = grid_exponents()
+    for case in table["covering"]:
+        checked += 1
+        mean, burst = case["mean"], case["max_burst"]
+        if not geometric_bursts_covered(mean, burst, exponents):
+            failures.append(f"maxBurst {burst} does not cover geometric bursts of mean {mean}")
+        elif mean > 1 and geometric_bursts_covered(mean, burst - 1, exponents):
+            failures.append(f"maxBurst {burst} is loose for geometric bursts of mean {mean}")
 
     for failure in failures:
         print("MISMATCH", failure)

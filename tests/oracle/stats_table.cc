@@ -4,17 +4,16 @@
 #include <random>
 
 #include "analysis/stats/evidence.h"
+#include "bench/null_scenarios.h"
 #include "nlohmann/json.hpp"
 
 int main() {
   using nlohmann::json;
   using smartcanary::stats::IntervalCounts;
   namespace stats = smartcanary::stats;
-  json out = {{"logsumexp", json::array()},
-              {"kl", json::array()},
-              {"bound", json::array()},
-              {"eprocess", json::array()},
-              {"evidence", json::array()}};
+  json out = {{"logsumexp", json::array()}, {"kl", json::array()},
+              {"bound", json::array()},     {"eprocess", json::array()},
+              {"evidence", json::array()},  {"covering", json::array()}};
   std::mt19937_64 random(42);
   std::uniform_real_distribution<double> unit(0, 1);
   for (int i = 0; i < 10; ++i) {
@@ -48,8 +47,7 @@ int main() {
     const double canary_factor = 0.5 + table * 0.4;
     std::poisson_distribution<int> events(2.0);
     for (int j = 0; j < 25; ++j) {
-      // Tables 6 and 7 leave one arm without events, so that the dispersion
-      // factor's borrowing is exercised.
+      // Tables 6 and 7 leave one arm without events.
       const double base_req = 700 + 200 * unit(random),
                    can_req = 150 + 100 * unit(random);
       intervals.push_back({base_req, can_req,
@@ -68,13 +66,13 @@ int main() {
     }
     for (double ratio0 : {1.0, 1.25, 2.0}) {
       for (bool worse : {true, false}) {
-        for (bool adjust : {true, false}) {
+        for (double burst : {1.0, 5.0, 33.0}) {
           out["eprocess"].push_back(
               {{"rows", rows},
                {"ratio0", ratio0},
                {"worse", worse},
-               {"adjust", adjust},
-               {"cpp", stats::LogEProcess(intervals, ratio0, worse, adjust)}});
+               {"burst", burst},
+               {"cpp", stats::LogEProcess(intervals, ratio0, worse, burst)}});
         }
       }
     }
@@ -84,6 +82,11 @@ int main() {
                                {"alpha", 0.01},
                                {"low", e.ratio_low},
                                {"high", e.ratio_high}});
+  }
+  for (double mean : {1.0, 2.0, 5.0, 10.0, 20.0}) {
+    out["covering"].push_back(
+        {{"mean", mean},
+         {"max_burst", smartcanary::bench::CoveringMaxBurst(mean)}});
   }
   std::cout << out.dump() << "\n";
   return 0;

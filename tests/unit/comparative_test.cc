@@ -114,7 +114,10 @@ TEST(ComparativeTest, VerdictsExplainThemselves) {
   EXPECT_EQ(bad.verdict.phase, MeasurementPhase::kFailed);
   for (const char* part :
        {"canary worse than 1.25x baseline", "rate ratio 8", "interval [",
-        "e-value", "req/s a 2x regression needs"}) {
+        "e-value", "req/s a 2x regression needs",
+        "valid if errors come in independent bursts of <= 5 events "
+        "(maxBurst), each inside one 5s interval",
+        "(this test, at maxBurst 5: about "}) {
     EXPECT_NE(bad.verdict.message.find(part), std::string::npos)
         << part << " in " << bad.verdict.message;
   }
@@ -124,10 +127,17 @@ TEST(ComparativeTest, VerdictsExplainThemselves) {
                 "longer than the plan's 30s of timed pauses"),
             std::string::npos)
       << short_plan.verdict.message;
+  // Each event weighs a fifth under the default burst bound: proving "not
+  // worse" takes five times the intervals it took counting events singly.
   auto good =
-      JudgeComparative(Steady(60, 800, 200, 4, 0.5, 0.2), 0.01, 0.25, step);
+      JudgeComparative(Steady(300, 800, 200, 4, 0.5, 0.2), 0.01, 0.25, step);
   EXPECT_EQ(good.verdict.phase, MeasurementPhase::kSuccessful);
   EXPECT_TRUE(good.not_worse);
+  auto declared_independent =
+      JudgeComparative(Steady(60, 800, 200, 4, 0.5, 0.2), 0.01, 0.25, step,
+                       absl::ZeroDuration(), absl::ZeroDuration(), 1);
+  EXPECT_TRUE(declared_independent.not_worse)
+      << declared_independent.verdict.message;
   auto early =
       JudgeComparative(Steady(3, 800, 200, 1, 0.25, 0.2), 0.01, 0.25, step);
   EXPECT_EQ(early.verdict.phase, MeasurementPhase::kSuccessful);
@@ -135,10 +145,11 @@ TEST(ComparativeTest, VerdictsExplainThemselves) {
 
   auto routing =
       JudgeComparative(Steady(30, 650, 350, 1, 0.4, 0.2), 0.01, 0.25, step);
-  EXPECT_EQ(routing.verdict.phase, MeasurementPhase::kError);
-  EXPECT_NE(routing.verdict.message.find(
-                "routing check failed: the canary gets 35.0%"),
-            std::string::npos)
+  // A routing fault holds the rollout; it is no evidence against the canary.
+  EXPECT_EQ(routing.verdict.phase, MeasurementPhase::kInconclusive);
+  EXPECT_NE(
+      routing.verdict.message.find("routing mismatch: the canary gets 35.0%"),
+      std::string::npos)
       << routing.verdict.message;
 
   auto stopped = Steady(10, 800, 200, 1, 0.25, 0.2);
@@ -162,6 +173,23 @@ TEST(ComparativeTemplateTest, ParsesThePresetAndNamesBadFields) {
   const v1::ComparativeProvider& p = parsed->metrics[0].query.comparative();
   EXPECT_EQ(p.istio().event(), "grpc-errors");
   EXPECT_EQ(p.resolution_seconds(), 5);
+  EXPECT_EQ(p.max_burst(), 0) << "unset: the analyzer's default";
+  auto bursty = ParseAnalysisTemplate(json::parse(R"({"metrics": [{"name": "m",
+      "provider": {"comparative": {"prometheus": {"address": "http://p"},
+        "istio": {"service": "s", "canary": {"a": "b"}, "baseline": {"a": "c"}},
+        "maxBurst": 12}}}]})"),
+                                      "CanaryAnalysisTemplate x");
+  ASSERT_TRUE(bursty.ok()) << bursty.status();
+  EXPECT_EQ(bursty->metrics[0].query.comparative().max_burst(), 12);
+  auto fractional =
+      ParseAnalysisTemplate(json::parse(R"({"metrics": [{"name": "m",
+      "provider": {"comparative": {"prometheus": {"address": "http://p"},
+        "istio": {"service": "s", "canary": {"a": "b"}, "baseline": {"a": "c"}},
+        "maxBurst": 0.5}}}]})"),
+                            "CanaryAnalysisTemplate x");
+  EXPECT_NE(fractional.status().message().find("maxBurst"),
+            absl::string_view::npos)
+      << fractional.status();
   auto bad = ParseAnalysisTemplate(json::parse(R"({"metrics": [{"name": "m",
       "provider": {"comparative": {"prometheus": {"address": "http://p"},
         "istio": {"service": "s", "canary": {"a": "b"}, "baseline": {"a": "c"}, "event": "timeouts"}}}}]})"),
