@@ -203,7 +203,8 @@ absl::StatusOr<JudgeRequest> ParseFlaggerWebhook(std::string_view body) {
       "baseline",         "event",          "latencyObjectiveMs",
       "canaryEvents",     "canaryRequests", "baselineEvents",
       "baselineRequests", "alpha",          "margin",
-      "resolution",       "window",         "canaryWeight"};
+      "maxBurst",         "resolution",     "window",
+      "canaryWeight"};
   if (auto s = RejectUnknownFields(metadata, "metadata", kKnown); !s.ok())
     return s;
   json comparative = json::object();
@@ -221,7 +222,7 @@ absl::StatusOr<JudgeRequest> ParseFlaggerWebhook(std::string_view body) {
       if (!labels.ok()) return labels.status();
       istio[key] = *labels;
     } else if (key == "latencyObjectiveMs" || key == "alpha" ||
-               key == "margin") {
+               key == "margin" || key == "maxBurst") {
       auto number = ParseNumber(text, path);
       if (!number.ok()) return number.status();
       (kIstio.count(key) ? istio : comparative)[key] = *number;

@@ -39,8 +39,8 @@ absl::StatusOr<JudgeRequest> ParseJudgeRequest(std::string_view body);
 // whose metadata (strings only, as Flagger sends) carries the judge's
 // settings flat: prometheus, service, canary and baseline ("k=v,k2=v2"),
 // event, latencyObjectiveMs, or canaryEvents, canaryRequests,
-// baselineEvents, baselineRequests; alpha, margin, resolution, window,
-// canaryWeight.
+// baselineEvents, baselineRequests; alpha, margin, maxBurst, resolution,
+// window, canaryWeight.
 absl::StatusOr<JudgeRequest> ParseFlaggerWebhook(std::string_view body);
 
 }  // namespace smartcanary::analysis::http

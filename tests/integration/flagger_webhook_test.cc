@@ -129,7 +129,7 @@ TEST_F(FlaggerWebhookTest, MalformedPayloadsAreRefusedNamingTheField) {
   json no_window = Payload();
   no_window["metadata"].erase("window");
   json unknown = Payload();
-  unknown["metadata"]["thresholdWorse"] = "5";
+  unknown["metadata"]["threshold"] = "5";
   json not_allowed = Payload();
   not_allowed["metadata"]["prometheus"] = "http://169.254.169.254";
   const std::vector<std::tuple<std::string, int, std::string>> cases = {

@@ -191,6 +191,7 @@ json FlaggerBody(const std::string& address) {
             {"baselineEvents", "baseline_errors"},
             {"baselineRequests", "baseline_requests"},
             {"alpha", "0.05"},
+            {"maxBurst", "5"},
             {"resolution", "5s"},
             {"window", "10m"}}}};
 }
