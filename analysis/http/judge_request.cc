@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "analysis/prometheus_response.h"
 #include "common/utf8.h"
 #include "controller/analysis/analysis_spec.h"
 #include "controller/analysis/secret_refs.h"
@@ -30,31 +31,8 @@ constexpr char kMetricPath[] = " spec.metrics[0] (\"http\").provider.";
 // destructors recurse, so a body of 30,000 '[' would exhaust the stack.
 constexpr int kMaxDepth = 32;
 
-int Depth(std::string_view text) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 absl::StatusOr<json> ParseObject(std::string_view body) {
-  if (Depth(body) > kMaxDepth) {
+  if (NestingDepth(absl::string_view(body.data(), body.size())) > kMaxDepth) {
     return FieldError("body",
                       absl::StrCat("nests deeper than ", kMaxDepth, " levels"));
   }
