@@ -127,6 +127,7 @@ PrometheusOptions OptionsOf(const v1::PrometheusProvider& provider,
   options.basic_auth_user = provider.basic_auth_user();
   options.basic_auth_password_file = provider.basic_auth_password_file();
   options.ca_file = provider.ca_file();
+  options.observe = config.observe_query;
   return options;
 }
 
@@ -215,12 +216,12 @@ absl::StatusOr<History> FetchHistory(
   return out;
 }
 
-// The four counters over [canary start, now] at the provider's resolution
-// (coarser for a long bake's later tiers).
+}  // namespace
+
 ComparativeVerdict MeasureComparative(
     const v1::Metric& metric, const std::map<std::string, std::string>& args,
     const v1::RolloutContext& context, const std::function<bool()>& cancelled,
-    const AnalyzerConfig& config) {
+    const AnalyzerConfig& config, bool check_routing) {
   const v1::ComparativeProvider provider =
       *SubstituteArgs(metric.comparative(), args);
   const std::vector<std::pair<absl::Time, int>> weights =
@@ -238,15 +239,17 @@ ComparativeVerdict MeasureComparative(
   auto history =
       FetchHistory(provider, weights, start, absl::Now(), cancelled, config);
   if (!history.ok()) {
-    return {
-        {MeasurementPhase::kError, {}, std::string(history.status().message())},
-        false};
+    ComparativeVerdict out;
+    out.verdict = {
+        MeasurementPhase::kError, {}, std::string(history.status().message())};
+    return out;
   }
   if (history->intervals.empty()) {
-    return {{MeasurementPhase::kInconclusive,
-             {},
-             "no data: the first interval has not closed yet"},
-            false};
+    ComparativeVerdict out;
+    out.verdict = {MeasurementPhase::kInconclusive,
+                   {},
+                   "no data: the first interval has not closed yet"};
+    return out;
   }
   std::vector<stats::IntervalCounts> intervals;
   for (const TimedInterval& t : history->intervals)
@@ -256,11 +259,9 @@ ComparativeVerdict MeasureComparative(
       intervals, provider.alpha() / budget, provider.margin(),
       history->last_step, absl::Seconds(context.planned_pause_seconds()),
       absl::FromUnixSeconds(history->intervals.back().end_seconds) - start,
-      provider.max_burst() > 0 ? provider.max_burst()
-                               : stats::kDefaultMaxBurst);
+      provider.max_burst() > 0 ? provider.max_burst() : stats::kDefaultMaxBurst,
+      check_routing);
 }
-
-}  // namespace
 
 absl::Status ValidateMetrics(const v1::AnalyzeRequest& request,
                              const AnalyzerConfig& config) {

@@ -1,10 +1,13 @@
 #ifndef SMARTCANARY_ANALYSIS_ANALYZER_SERVICE_H_
 #define SMARTCANARY_ANALYSIS_ANALYZER_SERVICE_H_
 
+#include <functional>
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
 #include "analysis/address_policy.h"
+#include "analysis/comparative.h"
 #include "analysis/credential_path.h"
 #include "smartcanary/v1/analysis.grpc.pb.h"
 
@@ -15,6 +18,10 @@ struct AnalyzerConfig {
   AddressPolicy address_policy =
       AddressPolicy::Default();                          // --allowed-prometheus
   std::string credentials_dir = kDefaultCredentialsDir;  // --credentials-dir
+  // Every Prometheus call's outcome, for /metrics (PrometheusOptions).
+  std::function<void(const std::string& path, absl::Duration took,
+                     const absl::Status& outcome)>
+      observe_query;
 };
 
 // Checks what can be checked before a metric runs: conditions parse, args
@@ -22,6 +29,16 @@ struct AnalyzerConfig {
 // `config`. The error names the metric and the field.
 absl::Status ValidateMetrics(const v1::AnalyzeRequest& request,
                              const AnalyzerConfig& config);
+
+// One comparative measurement: the four counters over [the canary's first
+// weight in `context` (else analysis_started_at), now] at the provider's
+// resolution, coarser for a long bake's older tiers, judged by
+// JudgeComparative. `metric` must have passed ValidateMetrics. The gRPC
+// Analyze and the HTTP API (analysis/http) both measure through this.
+ComparativeVerdict MeasureComparative(
+    const v1::Metric& metric, const std::map<std::string, std::string>& args,
+    const v1::RolloutContext& context, const std::function<bool()>& cancelled,
+    const AnalyzerConfig& config, bool check_routing = true);
 
 // gRPC AnalysisService: one measurement per metric, recomputed from
 // Prometheus on every call.

@@ -108,15 +108,17 @@ absl::StatusOr<v1::ComparativeProvider> SubstituteArgs(
     const std::map<std::string, std::string>& args) {
   v1::ComparativeProvider out = provider;
   std::vector<std::string*> fields = {
-      out.mutable_prometheus()->mutable_address(),
-      out.mutable_canary_events(),
-      out.mutable_canary_requests(),
-      out.mutable_baseline_events(),
-      out.mutable_baseline_requests(),
-      out.mutable_istio()->mutable_service()};
-  for (auto* labels : {out.mutable_istio()->mutable_canary(),
-                       out.mutable_istio()->mutable_baseline()}) {
-    for (auto& [key, value] : *labels) fields.push_back(&value);
+      out.mutable_prometheus()->mutable_address(), out.mutable_canary_events(),
+      out.mutable_canary_requests(), out.mutable_baseline_events(),
+      out.mutable_baseline_requests()};
+  // mutable_istio() would create the preset, and QueriesFor would then use
+  // it (with no service) instead of the custom counters.
+  if (out.has_istio()) {
+    fields.push_back(out.mutable_istio()->mutable_service());
+    for (auto* labels : {out.mutable_istio()->mutable_canary(),
+                         out.mutable_istio()->mutable_baseline()}) {
+      for (auto& [key, value] : *labels) fields.push_back(&value);
+    }
   }
   for (std::string* field : fields) {
     auto substituted = analysis::SubstituteArgs(*field, args);
@@ -198,7 +200,7 @@ std::vector<stats::IntervalCounts> ToIntervals(
 ComparativeVerdict JudgeComparative(
     const std::vector<stats::IntervalCounts>& intervals, double alpha,
     double margin, absl::Duration step, absl::Duration planned,
-    absl::Duration covered, double max_burst) {
+    absl::Duration covered, double max_burst, bool check_routing) {
   ComparativeVerdict out;
   Verdict& v = out.verdict;
   double canary_requests = 0, baseline_requests = 0;
@@ -213,7 +215,7 @@ ComparativeVerdict JudgeComparative(
     return out;
   }
   // Liveness: a canary with weight that stops serving fails.
-  if (intervals.size() >= kLivenessIntervals) {
+  if (check_routing && intervals.size() >= kLivenessIntervals) {
     bool silent = true;
     for (size_t i = intervals.size() - kLivenessIntervals; i < intervals.size();
          ++i) {
@@ -234,9 +236,10 @@ ComparativeVerdict JudgeComparative(
     }
   }
   double observed = 0, configured = 0;
-  if (stats::RoutingMismatch(intervals, kRoutingTolerance,
-                             alpha * stats::kRoutingShare, &observed,
-                             &configured)) {
+  out.routing_checked = check_routing;
+  if (check_routing && stats::RoutingMismatch(intervals, kRoutingTolerance,
+                                              alpha * stats::kRoutingShare,
+                                              &observed, &configured)) {
     // A routing fault is not evidence that the canary is bad: hold the
     // rollout for a person (Inconclusive pauses), never roll back.
     v = {MeasurementPhase::kInconclusive,
@@ -297,6 +300,7 @@ ComparativeVerdict JudgeComparative(
       1 / (alpha * stats::kRollbackShare), std::exp(e.log_e_not_worse),
       1 / (alpha * stats::kPromotionShare), Assumptions(e, step), preflight);
   out.not_worse = e.not_worse;
+  out.evidence = e;
   if (e.worse) {
     v = {MeasurementPhase::kFailed,
          {e.rate_ratio, e.ratio_low, e.ratio_high},

@@ -2,6 +2,7 @@
 #define SMARTCANARY_ANALYSIS_COMPARATIVE_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ std::vector<stats::IntervalCounts> ToIntervals(
 struct ComparativeVerdict {
   Verdict verdict;
   bool not_worse = false;
+  // The sequential test's numbers when it ran (not for no data, a silent
+  // canary or a failed routing check): the HTTP API answers them as fields.
+  std::optional<stats::Evidence> evidence;
+  bool routing_checked = false;  // whether the routing check ran
 };
 
 // Routing check, liveness, no-traffic, then the sequential test. `alpha` is
@@ -56,12 +61,15 @@ struct ComparativeVerdict {
 // their number; older history may be cut coarser, see history_tiers.h).
 // `max_burst` is the declared burst bound the guarantee assumes. A routing
 // mismatch is Inconclusive (holds the rollout), never Failed.
+// `check_routing` false skips the routing check and liveness, for callers
+// that cannot say what share the canary was given (the HTTP API without
+// canaryWeight): a configured share of zero would fail both.
 ComparativeVerdict JudgeComparative(
     const std::vector<stats::IntervalCounts>& intervals, double alpha,
     double margin, absl::Duration step,
     absl::Duration planned = absl::ZeroDuration(),
     absl::Duration covered = absl::ZeroDuration(),
-    double max_burst = stats::kDefaultMaxBurst);
+    double max_burst = stats::kDefaultMaxBurst, bool check_routing = true);
 
 }  // namespace smartcanary::analysis
 

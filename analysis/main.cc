@@ -15,6 +15,8 @@
 #include "absl/flags/parse.h"
 #include "analysis/analyzer_service.h"
 #include "analysis/caller_auth.h"
+#include "analysis/http/analyzer_metrics.h"
+#include "analysis/http/judge_api.h"
 #include "common/flag_names.h"
 #include "common/logging.h"
 #include "common/tls_files.h"
@@ -45,6 +47,16 @@ ABSL_FLAG(std::string, tls_cert_file, "",
 ABSL_FLAG(std::string, tls_key_file, "", "the private key of --tls-cert-file");
 ABSL_FLAG(bool, insecure_no_auth, false,
           "answer any caller (local development only)");
+ABSL_FLAG(std::string, http_listen, "",
+          "address of the HTTP JSON API (POST /v1/judge for Argo Rollouts' "
+          "web provider, /v1/flagger for Flagger's webhooks) and of /metrics "
+          "and /healthz, e.g. 0.0.0.0:9092; empty: no HTTP listener");
+ABSL_FLAG(std::string, http_token_file, "",
+          "file holding the token HTTP API callers must send as "
+          "`Authorization: Bearer <token>` (re-read when it changes)");
+ABSL_FLAG(bool, http_allow_unauthenticated, false,
+          "answer HTTP API callers without a token (Flagger's webhooks send "
+          "none): restrict who reaches --http-listen with a NetworkPolicy");
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -61,6 +73,17 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials() {
   return smartcanary::ReloadingTlsCredentials(
       {cert, "--tls-cert-file", key, "--tls-key-file", "", ""},
       /*refresh_seconds=*/60);
+}
+
+// The token file a flag names; null (the error logged) if unusable.
+std::unique_ptr<smartcanary::TokenFile> OpenToken(const char* flag,
+                                                  const std::string& path) {
+  auto opened = smartcanary::TokenFile::Open(path);
+  if (!opened.ok()) {
+    spdlog::error("{} {}", flag, std::string(opened.status().message()));
+    return nullptr;
+  }
+  return std::move(*opened);
 }
 
 }  // namespace
@@ -89,21 +112,22 @@ int main(int argc, char** argv) {
     spdlog::error("{}", std::string(policy.status().message()));
     return 2;
   }
-  smartcanary::analysis::AnalyzerService analyzer(
-      {*policy, absl::GetFlag(FLAGS_credentials_dir)});
+  smartcanary::analysis::http::AnalyzerMetrics metrics;
+  smartcanary::analysis::AnalyzerConfig config{
+      *policy, absl::GetFlag(FLAGS_credentials_dir),
+      [&metrics](const std::string& path, absl::Duration took,
+                 const absl::Status& outcome) {
+        metrics.Query(path, took, outcome);
+      }};
+  smartcanary::analysis::AnalyzerService analyzer(config);
   // Every caller must present canaryd's token, unless explicitly waived.
   std::unique_ptr<smartcanary::TokenFile> token;
   std::unique_ptr<smartcanary::analysis::AuthenticatedAnalysisService> guarded;
-  grpc::Service* service = &analyzer;
+  smartcanary::v1::AnalysisService::Service* service = &analyzer;
   if (!absl::GetFlag(FLAGS_client_token_file).empty()) {
-    auto opened =
-        smartcanary::TokenFile::Open(absl::GetFlag(FLAGS_client_token_file));
-    if (!opened.ok()) {
-      spdlog::error("--client-token-file {}",
-                    std::string(opened.status().message()));
-      return 2;
-    }
-    token = std::move(*opened);
+    token = OpenToken("--client-token-file",
+                      absl::GetFlag(FLAGS_client_token_file));
+    if (!token) return 2;
     guarded =
         std::make_unique<smartcanary::analysis::AuthenticatedAnalysisService>(
             &analyzer, token.get());
@@ -116,6 +140,44 @@ int main(int argc, char** argv) {
     return 2;
   } else {
     spdlog::warn("--insecure-no-auth: answering every caller");
+  }
+  smartcanary::analysis::http::CountedAnalysisService counted(service,
+                                                              &metrics);
+  service = &counted;
+  // The HTTP API: its own token (Argo can send one; Flagger cannot, hence
+  // the explicit opt-out), the same allowlist as gRPC.
+  std::unique_ptr<smartcanary::TokenFile> http_token;
+  std::unique_ptr<smartcanary::analysis::http::JudgeApi> judge_api;
+  smartcanary::http::HttpServer http_server(
+      smartcanary::analysis::http::JudgeServerOptions());
+  if (const std::string listen = absl::GetFlag(FLAGS_http_listen);
+      !listen.empty()) {
+    if (!absl::GetFlag(FLAGS_http_token_file).empty()) {
+      http_token =
+          OpenToken("--http-token-file", absl::GetFlag(FLAGS_http_token_file));
+      if (!http_token) return 2;
+    } else if (!absl::GetFlag(FLAGS_http_allow_unauthenticated)) {
+      spdlog::error(
+          "--http-listen needs --http-token-file, or "
+          "--http-allow-unauthenticated with a NetworkPolicy in front");
+      return 2;
+    } else {
+      spdlog::warn(
+          "--http-allow-unauthenticated: the HTTP API answers "
+          "every caller that reaches {}",
+          listen);
+    }
+    judge_api = std::make_unique<smartcanary::analysis::http::JudgeApi>(
+        smartcanary::analysis::http::JudgeApiOptions{
+            config, http_token.get(), &metrics, [] { return g_stop.load(); }});
+    judge_api->Register(http_server);
+    auto http_port = http_server.Start(listen);
+    if (!http_port.ok()) {
+      spdlog::error("--http-listen {}: {}", listen,
+                    std::string(http_port.status().message()));
+      return 2;
+    }
+    spdlog::info("canary-analyzer HTTP API on :{}", *http_port);
   }
   auto credentials = ServerCredentials();
   if (!credentials.ok()) {
@@ -141,6 +203,7 @@ int main(int argc, char** argv) {
   // cut one as an Error measurement and asks again.
   spdlog::info("canary-analyzer stopping");
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  http_server.Stop();
   curl_global_cleanup();
   return 0;
 }

@@ -187,6 +187,16 @@ absl::StatusOr<std::optional<std::string>> PrometheusClient::Authorization()
 absl::StatusOr<std::string> PrometheusClient::Get(
     const std::string& path,
     const std::vector<std::pair<std::string, std::string>>& params) const {
+  const absl::Time began = absl::Now();
+  absl::StatusOr<std::string> body = Fetch(path, params);
+  if (options_.observe)
+    options_.observe(path, absl::Now() - began, body.status());
+  return body;
+}
+
+absl::StatusOr<std::string> PrometheusClient::Fetch(
+    const std::string& path,
+    const std::vector<std::pair<std::string, std::string>>& params) const {
   if (auto s = CheckProviderStatically(options_); !s.ok()) return s;
   if (!setup_.ok()) return setup_;
   const std::string field = options_.field + ".address";

@@ -40,6 +40,12 @@ struct PrometheusOptions {
   // Polled about once a second: true abandons the query (the caller went
   // away, or the analyzer is stopping).
   std::function<bool()> cancelled;
+  // Told of every API call once it has its outcome: its path
+  // (/api/v1/query or /api/v1/query_range), how long it took with its
+  // retries, and the status (the analyzer's /metrics counts these).
+  std::function<void(const std::string& path, absl::Duration took,
+                     const absl::Status& outcome)>
+      observe;
 };
 
 // Prometheus' HTTP API over HttpTransport. Queries are read-only, so 429,
@@ -69,7 +75,11 @@ class PrometheusClient {
                                                  absl::Duration step) const;
 
  private:
+  // Fetch, reported to options_.observe.
   absl::StatusOr<std::string> Get(
+      const std::string& path,
+      const std::vector<std::pair<std::string, std::string>>& params) const;
+  absl::StatusOr<std::string> Fetch(
       const std::string& path,
       const std::vector<std::pair<std::string, std::string>>& params) const;
   // The Authorization header the options ask for, if any.

@@ -21,33 +21,6 @@ absl::Status AnswerError(const std::string& path, absl::string_view what) {
       absl::StrCat("Prometheus answer: ", path, ": ", what));
 }
 
-// The nesting depth of `body`, counted without parsing: brackets inside
-// strings do not count.
-int NestingDepth(absl::string_view body) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 // The answer's `data` object, whose `resultType` must be one of `types`.
 absl::StatusOr<json> DataOf(absl::string_view body,
                             std::initializer_list<absl::string_view> types,
@@ -129,6 +102,31 @@ absl::StatusOr<const json*> ResultArray(const json& data) {
 }
 
 }  // namespace
+
+int NestingDepth(absl::string_view body) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
 
 absl::StatusOr<std::vector<Sample>> ParseQueryResponse(absl::string_view body) {
   auto data = DataOf(body, {"vector", "scalar"},

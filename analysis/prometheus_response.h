@@ -31,6 +31,11 @@ struct Series {
 // answers nest five levels, and a parser's recursion must stay bounded.
 inline constexpr int kMaxResponseDepth = 32;
 
+// The nesting depth of JSON `body`, counted without parsing (brackets inside
+// strings do not count): nlohmann's copies and destructors recurse, so depth
+// is checked before a body is parsed.
+int NestingDepth(absl::string_view body);
+
 // The longest part of an unexpected answer quoted in an error message.
 inline constexpr size_t kMaxSnippetBytes = 200;
 

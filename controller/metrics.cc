@@ -33,19 +33,19 @@ constexpr Help kHelp[] = {
 
 }  // namespace
 
+Metrics::Metrics() {
+  for (const Help& help : kHelp)
+    counters_.DescribeCounter(help.name, help.help);
+}
+
 void Metrics::Count(const std::string& counter, const std::string& labels,
                     uint64_t by) {
-  absl::MutexLock lock(&mu_);
-  counters_[counter][labels] += by;
+  counters_.Count(counter, labels, by);
 }
 
 uint64_t Metrics::Get(const std::string& counter,
                       const std::string& labels) const {
-  absl::MutexLock lock(&mu_);
-  auto it = counters_.find(counter);
-  if (it == counters_.end()) return 0;
-  auto value = it->second.find(labels);
-  return value == it->second.end() ? 0 : value->second;
+  return counters_.Get(counter, labels);
 }
 
 void Metrics::SetRollout(const std::string& ns, const std::string& name,
@@ -60,21 +60,8 @@ void Metrics::ForgetRollout(const std::string& ns, const std::string& name) {
 }
 
 std::string Metrics::Render() const {
+  std::string out = counters_.Render();
   absl::MutexLock lock(&mu_);
-  std::string out;
-  for (const Help& help : kHelp) {
-    absl::StrAppend(&out, "# HELP ", help.name, " ", help.help, "\n# TYPE ",
-                    help.name, " ", help.type, "\n");
-    auto it = counters_.find(help.name);
-    if (it == counters_.end() || it->second.empty()) {
-      absl::StrAppend(&out, help.name, " 0\n");
-      continue;
-    }
-    for (const auto& [labels, value] : it->second) {
-      absl::StrAppend(&out, help.name, labels.empty() ? "" : "{" + labels + "}",
-                      " ", value, "\n");
-    }
-  }
   std::map<std::string, int> by_phase = {
       {"Progressing", 0}, {"Paused", 0}, {"Healthy", 0}, {"Degraded", 0}};
   for (const auto& [key, state] : rollouts_) ++by_phase[state.phase];

@@ -5,12 +5,14 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "common/metrics_registry.h"
 
 namespace smartcanary {
 
 // canaryd's own Prometheus metrics, rendered in the text format.
 class Metrics {
  public:
+  Metrics();
   void Count(const std::string& counter, const std::string& labels = "",
              uint64_t by = 1);
   // The latest phase and weight of one rollout (for the per-phase gauge).
@@ -26,9 +28,8 @@ class Metrics {
     std::string phase;
     int canary_weight;
   };
+  MetricsRegistry counters_;
   mutable absl::Mutex mu_;
-  std::map<std::string, std::map<std::string, uint64_t>> counters_
-      ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, RolloutState> rollouts_
       ABSL_GUARDED_BY(mu_);
 };

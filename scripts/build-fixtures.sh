@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the third-party binaries the tests run (kube-apiserver, kubectl, etcd,
-# grpcurl) from the upstream Go modules pinned in tests/fixtures/, and
+# grpcurl, Argo Rollouts' controller) from the upstream Go modules pinned in tests/fixtures/, and
 # fetches Istio's CRDs from the istio.io/api module. Results are cached by
 # version, so a second run builds nothing. Prints the cache's bin folder.
 set -euo pipefail
@@ -15,6 +15,8 @@ k8s_version=$(awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3}' "$fixtur
 grpcurl_version=$(awk '$1=="require" && $2=="github.com/fullstorydev/grpcurl" {print $3}' "$root/tests/fixtures/grpcurl/go.mod")
 etcd_version=$(awk '$1=="require" && $2=="go.etcd.io/etcd/server/v3" {print $3}' "$fixtures/etcd/go.mod")
 istio_api_version=v1.27.3
+argo_fixture="$root/tests/fixtures/argo-rollouts"
+argo_version=$(awk '$1=="require" && $2=="github.com/argoproj/argo-rollouts" {print $3}' "$argo_fixture/go.mod")
 
 log() { echo "[build-fixtures] $*" >&2; }
 
@@ -38,6 +40,22 @@ build kube-apiserver "$k8s_version" "$fixtures/kube-apiserver" k8s.io/kubernetes
 build kubectl "$k8s_version" "$fixtures/kube-apiserver" k8s.io/kubernetes/cmd/kubectl "$stamp"
 # grpcurl: the RolloutService called as a user would, with a bearer token.
 build grpcurl "$grpcurl_version" "$root/tests/fixtures/grpcurl" github.com/fullstorydev/grpcurl/cmd/grpcurl
+
+# Argo Rollouts' controller: the interop test runs AnalysisRuns with it (and
+# a benchmark compares against it); its CRDs from the same module.
+build rollouts-controller "$argo_version" "$argo_fixture" github.com/argoproj/argo-rollouts/cmd/rollouts-controller \
+  "-X github.com/argoproj/argo-rollouts/utils/version.version=$argo_version"
+argo_crds="$cache/argo-rollouts-crds-$argo_version.yaml"
+if [ ! -s "$argo_crds" ]; then
+  log "taking Argo Rollouts' CRDs from github.com/argoproj/argo-rollouts@$argo_version"
+  dir=$(cd "$argo_fixture" && go list -m -f '{{.Dir}}' github.com/argoproj/argo-rollouts)
+  for crd in rollout experiment analysis-run analysis-template cluster-analysis-template; do
+    echo "---"
+    cat "$dir/manifests/crds/$crd-crd.yaml"
+  done > "$argo_crds.tmp"
+  mv "$argo_crds.tmp" "$argo_crds"
+fi
+ln -sf "$argo_crds" "$cache/argo-rollouts-crds.yaml"
 
 crds="$cache/istio-crds-$istio_api_version.yaml"
 if [ ! -s "$crds" ]; then

@@ -395,6 +395,32 @@ std::string HttpGet(const std::string& url,
   return ok ? body : "";
 }
 
+HttpAnswer HttpPost(const std::string& url, const std::string& body,
+                    const std::vector<std::string>& headers,
+                    absl::Duration timeout) {
+  CURL* curl = curl_easy_init();
+  HttpAnswer answer;
+  curl_slist* list = nullptr;
+  for (const std::string& header : headers)
+    list = curl_slist_append(list, header.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(timeout)));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
+  if (curl_easy_perform(curl) == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    answer.status = static_cast<int>(status);
+  }
+  curl_easy_cleanup(curl);
+  curl_slist_free_all(list);
+  return answer;
+}
+
 CommandResult Canaryctl(const std::string& server,
                         const std::vector<std::string>& args, bool insecure) {
   std::string command =

@@ -117,6 +117,15 @@ std::string UrlEncode(const std::string& text);
 std::string HttpGet(const std::string& url,
                     const std::vector<std::string>& headers = {});
 
+struct HttpAnswer {
+  int status = 0;  // 0: no answer (connection failed, timeout)
+  std::string body;
+};
+// POST `body` to url with "Name: value" headers, whatever the status.
+HttpAnswer HttpPost(const std::string& url, const std::string& body,
+                    const std::vector<std::string>& headers = {},
+                    absl::Duration timeout = absl::Seconds(60));
+
 struct CommandResult {
   int exit_code;
   std::string output;  // stdout and stderr

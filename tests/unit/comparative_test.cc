@@ -90,6 +90,19 @@ std::vector<stats::IntervalCounts> Steady(int n, double base_req,
       n, stats::IntervalCounts{base_req, can_req, base_ev, can_ev, share});
 }
 
+TEST(ComparativeTest, CustomCountersStayCustomAfterArgs) {
+  v1::ComparativeProvider provider;
+  provider.set_canary_events("errs{v=\"{{args.v}}\"}");
+  provider.set_canary_requests("c_req");
+  provider.set_baseline_events("b_err");
+  provider.set_baseline_requests("b_req");
+  auto substituted = SubstituteArgs(provider, {{"v", "2"}});
+  ASSERT_TRUE(substituted.ok()) << substituted.status();
+  EXPECT_FALSE(substituted->has_istio());
+  EXPECT_EQ(QueriesFor(*substituted).canary_events, "errs{v=\"2\"}");
+  EXPECT_EQ(QueriesFor(*substituted).baseline_requests, "b_req");
+}
+
 TEST(ComparativeTest, VerdictsExplainThemselves) {
   const absl::Duration step = absl::Seconds(5);
   EXPECT_EQ(JudgeComparative(Steady(10, 800, 0, 1, 0, 0.2), 0.01, 0.25, step)
