@@ -51,6 +51,9 @@ ABSL_FLAG(std::string, http_listen, "",
           "address of the HTTP JSON API (POST /v1/judge for Argo Rollouts' "
           "web provider, /v1/flagger for Flagger's webhooks) and of /metrics "
           "and /healthz, e.g. 0.0.0.0:9092; empty: no HTTP listener");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "address of /metrics and /healthz alone (no judge API, no token), "
+          "e.g. 0.0.0.0:9090; empty: none (they are also on --http-listen)");
 ABSL_FLAG(std::string, http_token_file, "",
           "file holding the token HTTP API callers must send as "
           "`Authorization: Bearer <token>` (re-read when it changes)");
@@ -179,6 +182,20 @@ int main(int argc, char** argv) {
     }
     spdlog::info("canary-analyzer HTTP API on :{}", *http_port);
   }
+  smartcanary::http::HttpServer metrics_server(
+      smartcanary::analysis::http::JudgeServerOptions());
+  if (const std::string listen = absl::GetFlag(FLAGS_metrics_listen);
+      !listen.empty()) {
+    smartcanary::analysis::http::RegisterMetricsAndHealth(metrics_server,
+                                                          &metrics);
+    auto metrics_port = metrics_server.Start(listen);
+    if (!metrics_port.ok()) {
+      spdlog::error("--metrics-listen {}: {}", listen,
+                    std::string(metrics_port.status().message()));
+      return 2;
+    }
+    spdlog::info("canary-analyzer /metrics on :{}", *metrics_port);
+  }
   auto credentials = ServerCredentials();
   if (!credentials.ok()) {
     spdlog::error("{}", std::string(credentials.status().message()));
@@ -204,6 +221,7 @@ int main(int argc, char** argv) {
   spdlog::info("canary-analyzer stopping");
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
   http_server.Stop();
+  metrics_server.Stop();
   curl_global_cleanup();
   return 0;
 }

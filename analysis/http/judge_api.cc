@@ -44,7 +44,11 @@ smartcanary::http::ServerOptions JudgeServerOptions() {
 void JudgeApi::Register(smartcanary::http::HttpServer& server) const {
   server.Handle("/v1/judge", [this](const Request& r) { return Judge(r); });
   server.Handle("/v1/flagger", [this](const Request& r) { return Flagger(r); });
-  AnalyzerMetrics* metrics = options_.metrics;
+  RegisterMetricsAndHealth(server, options_.metrics);
+}
+
+void RegisterMetricsAndHealth(smartcanary::http::HttpServer& server,
+                              AnalyzerMetrics* metrics) {
   server.Handle("/metrics", [metrics] {
     return Response{200, "text/plain; version=0.0.4; charset=utf-8",
                     metrics->Render()};

@@ -49,6 +49,11 @@ class JudgeApi {
   JudgeApiOptions options_;
 };
 
+// /metrics and /healthz alone, for a listener without the judge API
+// (--metrics-listen), so the analyzer can be scraped without opening it.
+void RegisterMetricsAndHealth(smartcanary::http::HttpServer& server,
+                              AnalyzerMetrics* metrics);
+
 // Server limits for the API's listener: small bodies, few headers.
 smartcanary::http::ServerOptions JudgeServerOptions();
 

@@ -1,6 +1,6 @@
 // The Grafana dashboard in manifests/grafana against the real canaryd and
-// Debian's Prometheus scraping it: every panel's query is valid PromQL, names
-// only metrics canaryd (or the analyzer) exports, and the panels that need no
+// analyzer and Debian's Prometheus scraping both: every panel's query is
+// valid PromQL, names only metrics they export, and the panels that need no
 // rollout show data.
 #include <fstream>
 #include <regex>
@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -42,7 +44,7 @@ std::set<std::string> MetricNames(const std::string& text) {
   return names;
 }
 
-TEST(DashboardTest, EveryPanelQueriesMetricsCanarydExportsAndParses) {
+TEST(DashboardTest, EveryPanelQueriesMetricsTheProgramsExportAndParses) {
   const json dashboard = ReadDashboard();
   ASSERT_FALSE(dashboard.is_discarded()) << "the dashboard is not JSON";
   ASSERT_TRUE(dashboard.contains("panels") && dashboard["panels"].is_array());
@@ -55,8 +57,27 @@ TEST(DashboardTest, EveryPanelQueriesMetricsCanarydExportsAndParses) {
   const std::string target = canaryd.metrics_url().substr(
       std::string("http://").size(),
       canaryd.metrics_url().find("/metrics") - std::string("http://").size());
-  PrometheusProcess prometheus({target});
+  // The analyzer's /metrics alone, as the install runs it.
+  const int analyzer_metrics_port = FreePort();
+  ChildProcess analyzer(
+      "canary-analyzer",
+      LocalAnalyzerArgv(FreePort(), {absl::StrCat("--metrics-listen=127.0.0.1:",
+                                                  analyzer_metrics_port)}));
+  analyzer.Start();
+  const std::string analyzer_target =
+      absl::StrCat("127.0.0.1:", analyzer_metrics_port);
+  std::string analyzer_exported;
+  ASSERT_TRUE(WaitFor([&] {
+    analyzer_exported = HttpGet("http://" + analyzer_target + "/metrics");
+    return !analyzer_exported.empty();
+  })) << "the analyzer's --metrics-listen does not answer";
+  EXPECT_EQ(HttpPost("http://" + analyzer_target + "/v1/judge", "{}").status,
+            404)
+      << "the judge API must not be on the metrics listener";
+  PrometheusProcess prometheus({target, analyzer_target});
   ASSERT_TRUE(prometheus.WaitForData("canaryd_reconciles_total"));
+  ASSERT_TRUE(prometheus.WaitForData("count(up == 1) >= 2"))
+      << "Prometheus does not scrape both";
 
   std::set<int> ids;
   int checked = 0;
@@ -68,10 +89,18 @@ TEST(DashboardTest, EveryPanelQueriesMetricsCanarydExportsAndParses) {
     EXPECT_LE(grid.value("x", 0) + grid.value("w", 0), 24) << title;
     for (const json& query : panel["targets"]) {
       const std::string expr = WithAllSelected(query.value("expr", ""));
-      for (const std::string& name : MetricNames(expr)) {
-        if (name.rfind("canaryd_", 0) != 0) continue;  // the analyzer's
-        EXPECT_NE(exported.find("# HELP " + name + " "), std::string::npos)
-            << title << ": canaryd does not export " << name;
+      for (std::string name : MetricNames(expr)) {
+        const bool ours = name.rfind("canaryd_", 0) == 0;
+        // A histogram's series are NAME_bucket/_sum/_count of one HELP.
+        for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+          if (absl::EndsWith(name, suffix)) {
+            name.resize(name.size() - std::string(suffix).size());
+          }
+        }
+        EXPECT_NE(
+            (ours ? exported : analyzer_exported).find("# HELP " + name + " "),
+            std::string::npos)
+            << title << ": not exported: " << name;
       }
       const json answer = json::parse(
           HttpGet(prometheus.url() + "/api/v1/query?query=" + UrlEncode(expr)),

@@ -97,6 +97,30 @@ TEST(InstallTest, HostLevelRoutingComponentGrantsServicePatches) {
                         "/manifests/components/host-level-routing/rbac.yaml"));
 }
 
+TEST(InstallTest, AnalyzerHttpApiComponentOpensItsPortBehindAToken) {
+  const std::string copy = CopyOfManifests("analyzer-http-api");
+  WriteFile(copy + "/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+            "kind: Kustomization\n"
+            "resources: [manifests]\n"
+            "components: [manifests/components/analyzer-http-api]\n");
+  const CommandResult rendered =
+      RunShell(absl::StrCat(Kubectl(), " kustomize ", copy));
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.output;
+  for (const char* wanted :
+       {"--http-listen=0.0.0.0:9092",
+        "--http-token-file=/etc/canary-analyzer/http-token/token",
+        "secretName: canary-analyzer-http-token", "containerPort: 9092",
+        "smartcanary.dev/analyzer-client", "--metrics-listen=0.0.0.0:9090",
+        "--grpc-listen=0.0.0.0:9091"}) {
+    EXPECT_NE(rendered.output.find(wanted), std::string::npos) << wanted;
+  }
+  // The real API server admits the patched objects.
+  const CommandResult admitted =
+      RunShell(absl::StrCat(Kubectl(), " apply --dry-run=server -k ", copy));
+  EXPECT_EQ(admitted.exit_code, 0) << admitted.output;
+}
+
 TEST(InstallTest, NamespacedInstallCannotReachAnotherNamespace) {
   TestNamespace team, other;
   const std::string copy = CopyOfManifests("namespaced");
