@@ -110,4 +110,20 @@ grpc::Status CountedAnalysisService::Validate(grpc::ServerContext* context,
   return status;
 }
 
+grpc::Status CountedAnalysisService::Backtest(
+    grpc::ServerContext* context, const v1::BacktestRequest* request,
+    v1::BacktestResponse* response) {
+  grpc::Status status = inner_->Backtest(context, request, response);
+  metrics_->Request("grpc", "Backtest", GrpcCodeName(status.error_code()));
+  return status;
+}
+
+grpc::Status CountedAnalysisService::Preflight(
+    grpc::ServerContext* context, const v1::PreflightRequest* request,
+    v1::PreflightResponse* response) {
+  grpc::Status status = inner_->Preflight(context, request, response);
+  metrics_->Request("grpc", "Preflight", GrpcCodeName(status.error_code()));
+  return status;
+}
+
 }  // namespace smartcanary::analysis::http

@@ -34,7 +34,8 @@ class AnalyzerMetrics {
 
 // The AnalysisService counted: every call by RPC and gRPC code, every
 // measurement by phase; `inner` (the token check, then the analyzer)
-// answers.
+// answers. Every RPC must be forwarded here: one left out answers
+// UNIMPLEMENTED (analyzer_metrics_test checks each).
 class CountedAnalysisService final : public v1::AnalysisService::Service {
  public:
   CountedAnalysisService(v1::AnalysisService::Service* inner,
@@ -46,6 +47,12 @@ class CountedAnalysisService final : public v1::AnalysisService::Service {
   grpc::Status Validate(grpc::ServerContext* context,
                         const v1::AnalyzeRequest* request,
                         v1::ValidateResponse* response) override;
+  grpc::Status Backtest(grpc::ServerContext* context,
+                        const v1::BacktestRequest* request,
+                        v1::BacktestResponse* response) override;
+  grpc::Status Preflight(grpc::ServerContext* context,
+                         const v1::PreflightRequest* request,
+                         v1::PreflightResponse* response) override;
 
  private:
   v1::AnalysisService::Service* inner_;
