@@ -10,6 +10,7 @@
 #include "analysis/comparative.h"
 #include "analysis/condition.h"
 #include "analysis/counter_rate.h"
+#include "analysis/histogram_judge.h"
 #include "analysis/history_tiers.h"
 #include "analysis/measurement.h"
 #include "analysis/preflight.h"
@@ -216,6 +217,51 @@ absl::StatusOr<History> FetchHistory(
   return out;
 }
 
+// latency-histogram: each boundary's counters through the same history path,
+// judged together within the metric's one alpha share.
+ComparativeVerdict MeasureHistogram(
+    const v1::ComparativeProvider& provider,
+    const std::vector<std::pair<absl::Time, int>>& weights, absl::Time start,
+    const std::function<bool()>& cancelled, const AnalyzerConfig& config,
+    bool check_routing) {
+  ComparativeVerdict out;
+  if (auto s = CheckHistogramBuckets(provider.istio()); !s.ok()) {
+    out.verdict = {MeasurementPhase::kError, {}, std::string(s.message())};
+    return out;
+  }
+  const absl::Time end = absl::Now();  // one end for every boundary
+  std::vector<std::vector<stats::IntervalCounts>> per_boundary;
+  absl::Duration step;
+  for (const v1::ComparativeProvider& one : BoundaryProviders(provider)) {
+    auto history = FetchHistory(one, weights, start, end, cancelled, config);
+    if (!history.ok()) {
+      out.verdict = {MeasurementPhase::kError,
+                     {},
+                     std::string(history.status().message())};
+      return out;
+    }
+    if (history->intervals.empty()) {
+      out.verdict = {MeasurementPhase::kInconclusive,
+                     {},
+                     "no data: the first interval has not closed yet"};
+      return out;
+    }
+    per_boundary.emplace_back();
+    for (const TimedInterval& t : history->intervals)
+      per_boundary.back().push_back(t.counts);
+    step = history->last_step;
+  }
+  const std::vector<double> boundaries(
+      provider.istio().latency_buckets_ms().begin(),
+      provider.istio().latency_buckets_ms().end());
+  return JudgeHistogram(
+      per_boundary, boundaries,
+      provider.alpha() / std::max(1, provider.budget_share()),
+      provider.margin(), step,
+      provider.max_burst() > 0 ? provider.max_burst() : stats::kDefaultMaxBurst,
+      check_routing);
+}
+
 }  // namespace
 
 ComparativeVerdict MeasureComparative(
@@ -236,6 +282,10 @@ ComparativeVerdict MeasureComparative(
     }
   }
   start = absl::FromUnixSeconds(absl::ToUnixSeconds(start));
+  if (IsLatencyHistogram(provider)) {
+    return MeasureHistogram(provider, weights, start, cancelled, config,
+                            check_routing);
+  }
   auto history =
       FetchHistory(provider, weights, start, absl::Now(), cancelled, config);
   if (!history.ok()) {
