@@ -53,6 +53,10 @@ absl::StatusOr<ResolvedMetric> Resolve(
       return fail("provider.comparative.prometheus.address",
                   absl::InvalidArgumentError("is required"));
     }
+    if (IsLatencyHistogram(*provider)) {
+      if (auto s = CheckHistogramBuckets(provider->istio()); !s.ok())
+        return fail("provider.comparative", s);
+    }
     if (auto s = CheckProviderStatically(OptionsOf(
             provider->prometheus(), config, "provider.comparative.prometheus"));
         !s.ok()) {
@@ -354,6 +358,12 @@ grpc::Status AnalyzerService::BacktestUnguarded(
     for (const v1::Arg& arg : range.args()) args[arg.name()] = arg.value();
     if (auto resolved = Resolve(metric, args, config_); !resolved.ok())
       return invalid(resolved.status());
+    // Backtest replays one event series; a histogram is many.
+    if (IsLatencyHistogram(range.provider())) {
+      return invalid(absl::InvalidArgumentError(
+          "range.provider.istio.event: latency-histogram is not replayed by "
+          "backtest; give slower-than with one latencyObjectiveMs"));
+    }
     if (range.weight_timeline().empty()) {
       return invalid(absl::InvalidArgumentError(
           "range.weight_timeline: give at least one weight change (the "
@@ -403,6 +413,11 @@ grpc::Status AnalyzerService::PreflightUnguarded(
   for (const v1::Arg& arg : request->args()) args[arg.name()] = arg.value();
   if (auto resolved = Resolve(metric, args, config_); !resolved.ok())
     return invalid(std::string(resolved.status().message()));
+  if (IsLatencyHistogram(metric.comparative())) {
+    return invalid(
+        "metric.provider.comparative.istio.event: pre-flight needs one event "
+        "rate; give slower-than with one latencyObjectiveMs");
+  }
   if (request->window_seconds() < 0)
     return invalid("window_seconds: must not be negative");
   const absl::Duration window = request->window_seconds() > 0
