@@ -10,6 +10,7 @@
 #include "analysis/comparative.h"
 #include "analysis/condition.h"
 #include "analysis/counter_rate.h"
+#include "analysis/histogram_judge.h"
 #include "analysis/history_tiers.h"
 #include "analysis/measurement.h"
 #include "analysis/preflight.h"
@@ -51,6 +52,10 @@ absl::StatusOr<ResolvedMetric> Resolve(
     if (provider->prometheus().address().empty()) {
       return fail("provider.comparative.prometheus.address",
                   absl::InvalidArgumentError("is required"));
+    }
+    if (IsLatencyHistogram(*provider)) {
+      if (auto s = CheckHistogramBuckets(provider->istio()); !s.ok())
+        return fail("provider.comparative", s);
     }
     if (auto s = CheckProviderStatically(OptionsOf(
             provider->prometheus(), config, "provider.comparative.prometheus"));
@@ -216,6 +221,51 @@ absl::StatusOr<History> FetchHistory(
   return out;
 }
 
+// latency-histogram: each boundary's counters through the same history path,
+// judged together within the metric's one alpha share.
+ComparativeVerdict MeasureHistogram(
+    const v1::ComparativeProvider& provider,
+    const std::vector<std::pair<absl::Time, int>>& weights, absl::Time start,
+    const std::function<bool()>& cancelled, const AnalyzerConfig& config,
+    bool check_routing) {
+  ComparativeVerdict out;
+  if (auto s = CheckHistogramBuckets(provider.istio()); !s.ok()) {
+    out.verdict = {MeasurementPhase::kError, {}, std::string(s.message())};
+    return out;
+  }
+  const absl::Time end = absl::Now();  // one end for every boundary
+  std::vector<std::vector<stats::IntervalCounts>> per_boundary;
+  absl::Duration step;
+  for (const v1::ComparativeProvider& one : BoundaryProviders(provider)) {
+    auto history = FetchHistory(one, weights, start, end, cancelled, config);
+    if (!history.ok()) {
+      out.verdict = {MeasurementPhase::kError,
+                     {},
+                     std::string(history.status().message())};
+      return out;
+    }
+    if (history->intervals.empty()) {
+      out.verdict = {MeasurementPhase::kInconclusive,
+                     {},
+                     "no data: the first interval has not closed yet"};
+      return out;
+    }
+    per_boundary.emplace_back();
+    for (const TimedInterval& t : history->intervals)
+      per_boundary.back().push_back(t.counts);
+    step = history->last_step;
+  }
+  const std::vector<double> boundaries(
+      provider.istio().latency_buckets_ms().begin(),
+      provider.istio().latency_buckets_ms().end());
+  return JudgeHistogram(
+      per_boundary, boundaries,
+      provider.alpha() / std::max(1, provider.budget_share()),
+      provider.margin(), step,
+      provider.max_burst() > 0 ? provider.max_burst() : stats::kDefaultMaxBurst,
+      check_routing);
+}
+
 }  // namespace
 
 ComparativeVerdict MeasureComparative(
@@ -236,6 +286,10 @@ ComparativeVerdict MeasureComparative(
     }
   }
   start = absl::FromUnixSeconds(absl::ToUnixSeconds(start));
+  if (IsLatencyHistogram(provider)) {
+    return MeasureHistogram(provider, weights, start, cancelled, config,
+                            check_routing);
+  }
   auto history =
       FetchHistory(provider, weights, start, absl::Now(), cancelled, config);
   if (!history.ok()) {
@@ -304,6 +358,12 @@ grpc::Status AnalyzerService::BacktestUnguarded(
     for (const v1::Arg& arg : range.args()) args[arg.name()] = arg.value();
     if (auto resolved = Resolve(metric, args, config_); !resolved.ok())
       return invalid(resolved.status());
+    // Backtest replays one event series; a histogram is many.
+    if (IsLatencyHistogram(range.provider())) {
+      return invalid(absl::InvalidArgumentError(
+          "range.provider.istio.event: latency-histogram is not replayed by "
+          "backtest; give slower-than with one latencyObjectiveMs"));
+    }
     if (range.weight_timeline().empty()) {
       return invalid(absl::InvalidArgumentError(
           "range.weight_timeline: give at least one weight change (the "
@@ -353,6 +413,11 @@ grpc::Status AnalyzerService::PreflightUnguarded(
   for (const v1::Arg& arg : request->args()) args[arg.name()] = arg.value();
   if (auto resolved = Resolve(metric, args, config_); !resolved.ok())
     return invalid(std::string(resolved.status().message()));
+  if (IsLatencyHistogram(metric.comparative())) {
+    return invalid(
+        "metric.provider.comparative.istio.event: pre-flight needs one event "
+        "rate; give slower-than with one latencyObjectiveMs");
+  }
   if (request->window_seconds() < 0)
     return invalid("window_seconds: must not be negative");
   const absl::Duration window = request->window_seconds() > 0

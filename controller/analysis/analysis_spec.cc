@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "analysis/histogram_judge.h"
 #include "common/utf8.h"
 #include "controller/analysis/promql_text.h"
 #include "controller/analysis/secret_refs.h"
@@ -182,9 +183,9 @@ absl::StatusOr<std::map<std::string, std::string>> Selector(
 
 absl::Status ParseIstioPreset(const json& istio, const std::string& ipath,
                               v1::IstioPreset* preset) {
-  if (auto s = RejectUnknownFields(
-          istio, ipath,
-          {"service", "canary", "baseline", "event", "latencyObjectiveMs"});
+  if (auto s = RejectUnknownFields(istio, ipath,
+                                   {"service", "canary", "baseline", "event",
+                                    "latencyObjectiveMs", "latencyBucketsMs"});
       !s.ok()) {
     return s;
   }
@@ -205,11 +206,36 @@ absl::Status ParseIstioPreset(const json& istio, const std::string& ipath,
   if (!event.ok()) return event.status();
   preset->set_event(*event);
   if (preset->event() != "grpc-errors" && preset->event() != "http-5xx" &&
-      preset->event() != "slower-than") {
+      preset->event() != "slower-than" &&
+      preset->event() != "latency-histogram") {
     return FieldError(
         ipath + ".event",
         absl::StrCat("\"", QuoteForMessage(preset->event(), 80),
-                     "\" is not one of grpc-errors, http-5xx, slower-than"));
+                     "\" is not one of grpc-errors, http-5xx, slower-than, "
+                     "latency-histogram"));
+  }
+  if (preset->event() == "latency-histogram") {
+    const json buckets = istio.value("latencyBucketsMs", json());
+    if (!buckets.is_array())
+      return FieldError(ipath + ".latencyBucketsMs",
+                        "is required for latency-histogram (a list of le "
+                        "values, e.g. [10, 25, 50, 100, 250, 500])");
+    for (size_t i = 0; i < buckets.size(); ++i) {
+      if (!buckets[i].is_number())
+        return FieldError(absl::StrCat(ipath, ".latencyBucketsMs[", i, "]"),
+                          "must be a number of milliseconds");
+      preset->add_latency_buckets_ms(buckets[i].get<double>());
+    }
+    // The same check the analyzer applies; its message starts at "istio".
+    if (auto s = ::smartcanary::analysis::CheckHistogramBuckets(*preset);
+        !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          ipath.substr(0, ipath.size() - std::string("istio").size()),
+          s.message()));
+    }
+  } else if (istio.contains("latencyBucketsMs")) {
+    return FieldError(ipath + ".latencyBucketsMs",
+                      "is only for event latency-histogram");
   }
   auto objective = NumberField(istio, "latencyObjectiveMs",
                                ipath + ".latencyObjectiveMs", 0.0);
