@@ -37,10 +37,13 @@ absl::StatusOr<PreflightPolicy> ParsePreflightPolicy(const json& value) {
   return FieldError("spec.preflight", "must be \"warn\" or \"enforce\"");
 }
 
+std::string PreflightResultName(const PreflightStatus& p) {
+  if (p.unknown) return "Unknown";
+  return p.plan_long_enough ? "Passed" : "Warning";
+}
+
 json PreflightStatusToJson(const PreflightStatus& p) {
-  json out = {{"result", p.unknown            ? "Unknown"
-                         : p.plan_long_enough ? "Passed"
-                                              : "Warning"},
+  json out = {{"result", PreflightResultName(p)},
               {"regressionSeconds", SecondsOrNever(p.regression_detected)},
               {"notWorseSeconds", SecondsOrNever(p.not_worse_proven)},
               {"planLongEnough", p.plan_long_enough},

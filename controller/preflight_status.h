@@ -47,6 +47,10 @@ struct PreflightStatus {
   bool Fails() const { return !unknown && !plan_long_enough; }
 };
 
+// "Passed", "Warning" (the plan ends before a 2x regression could show) or
+// "Unknown": status.preflight.result, and the Event's verdict.
+std::string PreflightResultName(const PreflightStatus& preflight);
+
 nlohmann::json PreflightStatusToJson(const PreflightStatus& preflight);
 absl::StatusOr<PreflightStatus> PreflightStatusFromJson(
     const nlohmann::json& value);
