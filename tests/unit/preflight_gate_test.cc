@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/state_machine.h"
+#include "tests/unit/rollout_specs.h"
 
 namespace smartcanary {
 namespace {
@@ -11,14 +12,9 @@ const absl::Time kStart = absl::FromUnixSeconds(1'800'000'000);
 constexpr int64_t kGeneration = 3;
 
 RolloutSpec Spec(PreflightPolicy policy) {
-  RolloutSpec spec;
-  spec.traffic_routing.virtual_service = "rpc-server";
-  spec.traffic_routing.destination_rule = "rpc-server";
-  spec.traffic_routing.stable_subset = "stable";
-  spec.traffic_routing.canary_subset = "canary";
-  spec.canary_labels = {{"version", "v2"}};
-  spec.steps = {Step{Step::Kind::kSetWeight, 20, std::nullopt, {}},
-                Step{Step::Kind::kPause, 0, absl::Minutes(5), {}}};
+  RolloutSpec spec =
+      SubsetRouted({Step{Step::Kind::kSetWeight, 20, std::nullopt, {}},
+                    Step{Step::Kind::kPause, 0, absl::Minutes(5), {}}});
   spec.preflight = policy;
   return spec;
 }
