@@ -69,7 +69,15 @@ std::string PauseText(const std::string& reason) {
     return " (held: analysis inconclusive, measuring on)";
   if (reason == "Outage")
     return " (held: analysis outage, measuring on, resumes by itself)";
+  if (reason == "Preflight")
+    return " (held: pre-flight, plan too short; resumes when one passes)";
   return "";
+}
+
+// "4m10s", or "never" for the -1 the status uses for "not within the plan".
+std::string PreflightTime(int64_t seconds) {
+  if (seconds < 0) return "never within the plan";
+  return absl::FormatDuration(absl::Seconds(seconds));
 }
 
 const char* RunIcon(const std::string& phase) {
@@ -123,6 +131,16 @@ json AnalysisJson(const v1::Rollout& rollout) {
   return runs;
 }
 
+json PreflightJson(const v1::Rollout& rollout) {
+  if (!rollout.has_preflight()) return nullptr;
+  const v1::PreflightResult& p = rollout.preflight();
+  return {{"result", p.result()},
+          {"regressionSeconds", p.regression_seconds()},
+          {"notWorseSeconds", p.not_worse_seconds()},
+          {"planLongEnough", p.plan_long_enough()},
+          {"message", p.message()}};
+}
+
 }  // namespace
 
 const char* PhaseText(v1::Phase phase) {
@@ -162,6 +180,14 @@ std::string RenderRolloutTree(const v1::Rollout& rollout) {
   }
   for (const std::string& warning : rollout.warnings())
     absl::StrAppendFormat(&out, "Warning:       %s\n", Safe(warning));
+  if (rollout.has_preflight()) {
+    const v1::PreflightResult& p = rollout.preflight();
+    absl::StrAppendFormat(
+        &out, "Pre-flight:    %s: 2x regression shows in %s, not worse in %s\n",
+        Safe(p.result()), PreflightTime(p.regression_seconds()),
+        PreflightTime(p.not_worse_seconds()));
+    absl::StrAppendFormat(&out, "               %s\n", Safe(p.message()));
+  }
   absl::StrAppendFormat(&out, "\n%-34s %-14s %s\n", "NAME", "KIND", "STATUS");
   absl::StrAppendFormat(&out, "⟳ %-32s %-14s %s %s\n", Safe(rollout.name()),
                         "CanaryRollout", PhaseIcon(rollout.phase()),
@@ -276,7 +302,8 @@ json RolloutToJson(const v1::Rollout& rollout) {
           {"generation", rollout.generation()},
           {"observedGeneration", rollout.observed_generation()},
           {"steps", steps},
-          {"analysis", AnalysisJson(rollout)}};
+          {"analysis", AnalysisJson(rollout)},
+          {"preflight", PreflightJson(rollout)}};
 }
 
 }  // namespace smartcanary::cli

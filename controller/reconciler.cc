@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "controller/analysis/alpha_budget.h"
 #include "controller/kube/resources.h"
+#include "controller/preflight_plan.h"
 #include "controller/rollout_finalizer.h"
 #include "google/protobuf/util/time_util.h"
 #include "spdlog/spdlog.h"
@@ -24,6 +25,10 @@ const absl::Duration kMeasurementRecheck =
     kMaxMeasurementTime + absl::Seconds(15);
 
 constexpr int kCommandConflictRetries = 5;
+
+// How often a pre-flight that holds the rollout (or could not be computed)
+// is asked again: the stable's traffic may have grown.
+const absl::Duration kPreflightRefresh = absl::Seconds(30);
 
 // Traffic first, confirmed by reading it back: an abort's reply and status
 // never claim stable 100 before the VirtualService shows it.
@@ -137,6 +142,10 @@ Reconciler::Reconciler(const kube::KubeApi& client, ReconcilerDeps deps)
       inbox_(std::make_shared<MeasurementInbox>(
           [wake = deps_.wake](const std::string& key) {
             if (wake) wake(key);
+          })),
+      preflights_(std::make_shared<PreflightInbox>(
+          [wake = deps_.wake](const std::string& key) {
+            if (wake) wake(key);
           })) {}
 
 Reconciler::~Reconciler() { Shutdown(); }
@@ -149,7 +158,10 @@ absl::Status Reconciler::Fence() const {
   return absl::OkStatus();
 }
 
-void Reconciler::Shutdown() { inbox_->Close(); }
+void Reconciler::Shutdown() {
+  inbox_->Close();
+  preflights_->Close();
+}
 
 std::vector<std::string> Reconciler::RolloutsUsing(
     const std::string& object_key) const {
@@ -338,6 +350,98 @@ std::optional<RolloutStatus> Reconciler::TakeMeasurements(
   return std::nullopt;
 }
 
+absl::StatusOr<bool> Reconciler::RunPreflight(
+    CanaryRollout& rollout, absl::Time now,
+    std::map<std::string, ResolvedAnalysis>& resolved_this_pass) {
+  const std::string key = KeyOf(rollout.namespace_name, rollout.name);
+  const int64_t generation = rollout.generation;
+  if (rollout.status.observed_generation != generation ||
+      rollout.status.phase == Phase::kHealthy ||
+      rollout.status.phase == Phase::kDegraded) {
+    return false;
+  }
+  if (auto delivered = preflights_->Take(key);
+      delivered && delivered->generation == generation) {
+    const auto& before = rollout.status.preflight;
+    // A person's promote past the hold stands for the whole generation.
+    delivered->overridden =
+        before && before->generation == generation && before->overridden;
+    RolloutStatus next = rollout.status;
+    next.preflight = *delivered;
+    next = AsWritten(next);
+    if (next != rollout.status) {
+      auto written = WriteStatus(rollout, next);
+      if (!written.ok()) return written.status();
+      rollout = *written;
+    }
+  }
+  const RolloutStatus& status = rollout.status;
+  const bool current =
+      status.preflight && status.preflight->generation == generation;
+  const bool due = !current ||
+                   status.preflight->step_index != status.current_step_index ||
+                   ((status.pause_reason == PauseReason::kPreflight ||
+                     status.preflight->unknown) &&
+                    now - status.preflight->computed_at >= kPreflightRefresh);
+  if (!due) return false;
+  // The rollout's first comparative metric, with its share of the alpha;
+  // without one there is nothing to pre-flight.
+  std::vector<std::pair<std::string, const AnalysisRef*>> refs;
+  if (rollout.spec.background_analysis)
+    refs.emplace_back("spec.analysis",
+                      &rollout.spec.background_analysis->analysis);
+  for (size_t i = 0; i < rollout.spec.steps.size(); ++i) {
+    if (rollout.spec.steps[i].kind == Step::Kind::kAnalysis) {
+      refs.emplace_back(absl::StrCat("spec.steps[", i, "].analysis"),
+                        &rollout.spec.steps[i].analysis);
+    }
+  }
+  std::vector<ResolvedAnalysis> all;
+  std::optional<std::pair<MetricSpec, std::map<std::string, std::string>>>
+      chosen;
+  for (const auto& [where, ref] : refs) {
+    auto cached = resolved_this_pass.find(where);
+    if (cached == resolved_this_pass.end()) {
+      auto resolved = templates_.Resolve(rollout.namespace_name, *ref, where);
+      // A missing template is reported when its analysis is reached.
+      if (!resolved.ok()) continue;
+      cached = resolved_this_pass.emplace(where, *resolved).first;
+    }
+    all.push_back(cached->second);
+    for (const MetricSpec& metric : cached->second.metrics) {
+      if (!chosen && metric.query.has_comparative())
+        chosen.emplace(metric, cached->second.args);
+    }
+  }
+  if (!chosen) return false;
+  std::vector<MetricSpec> shared = {chosen->first};
+  ShareAlpha(shared, DistinctComparativeMetrics(all));
+  if (preflights_->Begin(key)) {
+    deps_.analyzer->PreflightAsync(
+        shared[0], chosen->second, rollout.namespace_name,
+        PreflightPlan(rollout.spec, status),
+        [inbox = preflights_, key, generation, now,
+         step = status.current_step_index](
+            absl::StatusOr<v1::PreflightResponse> answer) {
+          PreflightStatus result;
+          if (answer.ok()) {
+            result = PreflightFromResponse(*answer, now);
+          } else {
+            // Unknown never holds a rollout: the judge still watches it.
+            result.unknown = true;
+            result.message =
+                absl::StrCat("pre-flight unknown: ", answer.status().message());
+            result.computed_at = now;
+          }
+          result.generation = generation;
+          result.step_index = step;
+          inbox->Deliver(key, std::move(result));
+        });
+  }
+  return rollout.spec.preflight == PreflightPolicy::kEnforce &&
+         status.canary_weight == 0 && !current;
+}
+
 absl::StatusOr<absl::Duration> Reconciler::Finalize(const json& object,
                                                     const std::string& ns,
                                                     const std::string& name) {
@@ -357,6 +461,7 @@ absl::StatusOr<absl::Duration> Reconciler::Finalize(const json& object,
   }
   IndexRouting(key, nullptr);
   inbox_->Forget(key);
+  preflights_->Forget(key);
   if (deps_.metrics != nullptr) deps_.metrics->ForgetRollout(ns, name);
   return absl::InfiniteDuration();
 }
@@ -414,6 +519,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
   if (absl::IsNotFound(object.status())) {
     IndexRouting(key, nullptr);
     inbox_->Forget(key);
+    preflights_->Forget(key);
     if (deps_.metrics != nullptr) deps_.metrics->ForgetRollout(ns, name);
     return absl::InfiniteDuration();
   }
@@ -484,6 +590,9 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
   };
   std::map<std::string, ResolvedAnalysis> resolved_this_pass;
   for (int i = 0; i < kDecisionsPerPass; ++i) {
+    auto wait_for_preflight = RunPreflight(rollout, now, resolved_this_pass);
+    if (!wait_for_preflight.ok()) return wait_for_preflight.status();
+    if (*wait_for_preflight) return kMeasurementRecheck;  // woken on arrival
     std::map<std::string, std::string> step_args, background_args;
     auto analysis = ActiveAnalysesFor(rollout, rollout.status, step_args,
                                       background_args, resolved_this_pass);
@@ -535,8 +644,11 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileLocked(
     }
     // A zero requeue means the decision moved the rollout on (new rollout,
     // next step, new measurements): decide again at once.
-    if (decision.requeue_after != absl::ZeroDuration())
-      return decision.requeue_after;
+    if (decision.requeue_after != absl::ZeroDuration()) {
+      return rollout.status.pause_reason == PauseReason::kPreflight
+                 ? std::min(decision.requeue_after, kPreflightRefresh)
+                 : decision.requeue_after;
+    }
   }
   return absl::InternalError(absl::StrCat(key, ": no stable state after ",
                                           kDecisionsPerPass, " decisions"));

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "controller/analysis/analyzer_client.h"
 #include "controller/analysis/measurement_inbox.h"
+#include "controller/analysis/preflight_inbox.h"
 #include "controller/analysis/template_store.h"
 #include "controller/canary_rollout.h"
 #include "controller/keyed_mutex.h"
@@ -111,6 +112,13 @@ class Reconciler {
       const std::map<std::string, std::string>& step_args,
       const std::map<std::string, std::string>& background_args,
       absl::Time now);
+  // Writes a delivered pre-flight into the status and asks for a new one
+  // when it is due (none yet, a new step, or a minute old while it holds
+  // the rollout or was unknown). True when the rollout must wait for it:
+  // enforce, the canary at 0 and no pre-flight yet for this generation.
+  absl::StatusOr<bool> RunPreflight(
+      CanaryRollout& rollout, absl::Time now,
+      std::map<std::string, ResolvedAnalysis>& resolved_this_pass);
   // Deletion: traffic to stable, then the finalizer goes.
   absl::StatusOr<absl::Duration> Finalize(const nlohmann::json& object,
                                           const std::string& ns,
@@ -125,6 +133,7 @@ class Reconciler {
   KeyedMutex locks_;
   // Shared with in-flight analyzer callbacks, which may outlive a reconcile.
   std::shared_ptr<MeasurementInbox> inbox_;
+  std::shared_ptr<PreflightInbox> preflights_;
   mutable absl::Mutex index_mu_;
   std::map<std::string, std::set<std::string>> rollouts_by_object_
       ABSL_GUARDED_BY(index_mu_);

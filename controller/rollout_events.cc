@@ -95,6 +95,15 @@ std::vector<RolloutEvent> EventsBetween(const RolloutStatus& before,
         before.warnings.end())
       events.push_back({"warning", warning});
   }
+  if (after.preflight &&
+      (!before.preflight ||
+       before.preflight->generation != after.preflight->generation ||
+       PreflightResultName(*before.preflight) !=
+           PreflightResultName(*after.preflight))) {
+    // Once per verdict, not once per refresh of the same one.
+    events.push_back({"preflight", after.preflight->message,
+                      PreflightResultName(*after.preflight)});
+  }
   for (const RolloutCondition& condition : after.conditions) {
     if (before.Condition(condition.reason) == nullptr)
       events.push_back({"progress-deadline", condition.message});

@@ -14,8 +14,9 @@ namespace smartcanary {
 // Something a person watching a dashboard wants marked: started, weight,
 // analysis, paused (by a person, a pause step, or an analysis hold),
 // promoted, resumed (also when an outage hold ends by itself), completed,
-// aborted, rolled-back, retried, warning (advice about an analysis), and
-// progress-deadline.
+// aborted, rolled-back, retried, warning (advice about an analysis),
+// progress-deadline, and preflight (a new pre-flight verdict: Passed,
+// Warning or Unknown).
 struct RolloutEvent {
   // Constructors rather than an aggregate, so that {kind, text} stays a
   // complete initializer now that a verdict may follow.

@@ -114,6 +114,8 @@ v1::RolloutSpec SpecToProto(const RolloutSpec& spec) {
     }
   }
   out.set_early_promotion(spec.early_promotion);
+  if (spec.preflight != PreflightPolicy::kWarn)
+    out.set_preflight(PreflightPolicyName(spec.preflight));
   if (spec.progress_deadline) {
     out.set_progress_deadline_seconds(
         absl::ToInt64Seconds(*spec.progress_deadline));
@@ -186,6 +188,11 @@ absl::StatusOr<RolloutSpec> SpecFromProto(const v1::RolloutSpec& proto) {
   if (proto.progress_deadline_seconds() > 0)
     spec.progress_deadline = absl::Seconds(proto.progress_deadline_seconds());
   spec.progress_deadline_abort = proto.progress_deadline_abort();
+  if (!proto.preflight().empty()) {
+    auto policy = ParsePreflightPolicy(proto.preflight());
+    if (!policy.ok()) return policy.status();
+    spec.preflight = *policy;
+  }
   if (proto.has_analysis()) {
     auto ref = RefFromProto(proto.analysis().analysis(), "spec.analysis");
     if (!ref.ok()) return ref.status();
@@ -256,6 +263,20 @@ v1::Rollout RolloutToProto(const CanaryRollout& rollout) {
   }
   if (started && status.background_run) {
     *out.add_analysis_runs() = RunToProto("background", *status.background_run);
+  }
+  if (started && status.preflight) {
+    const PreflightStatus& p = *status.preflight;
+    v1::PreflightResult* preflight = out.mutable_preflight();
+    preflight->set_result(PreflightResultName(p));
+    auto seconds = [](absl::Duration d) {
+      return d == absl::InfiniteDuration() ? -1 : absl::ToInt64Seconds(d);
+    };
+    preflight->set_regression_seconds(seconds(p.regression_detected));
+    preflight->set_not_worse_seconds(seconds(p.not_worse_proven));
+    preflight->set_plan_long_enough(p.plan_long_enough);
+    preflight->set_message(p.message);
+    *preflight->mutable_computed_at() =
+        TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(p.computed_at));
   }
   return out;
 }

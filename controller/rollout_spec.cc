@@ -427,7 +427,7 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
           spec, "spec",
           {"trafficRouting", "canaryLabels", "steps", "stableService",
            "canaryService", "analysis", "earlyPromotion",
-           "progressDeadlineSeconds", "progressDeadlineAbort"});
+           "progressDeadlineSeconds", "progressDeadlineAbort", "preflight"});
       !s.ok()) {
     return s;
   }
@@ -471,6 +471,11 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const json& spec) {
     if (!abort->is_boolean())
       return FieldError("spec.progressDeadlineAbort", "must be true or false");
     out.progress_deadline_abort = abort->get<bool>();
+  }
+  if (auto preflight = spec.find("preflight"); preflight != spec.end()) {
+    auto policy = ParsePreflightPolicy(*preflight);
+    if (!policy.ok()) return policy.status();
+    out.preflight = *policy;
   }
   if (auto background = spec.find("analysis"); background != spec.end()) {
     auto ref = ParseAnalysisRef(*background, "spec.analysis");
@@ -536,6 +541,8 @@ json RolloutSpecToJson(const RolloutSpec& spec) {
         absl::ToInt64Seconds(*spec.progress_deadline);
   }
   if (spec.progress_deadline_abort) out["progressDeadlineAbort"] = true;
+  if (spec.preflight != PreflightPolicy::kWarn)
+    out["preflight"] = PreflightPolicyName(spec.preflight);
   if (spec.background_analysis) {
     json background = AnalysisRefToJson(spec.background_analysis->analysis);
     background["startingStep"] = spec.background_analysis->starting_step;

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "controller/analysis/analysis_spec.h"
+#include "controller/preflight_status.h"
 #include "nlohmann/json.hpp"
 
 namespace smartcanary {
@@ -78,6 +79,9 @@ struct RolloutSpec {
   std::optional<absl::Duration> progress_deadline;
   // progressDeadlineAbort: past the deadline, roll back to stable.
   bool progress_deadline_abort = false;
+  // spec.preflight: what a too-short plan does (warn: report it; enforce:
+  // hold before the canary takes weight).
+  PreflightPolicy preflight = PreflightPolicy::kWarn;
 
   bool operator==(const RolloutSpec&) const = default;
 };

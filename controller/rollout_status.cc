@@ -40,6 +40,8 @@ const char* PauseReasonName(PauseReason reason) {
       return "Inconclusive";
     case PauseReason::kOutage:
       return "Outage";
+    case PauseReason::kPreflight:
+      return "Preflight";
   }
   return "";
 }
@@ -109,7 +111,7 @@ absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
     // pausedByUser alone is what canaryd wrote before pause reasons.
     const std::string reason = status.value("pauseReason", "");
     for (PauseReason r : {PauseReason::kUser, PauseReason::kInconclusive,
-                          PauseReason::kOutage}) {
+                          PauseReason::kOutage, PauseReason::kPreflight}) {
       if (reason == PauseReasonName(r)) out.pause_reason = r;
     }
     if (!status.contains("pauseReason") && status.value("pausedByUser", false))
@@ -151,6 +153,11 @@ absl::StatusOr<RolloutStatus> ParseRolloutStatus(const json& status) {
       auto at = TimeField(change.value("at", json()), "weightHistory[].at");
       if (!at.ok()) return at.status();
       out.weight_history.push_back({*at, change.value("canaryWeight", 0)});
+    }
+    if (status.contains("preflight")) {
+      auto preflight = PreflightStatusFromJson(status["preflight"]);
+      if (!preflight.ok()) return preflight.status();
+      out.preflight = *preflight;
     }
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("status: ", e.what()));
@@ -197,6 +204,8 @@ json RolloutStatusToJson(const RolloutStatus& status) {
     }
     out["weightHistory"] = history;
   }
+  if (status.preflight)
+    out["preflight"] = PreflightStatusToJson(*status.preflight);
   SanitizeStrings(out);
   return out;
 }

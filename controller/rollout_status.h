@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "controller/analysis/analysis_run.h"
+#include "controller/preflight_status.h"
 #include "nlohmann/json.hpp"
 
 namespace smartcanary {
@@ -25,6 +26,9 @@ enum class PauseReason {
   kUser,          // a person's or CD system's pause; only resume ends it
   kInconclusive,  // an analysis is Inconclusive: a person decides
   kOutage,        // an analysis errs and its onError is pause: ends by itself
+  // spec.preflight: enforce and the plan ends before a 2x regression could
+  // show: ends by itself when a later pre-flight passes, or by promote.
+  kPreflight,
 };
 const char* PauseReasonName(PauseReason reason);  // "" for kNone
 
@@ -78,6 +82,9 @@ struct RolloutStatus {
   // When the canary's share changed, from the rollout's start: the traffic
   // shares that comparative analysis needs.
   std::vector<WeightChange> weight_history;
+  // The last pre-flight (how long a 2x regression takes to show on the
+  // stable's traffic, and whether the plan lasts that long).
+  std::optional<PreflightStatus> preflight;
 
   bool operator==(const RolloutStatus&) const = default;
   bool paused_by_user() const { return pause_reason == PauseReason::kUser; }

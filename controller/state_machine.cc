@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "controller/analysis/submit_warnings.h"
+#include "controller/preflight_gate.h"
 
 namespace smartcanary {
 namespace {
@@ -297,6 +298,7 @@ bool DeadlineClockRuns(const RolloutSpec& spec, const RolloutStatus& status) {
       return false;
     case PauseReason::kInconclusive:
     case PauseReason::kOutage:
+    case PauseReason::kPreflight:
       return true;
     case PauseReason::kNone:
       break;
@@ -350,7 +352,16 @@ Decision DecideActive(const RolloutSpec& spec, const RolloutStatus& status,
   if (auto why = RollBackReason(spec, status))
     return RollBack(status, *why, now);
   RolloutStatus current = status;
-  if (status.pause_reason != PauseReason::kUser) {
+  if (status.pause_reason == PauseReason::kPreflight &&
+      !PreflightHoldMessage(spec, status)) {
+    // A later pre-flight passed (or a person promoted): the first weight
+    // goes out in this same decision.
+    current.pause_reason = PauseReason::kNone;
+    current.phase = Phase::kProgressing;
+    current.message = "pre-flight hold lifted: resuming";
+  }
+  if (current.pause_reason != PauseReason::kUser &&
+      current.pause_reason != PauseReason::kPreflight) {
     const AnalysisHold hold = HoldFor(spec, status);
     if (hold.reason != status.pause_reason) {
       current.pause_reason = hold.reason;
@@ -407,6 +418,16 @@ Decision DecideActive(const RolloutSpec& spec, const RolloutStatus& status,
   Decision decision;
   switch (step.kind) {
     case Step::Kind::kSetWeight:
+      if (step.weight > 0) {
+        if (auto held = PreflightHoldMessage(spec, current)) {
+          // Re-decided whenever the reconciler writes a new pre-flight.
+          decision = Hold(current, next_measurement);
+          decision.next.phase = Phase::kPaused;
+          decision.next.pause_reason = PauseReason::kPreflight;
+          decision.next.message = *held;
+          return decision;
+        }
+      }
       decision = Hold(AdvanceTo(current, index + 1), absl::ZeroDuration());
       decision.next.canary_weight = step.weight;
       decision.next.message = absl::StrCat(
@@ -547,7 +568,8 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
       if (Finished(status.phase)) return refuse("nothing to promote");
       const bool skips_step = at_pause || at_inconclusive_analysis;
       if (!skips_step && status.pause_reason != PauseReason::kUser &&
-          status.pause_reason != PauseReason::kInconclusive) {
+          status.pause_reason != PauseReason::kInconclusive &&
+          status.pause_reason != PauseReason::kPreflight) {
         return refuse(
             status.pause_reason == PauseReason::kOutage
                 ? "it is held by an analysis outage (onError: pause) and "
@@ -562,6 +584,11 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
       next.message = skips_step ? absl::StrCat("step ", index + 1, "/", steps,
                                                ": promoted")
                                 : "resumed by promote";
+      if (status.pause_reason == PauseReason::kPreflight) {
+        // A person's word overrides enforce for this generation.
+        if (next.preflight) next.preflight->overridden = true;
+        next.message = "promoted past the pre-flight hold";
+      }
       return next;
     }
     case Command::kPromoteFull:
@@ -602,6 +629,12 @@ absl::StatusOr<RolloutStatus> ApplyCommand(const RolloutSpec& spec,
         return refuse(
             "it is held by an analysis outage (onError: pause) and resumes by "
             "itself once a measurement succeeds; abort to roll back");
+      }
+      if (status.pause_reason == PauseReason::kPreflight) {
+        return refuse(
+            "it is held by the pre-flight (spec.preflight: enforce) and "
+            "resumes by itself once a pre-flight passes: promote to proceed "
+            "anyway, or abort");
       }
       if (status.pause_reason == PauseReason::kInconclusive &&
           !background_inconclusive) {

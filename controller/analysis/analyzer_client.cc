@@ -132,4 +132,54 @@ void GrpcAnalyzer::MeasureAsync(const std::vector<const MetricSpec*>& metrics,
                           });
 }
 
+namespace {
+
+struct PendingPreflight {
+  grpc::ClientContext context;
+  v1::PreflightRequest request;
+  v1::PreflightResponse response;
+  PreflightCallback done;
+};
+
+}  // namespace
+
+void GrpcAnalyzer::PreflightAsync(
+    const MetricSpec& metric, const std::map<std::string, std::string>& args,
+    const std::string& ns, std::vector<v1::PlanStep> plan,
+    PreflightCallback done) {
+  auto call = std::make_shared<PendingPreflight>();
+  call->done = std::move(done);
+  *call->request.mutable_metric() = metric.query;
+  // Secret values go into this call only, never into the spec or status.
+  if (auto s = FillMetricSecrets(ns, options_.read_secret,
+                                 call->request.mutable_metric());
+      !s.ok()) {
+    call->done(s);
+    return;
+  }
+  for (const auto& [name, value] : args) {
+    v1::Arg* arg = call->request.add_args();
+    arg->set_name(name);
+    arg->set_value(value);
+  }
+  for (v1::PlanStep& step : plan) *call->request.add_plan() = std::move(step);
+  // Three range queries, like one measurement: the same cap.
+  call->context.set_deadline(
+      absl::ToChronoTime(absl::Now() + kMaxMeasurementTime));
+  if (options_.token != nullptr) {
+    call->context.AddMetadata("authorization",
+                              "Bearer " + options_.token->Current());
+  }
+  stub_->async()->Preflight(
+      &call->context, &call->request, &call->response,
+      [call, address = address_](grpc::Status status) {
+        if (status.ok()) {
+          call->done(call->response);
+          return;
+        }
+        call->done(absl::UnavailableError(absl::StrCat(
+            "analyzer at ", address, " pre-flight: ", status.error_message())));
+      });
+}
+
 }  // namespace smartcanary

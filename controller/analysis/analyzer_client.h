@@ -20,6 +20,10 @@ using NamedMeasurement = std::pair<std::string, MeasurementRecord>;
 
 using MeasuredCallback = std::function<void(std::vector<NamedMeasurement>)>;
 
+// The analyzer's pre-flight answer, or why there is none.
+using PreflightCallback =
+    std::function<void(absl::StatusOr<v1::PreflightResponse>)>;
+
 // The longest a measurement may take, whatever a template's timeout says:
 // the analyzer call's deadline is the template timeout plus a margin, capped
 // here, so no rollout waits on a silent Prometheus for longer.
@@ -37,6 +41,17 @@ class Analyzer {
                             const std::map<std::string, std::string>& args,
                             const v1::RolloutContext& context, absl::Time now,
                             MeasuredCallback done) = 0;
+  // Asks the analyzer's Preflight for one comparative metric over `plan`,
+  // asynchronously like MeasureAsync: `done` runs exactly once, on another
+  // thread. An analyzer that offers no pre-flight answers UNIMPLEMENTED.
+  virtual void PreflightAsync(const MetricSpec& metric,
+                              const std::map<std::string, std::string>& args,
+                              const std::string& ns,
+                              std::vector<v1::PlanStep> plan,
+                              PreflightCallback done) {
+    (void)metric, (void)args, (void)ns, (void)plan;
+    done(absl::UnimplementedError("this analyzer offers no pre-flight"));
+  }
 };
 
 struct GrpcAnalyzerOptions {
@@ -61,6 +76,10 @@ class GrpcAnalyzer : public Analyzer {
                     const std::map<std::string, std::string>& args,
                     const v1::RolloutContext& context, absl::Time now,
                     MeasuredCallback done) override;
+  void PreflightAsync(const MetricSpec& metric,
+                      const std::map<std::string, std::string>& args,
+                      const std::string& ns, std::vector<v1::PlanStep> plan,
+                      PreflightCallback done) override;
 
  private:
   std::string address_;

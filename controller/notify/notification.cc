@@ -52,6 +52,12 @@ Reason ReasonFor(const RolloutEvent& event) {
     return {"Analysis" + CamelCase(event.verdict),
             good ? EventType::kNormal : EventType::kWarning};
   }
+  if (event.kind == "preflight") {
+    // PreflightPassed, PreflightWarning, PreflightUnknown.
+    return {"Preflight" + event.verdict, event.verdict == "Passed"
+                                             ? EventType::kNormal
+                                             : EventType::kWarning};
+  }
   auto it = kKinds->find(event.kind);
   if (it != kKinds->end()) return it->second;
   return {CamelCase(event.kind), EventType::kNormal};
