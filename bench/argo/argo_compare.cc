@@ -1,0 +1,126 @@
+// The side-by-side benchmark: canaryd and Argo Rollouts' controller, one
+// after the other on one API server, at N = 10, 100, 1,000 rollouts (see
+// docs/PERFORMANCE.md; run by bench/argo/compare.sh, which brings up the
+// control plane and kube-controller-manager).
+#include <curl/curl.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "bench/argo/compare_report.h"
+#include "bench/argo/compare_run.h"
+#include "tests/integration/cluster_fixture.h"
+
+ABSL_FLAG(std::string, rollouts, "10,100,1000", "rollout counts, in order");
+ABSL_FLAG(std::string, out, "", "write the Markdown results here");
+ABSL_FLAG(std::string, log_dir, "/tmp/argo-compare",
+          "logs of the controllers, the analyzer, the stand-in, Prometheus");
+ABSL_FLAG(std::string, canaryd, "", "canaryd binary; empty: from runfiles");
+ABSL_FLAG(std::string, analyzer, "",
+          "canary-analyzer binary; empty: from runfiles");
+ABSL_FLAG(std::string, standin, "",
+          "pod-readiness stand-in binary; empty: from runfiles");
+ABSL_FLAG(
+    std::string, argo_controller, "",
+    "Argo Rollouts' rollouts-controller binary (scripts/build-fixtures.sh)");
+ABSL_FLAG(int, aborts, 100, "at most this many aborts per run, one at a time");
+
+namespace {
+
+// The fixture finds binaries and writes logs under the test environment's
+// folders; outside `bazel test`, point them at ours.
+void SetTestEnvironment(const char* argv0) {
+  if (std::getenv("TEST_SRCDIR") == nullptr)
+    setenv("TEST_SRCDIR", (std::string(argv0) + ".runfiles").c_str(), 1);
+  const std::string logs = absl::GetFlag(FLAGS_log_dir);
+  std::error_code ignored;  // a folder that cannot be made fails later
+  std::filesystem::create_directories(logs, ignored);
+  setenv("TEST_UNDECLARED_OUTPUTS_DIR", logs.c_str(), 1);
+  setenv("TEST_TMPDIR", logs.c_str(), 1);
+}
+
+std::string OrRunfile(const std::string& given, const std::string& runfile) {
+  return given.empty() ? smartcanary::testing::RunfilePath(runfile) : given;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  SetTestEnvironment(argv[0]);
+  const char* kubeconfig = std::getenv("KUBECONFIG");
+  if (kubeconfig == nullptr) {
+    std::fprintf(stderr, "KUBECONFIG is not set: run bench/argo/compare.sh\n");
+    return 2;
+  }
+  namespace argo = smartcanary::bench::argo;
+  namespace testing = smartcanary::testing;
+  argo::CompareSetup setup;
+  setup.kube = &testing::Kube();
+  setup.kubeconfig_path = kubeconfig;
+  setup.canaryd = OrRunfile(absl::GetFlag(FLAGS_canaryd), "controller/canaryd");
+  setup.analyzer =
+      OrRunfile(absl::GetFlag(FLAGS_analyzer), "analysis/canary-analyzer");
+  setup.standin =
+      OrRunfile(absl::GetFlag(FLAGS_standin), "bench/argo/pod_ready_standin");
+  setup.argo = absl::GetFlag(FLAGS_argo_controller);
+  if (setup.argo.empty()) {
+    std::fprintf(stderr,
+                 "--argo_controller: empty; give the rollouts-controller "
+                 "that scripts/build-fixtures.sh built\n");
+    return 2;
+  }
+  setup.aborts = absl::GetFlag(FLAGS_aborts);
+  if (setup.aborts < 1) {
+    std::fprintf(stderr, "--aborts: must be at least 1\n");
+    return 2;
+  }
+  // No scrape targets: the failing analysis asks only vector(time()).
+  testing::PrometheusProcess prometheus({});
+  setup.prometheus_url = prometheus.url();
+
+  std::vector<argo::ComparePair> pairs;
+  for (absl::string_view count :
+       absl::StrSplit(absl::GetFlag(FLAGS_rollouts), ',', absl::SkipEmpty())) {
+    int n = 0;
+    if (!absl::SimpleAtoi(count, &n) || n < 2) {
+      std::fprintf(stderr, "--rollouts: bad count \"%s\" (at least 2)\n",
+                   std::string(count).c_str());
+      return 2;
+    }
+    argo::ComparePair pair;
+    for (auto [controller, side] :
+         {std::pair{argo::Controller::kCanaryd, &pair.ours},
+          std::pair{argo::Controller::kArgo, &pair.argo}}) {
+      auto result = argo::RunSide(setup, controller, n);
+      if (!result.ok()) {
+        std::fprintf(
+            stderr, "%d rollouts, %s: %s\n", n,
+            controller == argo::Controller::kArgo ? "Argo Rollouts" : "canaryd",
+            result.status().ToString().c_str());
+        return 1;
+      }
+      *side = *std::move(result);
+    }
+    pairs.push_back(std::move(pair));
+  }
+  const std::string markdown = argo::RenderComparison(pairs);
+  std::fputs(markdown.c_str(), stdout);
+  if (const std::string out = absl::GetFlag(FLAGS_out); !out.empty()) {
+    std::ofstream file(out);
+    file << markdown;
+    if (!file) {
+      std::fprintf(stderr, "cannot write %s\n", out.c_str());
+      return 1;
+    }
+  }
+  curl_global_cleanup();
+  return 0;
+}
