@@ -3,6 +3,7 @@
 #include "absl/time/time.h"
 #include "bench/argo/argo_objects.h"
 #include "bench/argo/compare_report.h"
+#include "bench/argo/failed_measurement.h"
 #include "bench/argo/pod_readiness.h"
 
 namespace smartcanary::bench::argo {
@@ -86,6 +87,30 @@ TEST(ArgoObjects, RevisionPatchAndAbortAsArgoExpectsThem) {
   EXPECT_EQ(metric["interval"], "1s");
   EXPECT_EQ(metric["failureLimit"], 0);
   EXPECT_EQ(metric["provider"]["prometheus"]["query"], "vector(time())");
+}
+
+TEST(FailedMeasurement, EarliestFailedValueOfEachController) {
+  const json ours = json::parse(R"({"status": {"backgroundAnalysis": {
+      "metrics": [{"measurements": [
+        {"phase": "Successful", "values": [1795788621.881]},
+        {"phase": "Failed", "values": [1795788623.5]},
+        {"phase": "Failed", "values": [1795788622.891]}]}]}}})");
+  EXPECT_EQ(OursFirstFailure(ours),
+            absl::FromUnixMicros(int64_t{1795788622891000}));
+  const json argo = json::parse(R"({"status": {"metricResults": [
+      {"measurements": [
+        {"phase": "Successful", "value": "[1795788645.002]"},
+        {"phase": "Failed", "value": "[1795788646.001]"}]}]}})");
+  EXPECT_EQ(ArgoFirstFailure(argo),
+            absl::FromUnixMicros(int64_t{1795788646001000}));
+  // No failure, or values of the wrong shape: none, and no exception.
+  EXPECT_FALSE(OursFirstFailure(json::parse(R"({"status": {}})")));
+  EXPECT_FALSE(ArgoFirstFailure(json::parse(R"({"status": {"metricResults":
+      [{"measurements": [{"phase": "Failed", "value": "NaN?"}]}]}})")));
+  EXPECT_FALSE(OursFirstFailure(json::parse(R"({"status": {
+      "backgroundAnalysis": {"metrics": [{"measurements":
+      [{"phase": "Failed", "values": ["x"]}]}]}}})")));
+  EXPECT_FALSE(ArgoFirstFailure(json::array()));
 }
 
 TEST(CompareReport, RatiosPercentilesAndControllerRequests) {

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bench/argo/argo_objects.h"
 #include "bench/argo/compare_report.h"
+#include "bench/argo/failed_measurement.h"
 #include "bench/canaryd_client.h"
 #include "bench/process_usage.h"
 #include "bench/scale_objects.h"
@@ -33,6 +34,7 @@ constexpr absl::Duration kRampTimeout = absl::Minutes(15);
 constexpr absl::Duration kVerdictWait = absl::Minutes(3);
 constexpr kube::Resource kRollouts{kArgoApi, "rollouts"};
 constexpr kube::Resource kArgoTemplates{kArgoApi, "analysistemplates"};
+constexpr kube::Resource kAnalysisRuns{kArgoApi, "analysisruns"};
 
 template <typename... Args>
 void Progress(const absl::FormatSpec<Args...>& format, const Args&... args) {
@@ -92,6 +94,8 @@ class Driver {
   virtual absl::Status StartCanary(int i, const absl::Time* fail_at) = 0;
   // Sends an abort; `sent` is when.
   virtual absl::Status Abort(int i, absl::Time& sent) = 0;
+  // When rollout i's first failing measurement was taken, from its status.
+  virtual std::optional<absl::Time> FirstFailure(int i) = 0;
 };
 
 class CanarydDriver : public Driver {
@@ -153,6 +157,11 @@ class CanarydDriver : public Driver {
     const grpc::Status status = stub_->Abort(&context, ref, &out);
     return status.ok() ? absl::OkStatus()
                        : absl::InternalError(status.error_message());
+  }
+
+  std::optional<absl::Time> FirstFailure(int i) override {
+    auto rollout = setup_.kube->Get(kube::kCanaryRollouts.Item(ns_, Name(i)));
+    return rollout.ok() ? OursFirstFailure(*rollout) : std::nullopt;
   }
 
  private:
@@ -237,6 +246,24 @@ class ArgoDriver : public Driver {
     return setup_.kube
         ->MergePatch(kRollouts.Item(ns_, Name(i)) + "/status", ArgoAbortPatch())
         .status();
+  }
+
+  // From the AnalysisRun the Rollout owns.
+  std::optional<absl::Time> FirstFailure(int i) override {
+    auto runs = setup_.kube->List(kAnalysisRuns.Collection(ns_));
+    if (!runs.ok()) return std::nullopt;
+    for (const json& run : runs->items) {
+      const json owners = run.value("metadata", json::object())
+                              .value("ownerReferences", json::array());
+      if (!owners.is_array()) continue;
+      for (const json& owner : owners) {
+        if (owner.is_object() && owner.value("kind", "") == "Rollout" &&
+            owner.value("name", "") == Name(i)) {
+          return ArgoFirstFailure(run);
+        }
+      }
+    }
+    return std::nullopt;
   }
 
  private:
@@ -355,21 +382,22 @@ absl::StatusOr<SideResult> RunSide(const CompareSetup& setup,
     return driver->StartCanary(i, &fail_at);
   });
   if (!failing.ok()) return failing;
+  std::vector<std::pair<int, absl::Time>> rolled_back;
   for (int i : deadline) {
     const auto at_20 = timeline.WaitFor(Name(i), 80, 20, canary_started[i],
                                         fail_at + kVerdictWait);
-    // From the deadline, or from the pause if it came later (the first
-    // measurement then fails at once).
+    // The failing measurement is taken at fail_at or later, and no earlier
+    // than the pause.
     const absl::Time from = at_20 ? std::max(fail_at, *at_20) : fail_at;
-    const auto rolled_back =
+    const auto seen =
         at_20 ? timeline.WaitFor(Name(i), 100, 0, from, fail_at + kVerdictWait)
               : std::nullopt;
-    if (!rolled_back) {
+    if (!seen) {
       Progress("failing analysis of %s: never back at 100/0", Name(i));
       ++result.failed_samples;
       continue;
     }
-    result.failure_seconds.push_back(Seconds(*rolled_back - from));
+    rolled_back.emplace_back(i, *seen);
   }
 
   auto after = ReadApiserverRequests(kube.config());
@@ -383,6 +411,17 @@ absl::StatusOr<SideResult> RunSide(const CompareSetup& setup,
   mine.Add("LIST virtualservices", timeline.lists() - 1);
   mine.Add("WATCH virtualservices", timeline.watches() - 1);
   result.requests = ControllerRequests(Difference(*after, *before, mine));
+  // Read after the window's counts: not the controller's requests.
+  for (const auto& [i, seen] : rolled_back) {
+    const auto failed = driver->FirstFailure(i);
+    if (!failed || *failed > seen) {
+      Progress("failing analysis of %s: no failed measurement before 100/0",
+               Name(i));
+      ++result.failed_samples;
+      continue;
+    }
+    result.failure_seconds.push_back(Seconds(seen - *failed));
+  }
   // Each canary: its weight and its pause; each abort and rollback: one.
   result.steps = 2 * n + static_cast<int>(result.abort_seconds.size() +
                                           result.failure_seconds.size());

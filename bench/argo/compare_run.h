@@ -31,14 +31,15 @@ struct CompareSetup {
 struct SideResult {
   Controller controller = Controller::kCanaryd;
   int rollouts = 0;
-  std::vector<double> abort_seconds;    // abort → the watch sees 100/0
-  std::vector<double> failure_seconds;  // failing measurement → 100/0
-  int failed_samples = 0;               // aborts or verdicts never seen
-  double peak_rss_mb = 0;               // over the controller's life
-  double cpu_seconds = 0;               // over the measured window
-  double wall_seconds = 0;              // the measured window
-  int steps = 0;                        // plan steps executed in the window
-  RequestCounts requests;               // the controller's, in the window
+  std::vector<double> abort_seconds;  // abort → the watch sees 100/0
+  // The first failing measurement's query evaluation → the watch sees 100/0.
+  std::vector<double> failure_seconds;
+  int failed_samples = 0;   // aborts or verdicts never seen
+  double peak_rss_mb = 0;   // over the controller's life
+  double cpu_seconds = 0;   // over the measured window
+  double wall_seconds = 0;  // the measured window
+  int steps = 0;            // plan steps executed in the window
+  RequestCounts requests;   // the controller's, in the window
 };
 
 // Runs the work for `controller` at `n` rollouts in a namespace of its own;
