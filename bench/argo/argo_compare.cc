@@ -12,6 +12,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/argo/compare_report.h"
 #include "bench/argo/compare_run.h"
@@ -86,7 +88,10 @@ int main(int argc, char** argv) {
   testing::PrometheusProcess prometheus({});
   setup.prometheus_url = prometheus.url();
 
+  // A failed N ends the runs; those done are still written, with the error,
+  // so that a long run at 1,000 does not lose the figures at 10 and 100.
   std::vector<argo::ComparePair> pairs;
+  std::string failure;
   for (absl::string_view count :
        absl::StrSplit(absl::GetFlag(FLAGS_rollouts), ',', absl::SkipEmpty())) {
     int n = 0;
@@ -101,17 +106,22 @@ int main(int argc, char** argv) {
           std::pair{argo::Controller::kArgo, &pair.argo}}) {
       auto result = argo::RunSide(setup, controller, n);
       if (!result.ok()) {
-        std::fprintf(
-            stderr, "%d rollouts, %s: %s\n", n,
+        failure = absl::StrFormat(
+            "%d rollouts, %s: %s", n,
             controller == argo::Controller::kArgo ? "Argo Rollouts" : "canaryd",
-            result.status().ToString().c_str());
-        return 1;
+            result.status().ToString());
+        break;
       }
       *side = *std::move(result);
     }
+    if (!failure.empty()) break;
     pairs.push_back(std::move(pair));
   }
-  const std::string markdown = argo::RenderComparison(pairs);
+  if (!failure.empty()) std::fprintf(stderr, "%s\n", failure.c_str());
+  if (pairs.empty()) return 1;
+  std::string markdown = argo::RenderComparison(pairs);
+  if (!failure.empty())
+    markdown += absl::StrCat("\n**Not measured:** ", failure, "\n");
   std::fputs(markdown.c_str(), stdout);
   if (const std::string out = absl::GetFlag(FLAGS_out); !out.empty()) {
     std::ofstream file(out);
