@@ -5,13 +5,12 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "bench/bench_environment.h"
 #include "bench/scale_report.h"
 #include "bench/scale_run.h"
 #include "controller/kube/kube_config.h"
@@ -34,26 +33,13 @@ ABSL_FLAG(int, restart_aborts, 10,
           "aborts sent one at a time right after canaryd restarts, per run; "
           "0: no restart");
 
-namespace {
-
-// The fixture finds binaries and writes logs under the test environment's
-// folders; outside `bazel test`, point them at ours.
-void SetTestEnvironment(const char* argv0) {
-  if (std::getenv("TEST_SRCDIR") == nullptr)
-    setenv("TEST_SRCDIR", (std::string(argv0) + ".runfiles").c_str(), 1);
-  const std::string logs = absl::GetFlag(FLAGS_log_dir);
-  std::error_code ignored;  // a folder that cannot be made fails later
-  std::filesystem::create_directories(logs, ignored);
-  setenv("TEST_UNDECLARED_OUTPUTS_DIR", logs.c_str(), 1);
-  setenv("TEST_TMPDIR", logs.c_str(), 1);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  SetTestEnvironment(argv[0]);
+  smartcanary::bench::UseBenchEnvironment(argv[0],
+                                          absl::GetFlag(FLAGS_log_dir));
   const char* kubeconfig = std::getenv("KUBECONFIG");
   if (kubeconfig == nullptr) {
     std::fprintf(stderr,
@@ -100,10 +86,9 @@ int main(int argc, char** argv) {
   const std::string markdown = bench::RenderMarkdown(results);
   std::fputs(markdown.c_str(), stdout);
   if (const std::string out = absl::GetFlag(FLAGS_out); !out.empty()) {
-    std::ofstream file(out);
-    file << markdown;
-    if (!file) {
-      std::fprintf(stderr, "cannot write %s\n", out.c_str());
+    if (absl::Status written = smartcanary::bench::WriteResults(out, markdown);
+        !written.ok()) {
+      std::fprintf(stderr, "--out: %s\n", written.ToString().c_str());
       return 1;
     }
   }

@@ -6,8 +6,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -17,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/argo/compare_report.h"
 #include "bench/argo/compare_run.h"
+#include "bench/bench_environment.h"
 #include "tests/integration/cluster_fixture.h"
 
 ABSL_FLAG(std::string, rollouts, "10,100,1000", "rollout counts, in order");
@@ -35,18 +34,6 @@ ABSL_FLAG(int, aborts, 100, "at most this many aborts per run, one at a time");
 
 namespace {
 
-// The fixture finds binaries and writes logs under the test environment's
-// folders; outside `bazel test`, point them at ours.
-void SetTestEnvironment(const char* argv0) {
-  if (std::getenv("TEST_SRCDIR") == nullptr)
-    setenv("TEST_SRCDIR", (std::string(argv0) + ".runfiles").c_str(), 1);
-  const std::string logs = absl::GetFlag(FLAGS_log_dir);
-  std::error_code ignored;  // a folder that cannot be made fails later
-  std::filesystem::create_directories(logs, ignored);
-  setenv("TEST_UNDECLARED_OUTPUTS_DIR", logs.c_str(), 1);
-  setenv("TEST_TMPDIR", logs.c_str(), 1);
-}
-
 std::string OrRunfile(const std::string& given, const std::string& runfile) {
   return given.empty() ? smartcanary::testing::RunfilePath(runfile) : given;
 }
@@ -56,7 +43,8 @@ std::string OrRunfile(const std::string& given, const std::string& runfile) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  SetTestEnvironment(argv[0]);
+  smartcanary::bench::UseBenchEnvironment(argv[0],
+                                          absl::GetFlag(FLAGS_log_dir));
   const char* kubeconfig = std::getenv("KUBECONFIG");
   if (kubeconfig == nullptr) {
     std::fprintf(stderr, "KUBECONFIG is not set: run bench/argo/compare.sh\n");
@@ -124,10 +112,9 @@ int main(int argc, char** argv) {
     markdown += absl::StrCat("\n**Not measured:** ", failure, "\n");
   std::fputs(markdown.c_str(), stdout);
   if (const std::string out = absl::GetFlag(FLAGS_out); !out.empty()) {
-    std::ofstream file(out);
-    file << markdown;
-    if (!file) {
-      std::fprintf(stderr, "cannot write %s\n", out.c_str());
+    if (absl::Status written = smartcanary::bench::WriteResults(out, markdown);
+        !written.ok()) {
+      std::fprintf(stderr, "--out: %s\n", written.ToString().c_str());
       return 1;
     }
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -46,23 +47,6 @@ double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
 
 std::string Name(int i) { return absl::StrFormat("s%04d", i); }
 
-// The benchmark's own API requests, subtracted from the API server's.
-class Own {
- public:
-  void Add(const std::string& request) {
-    absl::MutexLock lock(&mu_);
-    counts_.Add(request);
-  }
-  RequestCounts counts() const {
-    absl::MutexLock lock(&mu_);
-    return counts_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  RequestCounts counts_ ABSL_GUARDED_BY(mu_);
-};
-
 // Runs `work(i)` for every i of `items` on kWriters threads; the first error.
 absl::Status ForAll(const std::vector<int>& items,
                     const std::function<absl::Status(int)>& work) {
@@ -83,6 +67,35 @@ absl::Status ForAll(const std::vector<int>& items,
   return first;
 }
 
+// Starts a program on ports from FreePort, and again on fresh ones if it
+// exits before `ready`: on a shared machine another process can take a port
+// between FreePort and the program's bind. Null after three tries.
+std::unique_ptr<testing::ChildProcess> StartOnFreePorts(
+    const std::string& name, int count,
+    const std::function<std::vector<std::string>(const std::vector<int>&)>&
+        argv,
+    const std::function<bool(const std::vector<int>&)>& ready,
+    std::vector<int>& ports) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    ports.clear();
+    for (int k = 0; k < count; ++k) ports.push_back(testing::FreePort());
+    auto child = std::make_unique<testing::ChildProcess>(
+        absl::StrCat(name, attempt > 0 ? absl::StrCat("-", attempt) : ""),
+        argv(ports));
+    bool up = false;
+    testing::WaitFor([&] { return (up = ready(ports)) || child->Exited(); },
+                     absl::Seconds(60));
+    if (up) return child;
+  }
+  return nullptr;
+}
+
+bool GrpcUp(int port) {
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                             grpc::InsecureChannelCredentials())
+      ->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+}
+
 // What differs between the controllers: how they start, how a canary
 // starts, how an abort is sent.
 class Driver {
@@ -100,7 +113,7 @@ class Driver {
 
 class CanarydDriver : public Driver {
  public:
-  CanarydDriver(const CompareSetup& setup, std::string ns, Own& own)
+  CanarydDriver(const CompareSetup& setup, std::string ns, OwnRequests& own)
       : setup_(setup), ns_(std::move(ns)), own_(own) {}
 
   absl::Status Start(const std::vector<int>&) override {
@@ -108,29 +121,38 @@ class CanarydDriver : public Driver {
         kube::kAnalysisTemplates.Collection(ns_),
         DeadlineTemplate(ns_, setup_.prometheus_url, setup_.interval));
     if (!posted.ok()) return posted.status();
-    const int analyzer_port = testing::FreePort();
-    analyzer_ = std::make_unique<testing::ChildProcess>(
-        "compare-analyzer",
-        testing::LocalAnalyzerArgv(analyzer_port, {}, setup_.analyzer));
-    const int grpc_port = testing::FreePort(), http_port = testing::FreePort();
-    canaryd_ = std::make_unique<testing::ChildProcess>(
-        "compare-canaryd",
-        std::vector<std::string>{
-            setup_.canaryd, absl::StrCat("--grpc-listen=127.0.0.1:", grpc_port),
-            absl::StrCat("--http-listen=127.0.0.1:", http_port),
-            "--namespace=" + ns_,
-            absl::StrCat("--analyzer=127.0.0.1:", analyzer_port),
-            "--kubeconfig=" + setup_.kubeconfig_path, "--grpc-insecure",
-            "--grpc-auth=none"});
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port),
-                                       grpc::InsecureChannelCredentials());
-    const std::string ready =
-        absl::StrCat("http://127.0.0.1:", http_port, "/readyz");
-    if (!channel->WaitForConnected(
-            absl::ToChronoTime(absl::Now() + absl::Seconds(30))) ||
-        !testing::WaitFor([&] { return testing::HttpGet(ready) == "ok\n"; })) {
+    std::vector<int> ports;
+    analyzer_ = StartOnFreePorts(
+        ns_ + "-analyzer", 1,
+        [&](const std::vector<int>& p) {
+          return testing::LocalAnalyzerArgv(p[0], {}, setup_.analyzer);
+        },
+        [](const std::vector<int>& p) { return GrpcUp(p[0]); }, ports);
+    if (analyzer_ == nullptr)
+      return absl::UnavailableError("canary-analyzer did not start (its log)");
+    const int analyzer_port = ports[0];
+    canaryd_ = StartOnFreePorts(
+        ns_ + "-canaryd", 2,
+        [&](const std::vector<int>& p) {
+          return std::vector<std::string>{
+              setup_.canaryd,
+              absl::StrCat("--grpc-listen=127.0.0.1:", p[0]),
+              absl::StrCat("--http-listen=127.0.0.1:", p[1]),
+              "--namespace=" + ns_,
+              absl::StrCat("--analyzer=127.0.0.1:", analyzer_port),
+              "--kubeconfig=" + setup_.kubeconfig_path,
+              "--grpc-insecure",
+              "--grpc-auth=none"};
+        },
+        [](const std::vector<int>& p) {
+          return testing::HttpGet(absl::StrCat("http://127.0.0.1:", p[1],
+                                               "/readyz")) == "ok\n";
+        },
+        ports);
+    if (canaryd_ == nullptr)
       return absl::UnavailableError("canaryd did not become ready (its log)");
-    }
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", ports[0]),
+                                       grpc::InsecureChannelCredentials());
     stub_ = v1::RolloutService::NewStub(channel);
     pid_ = FindChild("canaryd");
     return pid_ > 0 ? absl::OkStatus()
@@ -167,7 +189,7 @@ class CanarydDriver : public Driver {
  private:
   const CompareSetup& setup_;
   const std::string ns_;
-  Own& own_;
+  OwnRequests& own_;
   std::unique_ptr<testing::ChildProcess> analyzer_, canaryd_;
   std::unique_ptr<v1::RolloutService::Stub> stub_;
   pid_t pid_ = -1;
@@ -175,7 +197,7 @@ class CanarydDriver : public Driver {
 
 class ArgoDriver : public Driver {
  public:
-  ArgoDriver(const CompareSetup& setup, std::string ns, Own& own)
+  ArgoDriver(const CompareSetup& setup, std::string ns, OwnRequests& own)
       : setup_(setup), ns_(std::move(ns)), own_(own) {}
 
   // Every Rollout is deployed at revision 1 first (Argo deploys a first
@@ -187,17 +209,32 @@ class ArgoDriver : public Driver {
         ArgoDeadlineTemplate(ns_, setup_.prometheus_url, setup_.interval));
     if (!posted.ok()) return posted.status();
     standin_ = std::make_unique<testing::ChildProcess>(
-        "compare-pod-standin",
+        ns_ + "-pod-standin",
         std::vector<std::string>{setup_.standin,
                                  "--kubeconfig=" + setup_.kubeconfig_path,
                                  "--namespace=" + ns_});
-    argo_ = std::make_unique<testing::ChildProcess>(
-        "compare-argo-rollouts",
-        std::vector<std::string>{
-            setup_.argo, "--kubeconfig=" + setup_.kubeconfig_path,
-            "--namespaced", "--namespace=" + ns_, "--leader-elect=false",
-            absl::StrCat("--metricsPort=", testing::FreePort()),
-            absl::StrCat("--healthzPort=", testing::FreePort())});
+    std::vector<int> ports;
+    argo_ = StartOnFreePorts(
+        ns_ + "-rollouts-controller", 2,
+        [&](const std::vector<int>& p) {
+          return std::vector<std::string>{
+              setup_.argo,
+              "--kubeconfig=" + setup_.kubeconfig_path,
+              "--namespaced",
+              "--namespace=" + ns_,
+              "--leader-elect=false",
+              absl::StrCat("--metricsPort=", p[0]),
+              absl::StrCat("--healthzPort=", p[1])};
+        },
+        [](const std::vector<int>& p) {
+          return !testing::HttpGet(
+                      absl::StrCat("http://127.0.0.1:", p[0], "/metrics"))
+                      .empty();
+        },
+        ports);
+    if (argo_ == nullptr)
+      return absl::UnavailableError(
+          "Argo Rollouts' controller did not start (its log)");
     absl::Status created = ForAll(all, [&](int i) {
       return kube
           .Post(kRollouts.Collection(ns_),
@@ -269,7 +306,7 @@ class ArgoDriver : public Driver {
  private:
   const CompareSetup& setup_;
   const std::string ns_;
-  Own& own_;
+  OwnRequests& own_;
   std::unique_ptr<testing::ChildProcess> standin_, argo_;
   pid_t pid_ = -1;
 };
@@ -318,7 +355,7 @@ absl::StatusOr<SideResult> RunSide(const CompareSetup& setup,
   });
   if (!meshed.ok()) return meshed;
 
-  Own own;
+  OwnRequests own;
   std::unique_ptr<Driver> driver;
   if (argo) {
     driver = std::make_unique<ArgoDriver>(setup, ns, own);
@@ -407,10 +444,12 @@ absl::StatusOr<SideResult> RunSide(const CompareSetup& setup,
   result.wall_seconds = Seconds(absl::Now() - window_start);
   result.peak_rss_mb = usage_after->peak_rss_mb;
   result.cpu_seconds = usage_after->cpu_seconds - usage_before->cpu_seconds;
-  RequestCounts mine = own.counts();
-  mine.Add("LIST virtualservices", timeline.lists() - 1);
-  mine.Add("WATCH virtualservices", timeline.watches() - 1);
-  result.requests = ControllerRequests(Difference(*after, *before, mine));
+  // The watch's first LIST was before the window; its open WATCH is counted
+  // only when it ends, after it.
+  own.Add("LIST virtualservices", timeline.lists() - 1);
+  own.Add("WATCH virtualservices", timeline.watches() - 1);
+  result.requests =
+      ControllerRequests(Difference(*after, *before, own.counts()));
   // Read after the window's counts: not the controller's requests.
   for (const auto& [i, seen] : rolled_back) {
     const auto failed = driver->FirstFailure(i);
