@@ -1,10 +1,13 @@
 #include "bench/bench_environment.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace smartcanary::bench {
 
@@ -17,7 +20,26 @@ void UseBenchEnvironment(const char* argv0, const std::string& log_dir) {
   setenv("TEST_TMPDIR", log_dir.c_str(), 1);
 }
 
-absl::Status WriteResults(const std::string& path, const std::string& text) {
+absl::StatusOr<std::vector<int>> ParseRolloutCounts(absl::string_view text,
+                                                    int least) {
+  std::vector<int> counts;
+  for (absl::string_view count : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int n = 0;
+    if (!absl::SimpleAtoi(count, &n) || n < least) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--rollouts: bad count \"", count,
+                       "\" (a whole number, at least ", least, ")"));
+    }
+    counts.push_back(n);
+  }
+  if (counts.empty())
+    return absl::InvalidArgumentError("--rollouts: no counts given");
+  return counts;
+}
+
+absl::Status PublishResults(const std::string& text, const std::string& path) {
+  std::fputs(text.c_str(), stdout);
+  if (path.empty()) return absl::OkStatus();
   std::ofstream file(path);
   file << text;
   file.close();

@@ -8,8 +8,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "bench/bench_environment.h"
 #include "bench/scale_report.h"
 #include "bench/scale_run.h"
@@ -67,14 +65,13 @@ int main(int argc, char** argv) {
   setup.prometheus_url = prometheus.url();
 
   std::vector<bench::ScaleResult> results;
-  for (absl::string_view count :
-       absl::StrSplit(absl::GetFlag(FLAGS_rollouts), ',', absl::SkipEmpty())) {
-    int n = 0;
-    if (!absl::SimpleAtoi(count, &n) || n < 1) {
-      std::fprintf(stderr, "--rollouts: bad count \"%s\"\n",
-                   std::string(count).c_str());
-      return 2;
-    }
+  auto counts =
+      smartcanary::bench::ParseRolloutCounts(absl::GetFlag(FLAGS_rollouts), 1);
+  if (!counts.ok()) {
+    std::fprintf(stderr, "%s\n", counts.status().ToString().c_str());
+    return 2;
+  }
+  for (int n : *counts) {
     auto result = bench::RunScale(setup, n);
     if (!result.ok()) {
       std::fprintf(stderr, "%d rollouts: %s\n", n,
@@ -84,13 +81,11 @@ int main(int argc, char** argv) {
     results.push_back(*result);
   }
   const std::string markdown = bench::RenderMarkdown(results);
-  std::fputs(markdown.c_str(), stdout);
-  if (const std::string out = absl::GetFlag(FLAGS_out); !out.empty()) {
-    if (absl::Status written = smartcanary::bench::WriteResults(out, markdown);
-        !written.ok()) {
-      std::fprintf(stderr, "--out: %s\n", written.ToString().c_str());
-      return 1;
-    }
+  if (absl::Status published = smartcanary::bench::PublishResults(
+          markdown, absl::GetFlag(FLAGS_out));
+      !published.ok()) {
+    std::fprintf(stderr, "--out: %s\n", published.ToString().c_str());
+    return 1;
   }
   curl_global_cleanup();
   return 0;

@@ -9,10 +9,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "bench/argo/compare_report.h"
 #include "bench/argo/compare_run.h"
 #include "bench/bench_environment.h"
@@ -80,14 +78,13 @@ int main(int argc, char** argv) {
   // so that a long run at 1,000 does not lose the figures at 10 and 100.
   std::vector<argo::ComparePair> pairs;
   std::string failure;
-  for (absl::string_view count :
-       absl::StrSplit(absl::GetFlag(FLAGS_rollouts), ',', absl::SkipEmpty())) {
-    int n = 0;
-    if (!absl::SimpleAtoi(count, &n) || n < 2) {
-      std::fprintf(stderr, "--rollouts: bad count \"%s\" (at least 2)\n",
-                   std::string(count).c_str());
-      return 2;
-    }
+  auto counts =
+      smartcanary::bench::ParseRolloutCounts(absl::GetFlag(FLAGS_rollouts), 2);
+  if (!counts.ok()) {
+    std::fprintf(stderr, "%s\n", counts.status().ToString().c_str());
+    return 2;
+  }
+  for (int n : *counts) {
     argo::ComparePair pair;
     for (auto [controller, side] :
          {std::pair{argo::Controller::kCanaryd, &pair.ours},
@@ -110,13 +107,11 @@ int main(int argc, char** argv) {
   std::string markdown = argo::RenderComparison(pairs);
   if (!failure.empty())
     markdown += absl::StrCat("\n**Not measured:** ", failure, "\n");
-  std::fputs(markdown.c_str(), stdout);
-  if (const std::string out = absl::GetFlag(FLAGS_out); !out.empty()) {
-    if (absl::Status written = smartcanary::bench::WriteResults(out, markdown);
-        !written.ok()) {
-      std::fprintf(stderr, "--out: %s\n", written.ToString().c_str());
-      return 1;
-    }
+  if (absl::Status published = smartcanary::bench::PublishResults(
+          markdown, absl::GetFlag(FLAGS_out));
+      !published.ok()) {
+    std::fprintf(stderr, "--out: %s\n", published.ToString().c_str());
+    return 1;
   }
   curl_global_cleanup();
   return 0;
