@@ -11,16 +11,22 @@
 namespace smartcanary::bench {
 namespace {
 
-// The resources canaryd reads or writes (without --leader-elect): the API
-// server's own loops (its lease, endpoints, its informers' watches, its
-// Service IP repair LIST) touch others, or services by LIST.
+// The resources canaryd reads or writes (without --leader-elect), and those
+// Argo Rollouts' controller does in bench/argo/ (no other client touches
+// them there but the benchmark, which subtracts its own): the API server's
+// own loops (its lease, endpoints, its informers' watches, its Service IP
+// repair LIST) touch others, or services by LIST.
 const std::set<std::string> kCanarydResources = {
     "canaryrollouts",
     "canaryanalysistemplates",
     "clustercanaryanalysistemplates",
     "virtualservices",
     "destinationrules",
-    "services"};
+    "services",
+    "rollouts",
+    "analysisruns",
+    "analysistemplates",
+    "replicasets"};
 constexpr char kApiserverRepairList[] = "LIST services";
 
 // The labels of one sample line, `name{a="x",b="y"} value`.

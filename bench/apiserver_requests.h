@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "controller/kube/kube_config.h"
 
 namespace smartcanary::bench {
@@ -25,6 +26,24 @@ struct RequestCounts {
     by_request[request] += count;
   }
   double Total() const;
+};
+
+// A benchmark's own API requests, counted from its threads, to subtract
+// from the API server's counts so that what is left is the controller's.
+class OwnRequests {
+ public:
+  void Add(const std::string& request, int count = 1) {
+    absl::MutexLock lock(&mu_);
+    counts_.Add(request, count);
+  }
+  RequestCounts counts() const {
+    absl::MutexLock lock(&mu_);
+    return counts_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  RequestCounts counts_ ABSL_GUARDED_BY(mu_);
 };
 
 RequestCounts ParseApiserverRequests(absl::string_view metrics_text);

@@ -5,13 +5,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
+#include "bench/bench_environment.h"
 #include "bench/scale_report.h"
 #include "bench/scale_run.h"
 #include "controller/kube/kube_config.h"
@@ -34,26 +31,13 @@ ABSL_FLAG(int, restart_aborts, 10,
           "aborts sent one at a time right after canaryd restarts, per run; "
           "0: no restart");
 
-namespace {
-
-// The fixture finds binaries and writes logs under the test environment's
-// folders; outside `bazel test`, point them at ours.
-void SetTestEnvironment(const char* argv0) {
-  if (std::getenv("TEST_SRCDIR") == nullptr)
-    setenv("TEST_SRCDIR", (std::string(argv0) + ".runfiles").c_str(), 1);
-  const std::string logs = absl::GetFlag(FLAGS_log_dir);
-  std::error_code ignored;  // a folder that cannot be made fails later
-  std::filesystem::create_directories(logs, ignored);
-  setenv("TEST_UNDECLARED_OUTPUTS_DIR", logs.c_str(), 1);
-  setenv("TEST_TMPDIR", logs.c_str(), 1);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  SetTestEnvironment(argv[0]);
+  smartcanary::bench::UseBenchEnvironment(argv[0],
+                                          absl::GetFlag(FLAGS_log_dir));
   const char* kubeconfig = std::getenv("KUBECONFIG");
   if (kubeconfig == nullptr) {
     std::fprintf(stderr,
@@ -81,14 +65,13 @@ int main(int argc, char** argv) {
   setup.prometheus_url = prometheus.url();
 
   std::vector<bench::ScaleResult> results;
-  for (absl::string_view count :
-       absl::StrSplit(absl::GetFlag(FLAGS_rollouts), ',', absl::SkipEmpty())) {
-    int n = 0;
-    if (!absl::SimpleAtoi(count, &n) || n < 1) {
-      std::fprintf(stderr, "--rollouts: bad count \"%s\"\n",
-                   std::string(count).c_str());
-      return 2;
-    }
+  auto counts =
+      smartcanary::bench::ParseRolloutCounts(absl::GetFlag(FLAGS_rollouts), 1);
+  if (!counts.ok()) {
+    std::fprintf(stderr, "%s\n", counts.status().ToString().c_str());
+    return 2;
+  }
+  for (int n : *counts) {
     auto result = bench::RunScale(setup, n);
     if (!result.ok()) {
       std::fprintf(stderr, "%d rollouts: %s\n", n,
@@ -98,14 +81,11 @@ int main(int argc, char** argv) {
     results.push_back(*result);
   }
   const std::string markdown = bench::RenderMarkdown(results);
-  std::fputs(markdown.c_str(), stdout);
-  if (const std::string out = absl::GetFlag(FLAGS_out); !out.empty()) {
-    std::ofstream file(out);
-    file << markdown;
-    if (!file) {
-      std::fprintf(stderr, "cannot write %s\n", out.c_str());
-      return 1;
-    }
+  if (absl::Status published = smartcanary::bench::PublishResults(
+          markdown, absl::GetFlag(FLAGS_out));
+      !published.ok()) {
+    std::fprintf(stderr, "--out: %s\n", published.ToString().c_str());
+    return 1;
   }
   curl_global_cleanup();
   return 0;

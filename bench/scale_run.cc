@@ -45,24 +45,6 @@ double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
 
 std::string Name(int i) { return absl::StrFormat("r%04d", i); }
 
-// The benchmark's own API requests, subtracted from the API server's counts
-// so that what is left is canaryd's.
-class OwnRequests {
- public:
-  void Add(const std::string& request, int count = 1) {
-    absl::MutexLock lock(&mu_);
-    counts_.Add(request, count);
-  }
-  RequestCounts counts() const {
-    absl::MutexLock lock(&mu_);
-    return counts_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  RequestCounts counts_ ABSL_GUARDED_BY(mu_);
-};
-
 // Every tenth rollout hangs; max(5, 5%) of the others, spread evenly, fail
 // at the deadline; the rest have no analysis.
 std::vector<Background> Assign(int n, ScaleResult& result) {

@@ -38,6 +38,9 @@ stamp="-X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/compon
 build etcd "$etcd_version" "$fixtures/etcd" go.etcd.io/etcd/server/v3
 build kube-apiserver "$k8s_version" "$fixtures/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$stamp"
 build kubectl "$k8s_version" "$fixtures/kube-apiserver" k8s.io/kubernetes/cmd/kubectl "$stamp"
+# kube-controller-manager: its ReplicaSet controller makes the pods Argo Rollouts waits for
+# (bench/argo/; no kubelet runs here, a stand-in marks the pods ready).
+build kube-controller-manager "$k8s_version" "$fixtures/kube-apiserver" k8s.io/kubernetes/cmd/kube-controller-manager "$stamp"
 # grpcurl: the RolloutService called as a user would, with a bearer token.
 build grpcurl "$grpcurl_version" "$root/tests/fixtures/grpcurl" github.com/fullstorydev/grpcurl/cmd/grpcurl
 
