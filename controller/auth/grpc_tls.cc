@@ -1,6 +1,5 @@
 #include "controller/auth/grpc_tls.h"
 
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
