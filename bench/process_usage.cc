@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 
 namespace smartcanary::bench {
 namespace {
@@ -39,13 +41,20 @@ absl::StatusOr<ProcessUsage> ReadProcessUsage(pid_t pid) {
   bool found_hwm = false;
   for (absl::string_view line :
        absl::StrSplit(ReadAll(dir + "/status"), '\n')) {
-    if (!absl::ConsumePrefix(&line, "VmHWM:")) continue;
+    double* field = nullptr;
+    if (absl::ConsumePrefix(&line, "VmHWM:")) {
+      field = &usage.peak_rss_mb;
+    } else if (absl::ConsumePrefix(&line, "RssAnon:")) {
+      field = &usage.rss_anon_mb;
+    } else {
+      continue;
+    }
     line = absl::StripAsciiWhitespace(line);
     absl::ConsumeSuffix(&line, " kB");
     double kib = 0;
     if (!absl::SimpleAtod(line, &kib)) break;
-    usage.peak_rss_mb = kib * 1024 / 1e6;
-    found_hwm = true;
+    *field = kib * 1024 / 1e6;
+    found_hwm = found_hwm || field == &usage.peak_rss_mb;
   }
   if (!found_hwm)
     return absl::NotFoundError(absl::StrCat("no VmHWM in ", dir, "/status"));
@@ -80,6 +89,29 @@ pid_t FindChild(const std::string& comm) {
   }
   closedir(proc);
   return found;
+}
+
+AnonPeakSampler::AnonPeakSampler(pid_t pid)
+    : thread_([this, pid] {
+        while (!stop_) {
+          auto usage = ReadProcessUsage(pid);
+          if (!usage.ok()) return;  // the process is gone
+          {
+            absl::MutexLock lock(&mu_);
+            peak_mb_ = std::max(peak_mb_, usage->rss_anon_mb);
+          }
+          absl::SleepFor(absl::Milliseconds(100));
+        }
+      }) {}
+
+AnonPeakSampler::~AnonPeakSampler() {
+  stop_ = true;
+  thread_.join();
+}
+
+double AnonPeakSampler::PeakMb() const {
+  absl::MutexLock lock(&mu_);
+  return peak_mb_;
 }
 
 }  // namespace smartcanary::bench

@@ -364,6 +364,7 @@ absl::StatusOr<SideResult> RunSide(const CompareSetup& setup,
   }
   absl::Status started = driver->Start(all);
   if (!started.ok()) return started;
+  AnonPeakSampler anon_peak(driver->pid());
   WeightTimeline timeline(kube, ns);
   if (!timeline.WaitFor(Name(0), 100, 0, absl::InfinitePast(),
                         absl::Now() + absl::Seconds(30))) {
@@ -443,6 +444,7 @@ absl::StatusOr<SideResult> RunSide(const CompareSetup& setup,
   if (!usage_after.ok()) return usage_after.status();
   result.wall_seconds = Seconds(absl::Now() - window_start);
   result.peak_rss_mb = usage_after->peak_rss_mb;
+  result.peak_anon_mb = anon_peak.PeakMb();
   result.cpu_seconds = usage_after->cpu_seconds - usage_before->cpu_seconds;
   // The watch's first LIST was before the window; its open WATCH is counted
   // only when it ends, after it.

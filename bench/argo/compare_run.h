@@ -34,8 +34,13 @@ struct SideResult {
   std::vector<double> abort_seconds;  // abort → the watch sees 100/0
   // The first failing measurement's query evaluation → the watch sees 100/0.
   std::vector<double> failure_seconds;
-  int failed_samples = 0;   // aborts or verdicts never seen
-  double peak_rss_mb = 0;   // over the controller's life
+  int failed_samples = 0;  // aborts or verdicts never seen
+  double peak_rss_mb = 0;  // over the controller's life
+  // The largest RssAnon sampled every 100 ms from the end of the set-up
+  // (every rollout created; Argo's first revisions deployed) to the end of
+  // the window: the controller's own allocations, without the pages of
+  // shared libraries that peak RSS counts.
+  double peak_anon_mb = 0;
   double cpu_seconds = 0;   // over the measured window
   double wall_seconds = 0;  // the measured window
   int steps = 0;            // plan steps executed in the window
