@@ -90,11 +90,24 @@ void AnalyzerMetrics::Query(const std::string& path, absl::Duration took,
   }
 }
 
+template <typename Request, typename Response>
+grpc::Status CountedAnalysisService::Forward(
+    const char* rpc,
+    grpc::Status (v1::AnalysisService::Service::*method)(grpc::ServerContext*,
+                                                         const Request*,
+                                                         Response*),
+    grpc::ServerContext* context, const Request* request, Response* response) {
+  grpc::Status status = (inner_->*method)(context, request, response);
+  metrics_->Request("grpc", rpc, GrpcCodeName(status.error_code()));
+  return status;
+}
+
 grpc::Status CountedAnalysisService::Analyze(grpc::ServerContext* context,
                                              const v1::AnalyzeRequest* request,
                                              v1::AnalyzeResponse* response) {
-  grpc::Status status = inner_->Analyze(context, request, response);
-  metrics_->Request("grpc", "Analyze", GrpcCodeName(status.error_code()));
+  grpc::Status status =
+      Forward("Analyze", &v1::AnalysisService::Service::Analyze, context,
+              request, response);
   if (status.ok()) {
     for (const v1::Measurement& m : response->measurements())
       metrics_->Verdict("Analyze", PhaseName(m.phase()));
@@ -105,25 +118,22 @@ grpc::Status CountedAnalysisService::Analyze(grpc::ServerContext* context,
 grpc::Status CountedAnalysisService::Validate(grpc::ServerContext* context,
                                               const v1::AnalyzeRequest* request,
                                               v1::ValidateResponse* response) {
-  grpc::Status status = inner_->Validate(context, request, response);
-  metrics_->Request("grpc", "Validate", GrpcCodeName(status.error_code()));
-  return status;
+  return Forward("Validate", &v1::AnalysisService::Service::Validate, context,
+                 request, response);
 }
 
 grpc::Status CountedAnalysisService::Backtest(
     grpc::ServerContext* context, const v1::BacktestRequest* request,
     v1::BacktestResponse* response) {
-  grpc::Status status = inner_->Backtest(context, request, response);
-  metrics_->Request("grpc", "Backtest", GrpcCodeName(status.error_code()));
-  return status;
+  return Forward("Backtest", &v1::AnalysisService::Service::Backtest, context,
+                 request, response);
 }
 
 grpc::Status CountedAnalysisService::Preflight(
     grpc::ServerContext* context, const v1::PreflightRequest* request,
     v1::PreflightResponse* response) {
-  grpc::Status status = inner_->Preflight(context, request, response);
-  metrics_->Request("grpc", "Preflight", GrpcCodeName(status.error_code()));
-  return status;
+  return Forward("Preflight", &v1::AnalysisService::Service::Preflight, context,
+                 request, response);
 }
 
 }  // namespace smartcanary::analysis::http

@@ -55,6 +55,14 @@ class CountedAnalysisService final : public v1::AnalysisService::Service {
                          v1::PreflightResponse* response) override;
 
  private:
+  // Calls `inner_`'s `method` and counts the call under `rpc`.
+  template <typename Request, typename Response>
+  grpc::Status Forward(const char* rpc,
+                       grpc::Status (v1::AnalysisService::Service::*method)(
+                           grpc::ServerContext*, const Request*, Response*),
+                       grpc::ServerContext* context, const Request* request,
+                       Response* response);
+
   v1::AnalysisService::Service* inner_;
   AnalyzerMetrics* metrics_;
 };
