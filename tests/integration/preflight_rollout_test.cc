@@ -292,6 +292,31 @@ TEST_F(PreflightRolloutTest, APromotePastTheHoldStandsForTheGeneration) {
   EXPECT_EQ(recorder.weights(), (std::vector<int>{0, 20}));
 }
 
+// docs/BACKTEST.md: the hold lifts by itself when a later pre-flight passes
+// (more stable traffic): the 30 s refresh sees the new rate.
+TEST_F(PreflightRolloutTest, TheHoldLiftsWhenTheStableTrafficGrows) {
+  ASSERT_NO_FATAL_FAILURE(Serve(kLowRps, kLowErrors));
+  WeightRecorder recorder(ns_.name(), kName);
+  ASSERT_NO_FATAL_FAILURE(Start("enforce"));
+  ASSERT_TRUE(
+      WaitFor([&] { return Text(Status(), "pauseReason") == "Preflight"; },
+              absl::Seconds(120)))
+      << Status().dump();
+  EXPECT_EQ(CanaryWeight(), 0);
+
+  exporter_->SetRequestsPerSecond(0, kHighRps);
+  ASSERT_TRUE(WaitFor([&] { return CanaryWeight() == 20; }, absl::Seconds(180)))
+      << Status().dump();
+  const json status = Status();
+  EXPECT_EQ(Text(PreflightOf(status), "result"), "Passed") << status.dump();
+  EXPECT_EQ(PreflightOf(status).value("overridden", false), false);
+  EXPECT_NE(Text(status, "pauseReason"), "Preflight") << status.dump();
+  ASSERT_TRUE(WaitFor([&] { return HasEvent("PreflightPassed"); }))
+      << "no PreflightPassed Event";
+  EXPECT_TRUE(HasEvent("PreflightWarning")) << "the hold's verdict came first";
+  EXPECT_EQ(recorder.weights(), (std::vector<int>{0, 20}));
+}
+
 TEST_F(PreflightRolloutTest, WarnReportsAShortPlanAndProceeds) {
   ASSERT_NO_FATAL_FAILURE(Serve(kLowRps, kLowErrors));
   WeightRecorder recorder(ns_.name(), kName);
