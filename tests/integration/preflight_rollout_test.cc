@@ -111,6 +111,7 @@ class PreflightRolloutTest : public ::testing::Test {
                              {SetWeightStep(20), PauseStep(kPauseSeconds),
                               analysis, SetWeightStep(100)});
     request.mutable_spec()->set_preflight(policy);
+    recorder_ = std::make_unique<WeightRecorder>(ns_.name(), kName);
     grpc::ClientContext context;
     v1::Rollout started;
     const grpc::Status status =
@@ -174,6 +175,38 @@ class PreflightRolloutTest : public ::testing::Test {
     return std::nullopt;
   }
 
+  // Enforce on the stable's low traffic: held at weight 0.
+  void HoldAtWeightZero() {
+    ASSERT_NO_FATAL_FAILURE(Serve(kLowRps, kLowErrors));
+    ASSERT_NO_FATAL_FAILURE(Start("enforce"));
+    ASSERT_TRUE(
+        WaitFor([&] { return Text(Status(), "pauseReason") == "Preflight"; },
+                absl::Seconds(120)))
+        << Status().dump();
+  }
+
+  // The canary took its first weight and no other, not held, with
+  // status.preflight `result` and its Event (Preflight<result>) of
+  // `event_type`; the status then.
+  json ExpectProceeded(const std::string& result,
+                       const std::string& event_type) {
+    EXPECT_TRUE(
+        WaitFor([&] { return CanaryWeight() == 20; }, absl::Seconds(180)))
+        << Status().dump();
+    EXPECT_TRUE(WaitFor([&] { return PreflightResult() == result; },
+                        absl::Seconds(120)))
+        << Status().dump();
+    const json status = Status();
+    EXPECT_NE(Text(status, "pauseReason"), "Preflight") << status.dump();
+    const std::string reason = "Preflight" + result;
+    EXPECT_TRUE(WaitFor([&] { return HasEvent(reason); }))
+        << "no " << reason << " Event";
+    const std::optional<Event> event = FindEvent(reason);
+    EXPECT_EQ(event ? event->type : "", event_type);
+    EXPECT_EQ(recorder_->weights(), (std::vector<int>{0, 20}));
+    return status;
+  }
+
   TestNamespace ns_;
   int analyzer_port_ = FreePort();
   std::unique_ptr<IstioExporter> exporter_;
@@ -181,19 +214,14 @@ class PreflightRolloutTest : public ::testing::Test {
   std::unique_ptr<ChildProcess> analyzer_;
   std::unique_ptr<CanarydProcess> canaryd_;
   std::unique_ptr<v1::RolloutService::Stub> stub_;
+  // Every canary weight the VirtualService shows from Start on.
+  std::unique_ptr<WeightRecorder> recorder_;
 };
 
 constexpr char kTooShort[] = "the plan ends before a 2x regression could show";
 
 TEST_F(PreflightRolloutTest, EnforceHoldsAShortPlanAtWeightZero) {
-  ASSERT_NO_FATAL_FAILURE(Serve(kLowRps, kLowErrors));
-  WeightRecorder recorder(ns_.name(), kName);
-  ASSERT_NO_FATAL_FAILURE(Start("enforce"));
-
-  ASSERT_TRUE(
-      WaitFor([&] { return Text(Status(), "pauseReason") == "Preflight"; },
-              absl::Seconds(120)))
-      << Status().dump();
+  ASSERT_NO_FATAL_FAILURE(HoldAtWeightZero());
   json status = Status();
   EXPECT_EQ(Text(status, "phase"), "Paused");
   EXPECT_EQ(status.value("canaryWeight", -1), 0);
@@ -225,7 +253,7 @@ TEST_F(PreflightRolloutTest, EnforceHoldsAShortPlanAtWeightZero) {
   EXPECT_EQ(Text(status, "pauseReason"), "Preflight") << status.dump();
   EXPECT_EQ(Text(PreflightOf(status), "result"), "Warning");
   EXPECT_EQ(CanaryWeight(), 0);
-  EXPECT_EQ(recorder.weights(), std::vector<int>{0});
+  EXPECT_EQ(recorder_->weights(), std::vector<int>{0});
 
   ASSERT_TRUE(WaitFor([&] { return HasEvent("PreflightWarning"); }))
       << "no PreflightWarning Event";
@@ -253,13 +281,7 @@ TEST_F(PreflightRolloutTest, EnforceHoldsAShortPlanAtWeightZero) {
 // docs/BACKTEST.md: resume is refused and says so; promote proceeds anyway,
 // for the whole generation.
 TEST_F(PreflightRolloutTest, APromotePastTheHoldStandsForTheGeneration) {
-  ASSERT_NO_FATAL_FAILURE(Serve(kLowRps, kLowErrors));
-  WeightRecorder recorder(ns_.name(), kName);
-  ASSERT_NO_FATAL_FAILURE(Start("enforce"));
-  ASSERT_TRUE(
-      WaitFor([&] { return Text(Status(), "pauseReason") == "Preflight"; },
-              absl::Seconds(120)))
-      << Status().dump();
+  ASSERT_NO_FATAL_FAILURE(HoldAtWeightZero());
 
   v1::RolloutRef ref;
   ref.set_namespace_(ns_.name());
@@ -289,80 +311,43 @@ TEST_F(PreflightRolloutTest, APromotePastTheHoldStandsForTheGeneration) {
   EXPECT_EQ(PreflightOf(status).value("overridden", false), true)
       << status.dump();
   EXPECT_NE(Text(status, "pauseReason"), "Preflight") << status.dump();
-  EXPECT_EQ(recorder.weights(), (std::vector<int>{0, 20}));
+  EXPECT_EQ(recorder_->weights(), (std::vector<int>{0, 20}));
 }
 
 // docs/BACKTEST.md: the hold lifts by itself when a later pre-flight passes
 // (more stable traffic): the 30 s refresh sees the new rate.
 TEST_F(PreflightRolloutTest, TheHoldLiftsWhenTheStableTrafficGrows) {
-  ASSERT_NO_FATAL_FAILURE(Serve(kLowRps, kLowErrors));
-  WeightRecorder recorder(ns_.name(), kName);
-  ASSERT_NO_FATAL_FAILURE(Start("enforce"));
-  ASSERT_TRUE(
-      WaitFor([&] { return Text(Status(), "pauseReason") == "Preflight"; },
-              absl::Seconds(120)))
-      << Status().dump();
+  ASSERT_NO_FATAL_FAILURE(HoldAtWeightZero());
   EXPECT_EQ(CanaryWeight(), 0);
-
   exporter_->SetRequestsPerSecond(0, kHighRps);
-  ASSERT_TRUE(WaitFor([&] { return CanaryWeight() == 20; }, absl::Seconds(180)))
-      << Status().dump();
-  const json status = Status();
-  EXPECT_EQ(Text(PreflightOf(status), "result"), "Passed") << status.dump();
+  const json status = ExpectProceeded("Passed", "Normal");
   EXPECT_EQ(PreflightOf(status).value("overridden", false), false);
-  EXPECT_NE(Text(status, "pauseReason"), "Preflight") << status.dump();
-  ASSERT_TRUE(WaitFor([&] { return HasEvent("PreflightPassed"); }))
-      << "no PreflightPassed Event";
   EXPECT_TRUE(HasEvent("PreflightWarning")) << "the hold's verdict came first";
-  EXPECT_EQ(recorder.weights(), (std::vector<int>{0, 20}));
 }
 
 TEST_F(PreflightRolloutTest, WarnReportsAShortPlanAndProceeds) {
   ASSERT_NO_FATAL_FAILURE(Serve(kLowRps, kLowErrors));
-  WeightRecorder recorder(ns_.name(), kName);
   ASSERT_NO_FATAL_FAILURE(Start("warn"));
-
-  ASSERT_TRUE(WaitFor([&] { return CanaryWeight() == 20; }, absl::Seconds(120)))
-      << Status().dump();
-  ASSERT_TRUE(WaitFor([&] { return PreflightResult() == "Warning"; },
-                      absl::Seconds(120)))
-      << Status().dump();
-  const json status = Status();
-  EXPECT_NE(Text(status, "pauseReason"), "Preflight") << status.dump();
+  const json status = ExpectProceeded("Warning", "Warning");
   EXPECT_EQ(PreflightOf(status).value("planLongEnough", true), false);
   EXPECT_NE(Text(PreflightOf(status), "message").find(kTooShort),
             std::string::npos)
       << status.dump();
-  ASSERT_TRUE(WaitFor([&] { return HasEvent("PreflightWarning"); }))
-      << "no PreflightWarning Event";
-  EXPECT_EQ(FindEvent("PreflightWarning")->type, "Warning");
   EXPECT_FALSE(HasEvent("PreflightPassed"));
-  EXPECT_EQ(recorder.weights(), (std::vector<int>{0, 20}));
 }
 
 TEST_F(PreflightRolloutTest, EnforcePassesAnAmplePlanAndProceeds) {
   ASSERT_NO_FATAL_FAILURE(Serve(kHighRps, kHighErrors));
-  WeightRecorder recorder(ns_.name(), kName);
   ASSERT_NO_FATAL_FAILURE(Start("enforce"));
-
-  ASSERT_TRUE(WaitFor([&] { return CanaryWeight() == 20; }, absl::Seconds(120)))
-      << Status().dump();
-  const json status = Status();
-  const json preflight = PreflightOf(status);
-  EXPECT_EQ(Text(preflight, "result"), "Passed") << status.dump();
+  const json preflight = PreflightOf(ExpectProceeded("Passed", "Normal"));
   EXPECT_EQ(preflight.value("planLongEnough", false), true);
   const int64_t regression = preflight.value("regressionSeconds", int64_t{-1});
   EXPECT_GT(regression, 0);
   EXPECT_LE(regression, kPauseSeconds);
-  EXPECT_NE(Text(status, "pauseReason"), "Preflight") << status.dump();
-  ASSERT_TRUE(WaitFor([&] { return HasEvent("PreflightPassed"); }))
-      << "no PreflightPassed Event";
-  EXPECT_EQ(FindEvent("PreflightPassed")->type, "Normal");
   EXPECT_FALSE(HasEvent("PreflightWarning"));
-  // Every verdict was known (an Unknown one would have let the canary on
-  // without a verdict), and the first weight was the plan's.
+  // Every verdict was known: an Unknown one would have let the canary on
+  // without one.
   EXPECT_FALSE(HasEvent("PreflightUnknown"));
-  EXPECT_EQ(recorder.weights(), (std::vector<int>{0, 20}));
 }
 
 }  // namespace
