@@ -28,6 +28,12 @@ void IstioExporter::SetErrorShare(size_t index, double share) {
   arms_[index].error_share = share;
 }
 
+void IstioExporter::SetRequestsPerSecond(size_t index, double rps) {
+  absl::MutexLock lock(&mu_);
+  Advance();  // the old rate up to now
+  arms_[index].requests_per_second = rps;
+}
+
 // Counters advance by the time since the last scrape, so a changed error
 // share affects only requests after it, as with a real canary.
 void IstioExporter::Advance() {

@@ -28,6 +28,8 @@ class IstioExporter {
   std::string target() const;  // host:port for Prometheus to scrape
   // From now on arm `index` fails this share of its requests.
   void SetErrorShare(size_t index, double share);
+  // From now on arm `index` serves this many requests a second.
+  void SetRequestsPerSecond(size_t index, double rps);
 
  private:
   struct Counts {
