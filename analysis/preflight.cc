@@ -43,10 +43,14 @@ absl::Duration TimeToGather(const PreflightInput& in, double ratio,
   return absl::InfiniteDuration();
 }
 
-std::string Format(absl::Duration d) {
-  if (d == absl::InfiniteDuration()) return "never";
-  return absl::FormatDuration(
-      absl::Seconds(std::ceil(absl::ToDoubleSeconds(d))));
+// "`done` in >= 6m41s", or "`not_done` within the plan" when the plan ends
+// first.
+std::string Within(absl::Duration d, const char* done, const char* not_done) {
+  if (d == absl::InfiniteDuration())
+    return absl::StrCat(not_done, " within the plan");
+  return absl::StrCat(
+      done, " in >= ",
+      absl::FormatDuration(absl::Seconds(std::ceil(absl::ToDoubleSeconds(d)))));
 }
 
 }  // namespace
@@ -92,11 +96,14 @@ absl::StatusOr<PreflightResult> Preflight(const PreflightInput& in) {
   out.not_worse_within_plan = out.not_worse_proven != absl::InfiniteDuration();
   out.message = absl::StrFormat(
       "at %.3g req/s and %.3g%% errors (margin %g, alpha %g, maxBurst %g): a "
-      "2x regression shows in >= %s, an equal canary is proven not worse in "
-      ">= %s; the plan lasts %s",
+      "2x regression %s, an equal canary is %s; the plan lasts %s",
       in.requests_per_second, 100 * in.error_rate, in.margin, in.alpha,
-      in.max_burst, Format(out.regression_detected),
-      Format(out.not_worse_proven), Format(out.plan_length));
+      in.max_burst, Within(out.regression_detected, "shows", "does not show"),
+      Within(out.not_worse_proven, "proven not worse", "not proven not worse"),
+      out.plan_length == absl::InfiniteDuration()
+          ? "until someone promotes it"
+          : absl::FormatDuration(absl::Seconds(
+                std::ceil(absl::ToDoubleSeconds(out.plan_length)))));
   if (in.error_rate <= 0) {
     absl::StrAppend(&out.message,
                     "; the stable shows no errors, so nothing can show");

@@ -66,6 +66,11 @@ TEST(Preflight, APlanTooShortSaysSo) {
                                  "show"),
             std::string::npos)
       << result->message;
+  // Said in words, not as a time of "never".
+  EXPECT_NE(result->message.find("2x regression does not show within the plan"),
+            std::string::npos)
+      << result->message;
+  EXPECT_EQ(result->message.find(">= never"), std::string::npos);
 }
 
 TEST(Preflight, NoErrorsAndWideMarginsNeverShow) {
