@@ -217,30 +217,14 @@ TEST_F(CachedKubeApiTest, ClusterScopedTemplatesAreCachedWhateverTheNamespace) {
 // from a stale cache it conflicts (the Controller then requeues at once),
 // the entry is dropped, and the next pass reads the server and succeeds.
 TEST_F(CachedKubeApiTest, AStaleRolloutConflictsAndTheRetryReadsTheServer) {
-  ASSERT_TRUE(
-      kube_
-          .Seed(kDestinationRules.Collection(kNs),
-                {{"metadata", {{"name", "dr"}, {"namespace", kNs}}},
-                 {"spec",
-                  {{"host", "rpc"},
-                   {"subsets",
-                    {{{"name", "stable"}, {"labels", {{"version", "v1"}}}},
-                     {{"name", "canary"}, {"labels", {{"version", "v1"}}}}}}}}})
-          .ok());
+  ASSERT_TRUE(kube_
+                  .Seed(kDestinationRules.Collection(kNs),
+                        SubsetDestinationRuleJson(kNs))
+                  .ok());
   ASSERT_TRUE(kube_.Delete(vs_).ok());
   ASSERT_TRUE(
       kube_
-          .Seed(
-              kVirtualServices.Collection(kNs),
-              {{"metadata", {{"name", "vs"}, {"namespace", kNs}}},
-               {"spec",
-                {{"hosts", {"rpc"}},
-                 {"http",
-                  {{{"route",
-                     {{{"destination", {{"host", "rpc"}, {"subset", "stable"}}},
-                       {"weight", 100}},
-                      {{"destination", {{"host", "rpc"}, {"subset", "canary"}}},
-                       {"weight", 0}}}}}}}}}})
+          .Seed(kVirtualServices.Collection(kNs), SubsetVirtualServiceJson(kNs))
           .ok());
   Step twenty;
   twenty.weight = 20;

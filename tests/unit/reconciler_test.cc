@@ -94,23 +94,8 @@ class ReconcilerFixture : public ::testing::Test {
  protected:
   explicit ReconcilerFixture(bool cached = false)
       : client_(cached ? static_cast<const kube::KubeApi&>(cache_) : kube_) {
-    Seed(kube::kVirtualServices,
-         {{"metadata", {{"name", "vs"}}},
-          {"spec",
-           {{"hosts", {"rpc"}},
-            {"http",
-             {{{"route",
-                {{{"destination", {{"host", "rpc"}, {"subset", "stable"}}},
-                  {"weight", 100}},
-                 {{"destination", {{"host", "rpc"}, {"subset", "canary"}}},
-                  {"weight", 0}}}}}}}}}});
-    Seed(kube::kDestinationRules,
-         {{"metadata", {{"name", "dr"}}},
-          {"spec",
-           {{"host", "rpc"},
-            {"subsets",
-             {{{"name", "stable"}, {"labels", {{"version", "v1"}}}},
-              {{"name", "canary"}, {"labels", {{"version", "v1"}}}}}}}}});
+    Seed(kube::kVirtualServices, SubsetVirtualServiceJson(kNs));
+    Seed(kube::kDestinationRules, SubsetDestinationRuleJson(kNs));
     Seed(kube::kAnalysisTemplates,
          {{"metadata", {{"name", "success"}}},
           {"spec",
