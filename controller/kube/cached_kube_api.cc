@@ -112,13 +112,17 @@ absl::StatusOr<json> CachedKubeApi::Get(const std::string& path) const {
   const std::optional<Target> target = Parse(path);
   if (!target || target->status) return server_.Get(path);
   std::shared_ptr<const json> held;
+  bool synced;
   {
     absl::MutexLock lock(&mu_);
-    if (!synced_[target->kind]) return server_.Get(path);
-    if (auto it = entries_.find(target->item); it != entries_.end())
+    synced = synced_[target->kind];
+    if (auto it = entries_.find(target->item); synced && it != entries_.end()) {
       held = it->second.object;
+    }
   }
-  if (held != nullptr) return *held;  // the copy is made outside the lock
+  // The server is asked, and the object copied, outside the lock.
+  if (!synced) return server_.Get(path);
+  if (held != nullptr) return *held;
   // Not in the list, or dropped: the server knows. A 404 is not kept.
   absl::StatusOr<json> answer = server_.Get(path);
   if (answer.ok()) {
