@@ -27,6 +27,19 @@ std::string MetadataField(const json& object, const char* key) {
   return field->get<std::string>();
 }
 
+// The copy the cache keeps. metadata.managedFields (server-side apply's
+// bookkeeping, often as large as the rest of the object) is left out: canaryd
+// never reads it, and the API server keeps an object's managedFields when
+// an update (the Put of a changed spec) does not send them.
+std::shared_ptr<const json> Kept(const json& object) {
+  auto copy = std::make_shared<json>(object);
+  if (auto meta = copy->find("metadata");
+      meta != copy->end() && meta->is_object()) {
+    meta->erase("managedFields");
+  }
+  return copy;
+}
+
 }  // namespace
 
 bool OlderVersion(const std::string& candidate, const std::string& held) {
@@ -126,7 +139,7 @@ absl::StatusOr<json> CachedKubeApi::Get(const std::string& path) const {
   // Not in the list, or dropped: the server knows. A 404 is not kept.
   absl::StatusOr<json> answer = server_.Get(path);
   if (answer.ok()) {
-    auto object = std::make_shared<const json>(*answer);
+    auto object = Kept(*answer);
     absl::MutexLock lock(&mu_);
     if (synced_[target->kind]) Store(target->kind, target->item, object);
   }
@@ -161,7 +174,7 @@ absl::StatusOr<json> CachedKubeApi::AfterWrite(
     }
   }
   if (key && answer->is_object()) {
-    auto object = std::make_shared<const json>(*answer);
+    auto object = Kept(*answer);
     absl::MutexLock lock(&mu_);
     Store(key->first, key->second, std::move(object));
   }
@@ -219,8 +232,7 @@ void CachedKubeApi::Replace(const Resource& kind, const json& items,
   if (items.is_array()) {
     for (const json& item : items) {
       std::string key = KeyOf(*k, item);
-      if (!key.empty())
-        listed.emplace_back(std::move(key), std::make_shared<const json>(item));
+      if (!key.empty()) listed.emplace_back(std::move(key), Kept(item));
     }
   }
   absl::MutexLock lock(&mu_);
@@ -248,7 +260,7 @@ void CachedKubeApi::Apply(const Resource& kind, const std::string& type,
   const std::string key = KeyOf(*k, object);
   if (key.empty()) return;
   if (type == "ADDED" || type == "MODIFIED") {
-    auto copy = std::make_shared<const json>(object);
+    auto copy = Kept(object);
     absl::MutexLock lock(&mu_);
     Store(*k, key, std::move(copy));
   } else if (type == "DELETED") {

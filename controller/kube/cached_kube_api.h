@@ -26,7 +26,8 @@ namespace smartcanary::kube {
 // INVALID_ARGUMENT (422); that failure drops the entry, and the retry reads
 // the server. A successful write stores the server's answer (write-through).
 //
-// Holds one copy of each object; Get copies it out, outside the lock.
+// Holds one copy of each object, without metadata.managedFields; Get copies
+// it out, outside the lock.
 // Thread-safe.
 class CachedKubeApi : public KubeApi {
  public:

@@ -70,6 +70,20 @@ TEST_F(CachedKubeApiTest, AfterTheListReadsAreServedFromMemory) {
   EXPECT_FALSE(cache_.Synced(kDestinationRules));
 }
 
+TEST_F(CachedKubeApiTest, ManagedFieldsAreNotKept) {
+  Sync(kVirtualServices);
+  json object = *kube_.Peek(vs_);
+  object["metadata"]["resourceVersion"] = "999999";
+  object["metadata"]["managedFields"] = json::array(
+      {{{"manager", "kubectl"}, {"fieldsV1", {{"f:spec", json::object()}}}}});
+  cache_.Apply(kVirtualServices, "MODIFIED", object);
+  auto read = cache_.Get(vs_);
+  ASSERT_TRUE(read.ok());
+  EXPECT_FALSE(read->at("metadata").contains("managedFields"));
+  object["metadata"].erase("managedFields");
+  EXPECT_EQ(*read, object);
+}
+
 TEST_F(CachedKubeApiTest, AWriteStoresTheServersAnswer) {
   Sync(kVirtualServices);
   auto patched = cache_.JsonPatch(vs_, json::array({{{"op", "add"},
