@@ -16,6 +16,8 @@ using nlohmann::json;
 constexpr int kWatchTimeoutSeconds = 300;
 // Watches: CanaryRollouts, VirtualServices, DestinationRules.
 constexpr int kWatches = 3;
+// Watches that only feed the cache: the two template kinds.
+constexpr int kTemplateWatches = 2;
 // A watch silent for this long, or a worker busy with one reconcile for this
 // long, is stuck (a watch polls for cancellation about once a second; a
 // reconcile is API calls with their own timeouts, never a wait on analysis).
@@ -34,13 +36,15 @@ absl::Duration Backoff(int failures) {
 }  // namespace
 
 Controller::Controller(const kube::KubeApi& client, Reconciler& reconciler,
-                       std::string ns, Metrics& metrics, int workers)
+                       std::string ns, Metrics& metrics, int workers,
+                       kube::CachedKubeApi* cache)
     : client_(client),
       reconciler_(reconciler),
       namespace_(std::move(ns)),
       workers_(std::max(1, workers)),
-      beats_(kWatches + std::max(1, workers), absl::Now()),
-      listed_(kWatches, false),
+      cache_(cache),
+      beats_(kWatches + std::max(1, workers) + kTemplateWatches, absl::Now()),
+      listed_(beats_.size(), false),
       metrics_(metrics) {}
 
 Controller::~Controller() { Stop(); }
@@ -71,6 +75,17 @@ void Controller::Start() {
   }
   for (int i = 0; i < workers_; ++i)
     threads_.emplace_back([this, i] { WorkLoop(kWatches + i); });
+  if (cache_ == nullptr) return;
+  // Template edits take effect at each rollout's next reconcile, as
+  // before: these watches wake nothing.
+  loop = kWatches + workers_;
+  for (const kube::Resource* templates :
+       {&kube::kAnalysisTemplates, &kube::kClusterAnalysisTemplates}) {
+    threads_.emplace_back([this, templates, loop] {
+      ListWatch(*templates, loop, [](const std::string&, const json&) {});
+    });
+    ++loop;
+  }
 }
 
 void Controller::Stop() {
@@ -96,7 +111,8 @@ void Controller::Beat(int loop) {
 
 absl::Status Controller::Healthy(absl::Time now) const {
   absl::MutexLock lock(&mu_);
-  for (size_t i = 0; i < beats_.size(); ++i) {
+  // The template watches are best effort (they may lack RBAC): not counted.
+  for (size_t i = 0; i < static_cast<size_t>(kWatches + workers_); ++i) {
     if (now - beats_[i] > kStuckAfter) {
       return absl::UnavailableError(
           absl::StrCat(i < kWatches ? "watch " : "worker ", i, " silent for ",
@@ -108,7 +124,8 @@ absl::Status Controller::Healthy(absl::Time now) const {
 
 bool Controller::Synced() const {
   absl::MutexLock lock(&mu_);
-  return std::all_of(listed_.begin(), listed_.end(), [](bool b) { return b; });
+  return std::all_of(listed_.begin(), listed_.begin() + kWatches,
+                     [](bool b) { return b; });
 }
 
 void Controller::Sleep(absl::Duration duration) {
@@ -121,28 +138,33 @@ void Controller::ListWatch(const kube::Resource& resource, int loop,
                            const OnObject& on_object) {
   std::string resource_version;
   int failures = 0;
+  const std::string collection =
+      resource.Collection(resource.cluster_scoped ? "" : namespace_);
   while (!stopping_) {
     Beat(loop);
     if (resource_version.empty()) {
-      auto list = client_.Get(resource.Collection(namespace_));
+      auto list = client_.Get(collection);
       if (!list.ok()) {
+        if (cache_ != nullptr) cache_->Unsync(resource);
         spdlog::warn("listing {}: {}", resource.plural,
                      list.status().ToString());
         Sleep(Backoff(failures++));
         continue;
       }
       const json& items = list->value("items", json::array());
-      for (const json& item : items) on_object("LISTED", item);
       resource_version =
           list->value("metadata", json::object()).value("resourceVersion", "");
+      // Cached first: the reconcile a listed object queues reads it.
+      if (cache_ != nullptr) cache_->Replace(resource, items, resource_version);
+      for (const json& item : items) on_object("LISTED", item);
       absl::MutexLock lock(&mu_);
       listed_[loop] = true;
     }
     bool gone = false;
-    const std::string path = absl::StrCat(
-        resource.Collection(namespace_), "?watch=1&allowWatchBookmarks=true",
-        "&timeoutSeconds=", kWatchTimeoutSeconds,
-        "&resourceVersion=", resource_version);
+    const std::string path =
+        absl::StrCat(collection, "?watch=1&allowWatchBookmarks=true",
+                     "&timeoutSeconds=", kWatchTimeoutSeconds,
+                     "&resourceVersion=", resource_version);
     absl::Status watched = client_.Watch(
         path,
         [&](const json& event) {
@@ -159,13 +181,17 @@ void Controller::ListWatch(const kube::Resource& resource, int loop,
           }
           resource_version = object.value("metadata", json::object())
                                  .value("resourceVersion", resource_version);
-          if (type != "BOOKMARK") on_object(type, object);
+          if (type == "BOOKMARK") return true;
+          if (cache_ != nullptr) cache_->Apply(resource, type, object);
+          on_object(type, object);
           return true;
         },
         [this, loop] {
           Beat(loop);
           return stopping_.load();
         });
+    // Events may have been missed: the cache waits for the next list.
+    if (cache_ != nullptr && (gone || !watched.ok())) cache_->Unsync(resource);
     if (gone || absl::IsOutOfRange(watched)) {
       spdlog::info("watch {}: resourceVersion {} expired; re-listing",
                    resource.plural, resource_version);

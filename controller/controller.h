@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "controller/kube/cached_kube_api.h"
 #include "controller/kube/kube_api.h"
 #include "controller/kube/resources.h"
 #include "controller/metrics.h"
@@ -26,10 +27,16 @@ namespace smartcanary {
 // rollout is retried with its own backoff and never holds up another; a
 // mesh object changed by someone else wakes the rollouts that use it, so
 // drifted weights are put back at once.
+//
+// With a `cache`, every list and event is stored in it before the rollout
+// it concerns is queued, so the reconcile reads what woke it; the analysis
+// templates are watched for it too (best effort: a template watch that
+// fails leaves that kind uncached and holds neither /readyz nor /healthz).
 class Controller {
  public:
   Controller(const kube::KubeApi& client, Reconciler& reconciler,
-             std::string ns, Metrics& metrics, int workers);
+             std::string ns, Metrics& metrics, int workers,
+             kube::CachedKubeApi* cache = nullptr);
   ~Controller();
 
   void Start();
@@ -43,7 +50,7 @@ class Controller {
   // busy with one reconcile for minutes (for /healthz): a stuck loop makes
   // canaryd restart.
   absl::Status Healthy(absl::Time now) const;
-  // Every watch has listed once (for /readyz).
+  // Every rollout and mesh watch has listed once (for /readyz).
   bool Synced() const;
 
  private:
@@ -64,10 +71,12 @@ class Controller {
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
   int workers_;
+  kube::CachedKubeApi* cache_;  // may be null
   mutable absl::Mutex mu_;
   std::map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
   // Watches first: last sign of life. Then workers: when the reconcile in
-  // hand began (InfiniteFuture while idle).
+  // hand began (InfiniteFuture while idle). Then the template watches,
+  // which gate nothing.
   std::vector<absl::Time> beats_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> listed_ ABSL_GUARDED_BY(mu_);
   Metrics& metrics_;

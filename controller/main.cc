@@ -31,6 +31,7 @@
 #include "controller/grafana/annotator.h"
 #include "controller/http/http_server.h"
 #include "controller/istio/istio_router.h"
+#include "controller/kube/cached_kube_api.h"
 #include "controller/kube/kube_client.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/kube_event_recorder.h"
@@ -124,6 +125,11 @@ ABSL_FLAG(std::string, notify_slack_url_file, "",
           "the secret URL is not in the Deployment; read at start");
 ABSL_FLAG(absl::Duration, notify_timeout, absl::Seconds(5),
           "one webhook POST; a few tries with backoff follow a timeout or 5xx");
+ABSL_FLAG(bool, watch_cache, true,
+          "serve reads of CanaryRollouts, analysis templates, VirtualServices "
+          "and DestinationRules from memory kept current by the watches (as "
+          "informers do; writes stay guarded by resourceVersion); false: "
+          "every read goes to the API server");
 ABSL_FLAG(int, workers, 8,
           "rollouts reconciled at once (one rollout never by two workers); "
           "analysis never occupies a worker");
@@ -286,19 +292,37 @@ int main(int argc, char** argv) {
   // Measurements arrive on gRPC's threads and wake their rollout through
   // the controller's queue, which exists only once the controller does.
   std::atomic<smartcanary::Controller*> wake_target{nullptr};
+  // Rollouts, templates and mesh objects are read through the watch cache;
+  // leader election, reviews, Events and Secrets use the client itself.
+  std::unique_ptr<smartcanary::kube::CachedKubeApi> cache;
+  if (absl::GetFlag(FLAGS_watch_cache)) {
+    cache = std::make_unique<smartcanary::kube::CachedKubeApi>(
+        client,
+        std::vector<smartcanary::kube::Resource>{
+            smartcanary::kube::kCanaryRollouts,
+            smartcanary::kube::kAnalysisTemplates,
+            smartcanary::kube::kClusterAnalysisTemplates,
+            smartcanary::kube::kVirtualServices,
+            smartcanary::kube::kDestinationRules},
+        watch_namespace);
+  }
+  const smartcanary::kube::KubeApi& reads =
+      cache != nullptr ? static_cast<const smartcanary::kube::KubeApi&>(*cache)
+                       : client;
   smartcanary::Reconciler reconciler(
-      client, {[&client](const smartcanary::CanaryRollout& r) {
-                 return std::make_unique<smartcanary::istio::IstioRouter>(
-                     client, r.namespace_name, r.spec.traffic_routing);
-               },
-               &analyzer, &event_sinks, &metrics,
-               [&wake_target](const std::string& key) {
-                 if (auto* controller = wake_target.load())
-                   controller->Trigger(key);
-               },
-               may_write});
+      reads, {[&reads](const smartcanary::CanaryRollout& r) {
+                return std::make_unique<smartcanary::istio::IstioRouter>(
+                    reads, r.namespace_name, r.spec.traffic_routing);
+              },
+              &analyzer, &event_sinks, &metrics,
+              [&wake_target](const std::string& key) {
+                if (auto* controller = wake_target.load())
+                  controller->Trigger(key);
+              },
+              may_write});
   smartcanary::Controller controller(client, reconciler, watch_namespace,
-                                     metrics, absl::GetFlag(FLAGS_workers));
+                                     metrics, absl::GetFlag(FLAGS_workers),
+                                     cache.get());
   wake_target = &controller;
   const smartcanary::auth::ServerTls tls{
       absl::GetFlag(FLAGS_grpc_tls_cert_file),
@@ -357,7 +381,7 @@ int main(int argc, char** argv) {
         absl::GetFlag(FLAGS_grpc_forward_server_name));
   });
   smartcanary::RolloutServiceImpl service(
-      client, reconciler,
+      reads, reconciler,
       [&controller](const std::string& ns, const std::string& name,
                     absl::Duration delay) {
         controller.Trigger(ns, name, delay);

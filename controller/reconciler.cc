@@ -31,7 +31,11 @@ constexpr int kCommandConflictRetries = 5;
 const absl::Duration kPreflightRefresh = absl::Seconds(30);
 
 // Traffic first, confirmed by reading it back: an abort's reply and status
-// never claim stable 100 before the VirtualService shows it.
+// never claim stable 100 before the VirtualService shows it. Through the
+// watch cache the read-back is the API server's own answer to the patch
+// (stored write-through), which is the server's truth; a patch built from a
+// stale object fails its guard and is rebuilt from a fresh read. When no
+// patch was needed the read-back is the newest object the watch delivered.
 absl::Status ReturnTrafficToStable(TrafficRouter& router) {
   if (auto zero = router.SetCanaryWeight(0); !zero.ok()) return zero.status();
   auto weight = router.GetCanaryWeight();

@@ -30,6 +30,7 @@ bazel --output_base="$asan_base" test --config=asan //tests/unit/... //tests/fuz
 # Threads, queues, locks and the probe server under ThreadSanitizer.
 tsan_base="${SMARTCANARY_CACHE:-$HOME/.cache/smartcanary}/bazel-tsan-$checkout_key"
 tsan_tests=(//tests/unit:work_queue_test //tests/unit:reconciler_test //tests/unit:fake_kube_test
+  //tests/unit:cached_kube_api_test
   //tests/unit:leader_election_test //tests/unit:http_server_test //tests/unit:logging_test
   //tests/unit:http_transport_test //tests/unit:kube_client_test)
 tsan_status=0

@@ -15,6 +15,9 @@ namespace smartcanary::kube {
 struct Resource {
   const char* group_version_path;  // "/apis/<group>/<version>" or "/api/v1"
   const char* plural;
+  // A cluster-scoped kind has no namespace: pass "" to Collection and Item;
+  // its watch covers every object whatever namespace canaryd serves.
+  bool cluster_scoped = false;
 
   std::string Collection(const std::string& ns) const {
     if (ns.empty()) return absl::StrCat(group_version_path, "/", plural);
@@ -32,7 +35,7 @@ inline constexpr Resource kAnalysisTemplates{"/apis/smartcanary.dev/v1alpha1",
                                              "canaryanalysistemplates"};
 // Cluster-scoped: use Item("", name).
 inline constexpr Resource kClusterAnalysisTemplates{
-    "/apis/smartcanary.dev/v1alpha1", "clustercanaryanalysistemplates"};
+    "/apis/smartcanary.dev/v1alpha1", "clustercanaryanalysistemplates", true};
 inline constexpr Resource kVirtualServices{"/apis/networking.istio.io/v1",
                                            "virtualservices"};
 inline constexpr Resource kDestinationRules{"/apis/networking.istio.io/v1",

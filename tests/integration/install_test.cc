@@ -76,6 +76,11 @@ TEST(InstallTest, ClusterInstallIsAdmittedWithLeastPrivilege) {
   EXPECT_FALSE(Can(kClusterCanaryd, "patch", "services", team.name()));
   EXPECT_FALSE(Can(kClusterCanaryd, "delete",
                    "virtualservices.networking.istio.io", team.name()));
+  // Templates feed the watch cache.
+  EXPECT_TRUE(Can(kClusterCanaryd, "watch",
+                  "canaryanalysistemplates.smartcanary.dev", team.name()));
+  EXPECT_TRUE(Can(kClusterCanaryd, "list",
+                  "clustercanaryanalysistemplates.smartcanary.dev", ""));
   // Events about rollouts: written, never deleted.
   EXPECT_TRUE(Can(kClusterCanaryd, "create", "events", team.name()));
   EXPECT_FALSE(Can(kClusterCanaryd, "delete", "events", team.name()));
@@ -147,6 +152,10 @@ TEST(InstallTest, NamespacedInstallCannotReachAnotherNamespace) {
   EXPECT_FALSE(
       Can(canaryd, "get", "canaryrollouts.smartcanary.dev", other.name()));
   EXPECT_FALSE(Can(canaryd, "list", "canaryrollouts.smartcanary.dev", ""));
+  EXPECT_TRUE(Can(canaryd, "watch", "canaryanalysistemplates.smartcanary.dev",
+                  team.name()));
+  EXPECT_TRUE(Can(canaryd, "watch",
+                  "clustercanaryanalysistemplates.smartcanary.dev", ""));
   // secretKeyRef credentials: its own namespace's Secrets only.
   EXPECT_TRUE(Can(canaryd, "get", "secrets", team.name()));
   EXPECT_FALSE(Can(canaryd, "get", "secrets", other.name()));

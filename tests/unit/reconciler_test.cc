@@ -10,9 +10,11 @@
 
 #include "absl/synchronization/mutex.h"
 #include "controller/istio/istio_router.h"
+#include "controller/kube/cached_kube_api.h"
 #include "controller/kube/fake_kube.h"
 #include "controller/kube/resources.h"
 #include "controller/rollout_finalizer.h"
+#include "tests/unit/cache_feeder.h"
 #include "tests/unit/rollout_specs.h"
 
 namespace smartcanary {
@@ -86,26 +88,14 @@ Step AnalysisStep() {
   return step;
 }
 
-class ReconcilerTest : public ::testing::Test {
+// The reconciler reads either the API server itself or, as canaryd does by
+// default, the watch cache in front of it (fed by watches on the fake).
+class ReconcilerFixture : public ::testing::Test {
  protected:
-  ReconcilerTest() {
-    Seed(kube::kVirtualServices,
-         {{"metadata", {{"name", "vs"}}},
-          {"spec",
-           {{"hosts", {"rpc"}},
-            {"http",
-             {{{"route",
-                {{{"destination", {{"host", "rpc"}, {"subset", "stable"}}},
-                  {"weight", 100}},
-                 {{"destination", {{"host", "rpc"}, {"subset", "canary"}}},
-                  {"weight", 0}}}}}}}}}});
-    Seed(kube::kDestinationRules,
-         {{"metadata", {{"name", "dr"}}},
-          {"spec",
-           {{"host", "rpc"},
-            {"subsets",
-             {{{"name", "stable"}, {"labels", {{"version", "v1"}}}},
-              {{"name", "canary"}, {"labels", {{"version", "v1"}}}}}}}}});
+  explicit ReconcilerFixture(bool cached = false)
+      : client_(cached ? static_cast<const kube::KubeApi&>(cache_) : kube_) {
+    Seed(kube::kVirtualServices, SubsetVirtualServiceJson(kNs));
+    Seed(kube::kDestinationRules, SubsetDestinationRuleJson(kNs));
     Seed(kube::kAnalysisTemplates,
          {{"metadata", {{"name", "success"}}},
           {"spec",
@@ -125,7 +115,18 @@ class ReconcilerTest : public ::testing::Test {
       }
       return absl::OkStatus();
     });
+    if (cached) {
+      feeder_ = std::make_unique<testing::CacheFeeder>(
+          kube_, cache_,
+          std::vector<kube::Resource>{
+              kube::kCanaryRollouts, kube::kAnalysisTemplates,
+              kube::kVirtualServices, kube::kDestinationRules},
+          kNs);
+    }
   }
+
+  // The watches stop before anything they feed is gone.
+  ~ReconcilerFixture() override { feeder_.reset(); }
 
   void Seed(const kube::Resource& resource, json object) {
     object["metadata"]["namespace"] = kNs;
@@ -138,7 +139,11 @@ class ReconcilerTest : public ::testing::Test {
                                                SubsetRouted(std::move(steps))))
                     .ok());
   }
+  // As the Controller runs it: after the watch delivered what woke it.
   absl::StatusOr<absl::Duration> Reconcile() {
+    if (feeder_ != nullptr) {
+      EXPECT_TRUE(feeder_->CatchUp());
+    }
     return reconciler_.Reconcile(kNs, "web", absl::Now());
   }
   // Reconciles until nothing is due at once (at most 20 passes).
@@ -165,14 +170,21 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   kube::FakeKube kube_;
+  kube::CachedKubeApi cache_{kube_,
+                             {kube::kCanaryRollouts, kube::kAnalysisTemplates,
+                              kube::kClusterAnalysisTemplates,
+                              kube::kVirtualServices, kube::kDestinationRules},
+                             kNs};
+  const kube::KubeApi& client_;
+  std::unique_ptr<testing::CacheFeeder> feeder_;
   HeldAnalyzer analyzer_;
   Metrics metrics_;
   std::atomic<int> wakes_{0};
   std::atomic<bool> may_write_{true};
   Reconciler reconciler_{
-      kube_,
+      client_,
       {[this](const CanaryRollout& r) {
-         return std::make_unique<istio::IstioRouter>(kube_, r.namespace_name,
+         return std::make_unique<istio::IstioRouter>(client_, r.namespace_name,
                                                      r.spec.traffic_routing);
        },
        &analyzer_, nullptr, &metrics_, [this](const std::string&) { ++wakes_; },
@@ -181,11 +193,25 @@ class ReconcilerTest : public ::testing::Test {
   std::vector<std::string> writes_ ABSL_GUARDED_BY(mu_);
 };
 
+// Every behaviour below holds whether reads go to the server or the cache.
+class ReconcilerTest : public ReconcilerFixture,
+                       public ::testing::WithParamInterface<bool> {
+ protected:
+  ReconcilerTest() : ReconcilerFixture(GetParam()) {}
+};
+INSTANTIATE_TEST_SUITE_P(ServerOrCache, ReconcilerTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Cached" : "Server";
+                         });
+
+// These count on a read reaching the server, which the cache would answer.
+using ReconcilerServerTest = ReconcilerFixture;
+
 const std::string kStatusPath =
     kube::kCanaryRollouts.Item(kNs, "web") + "/status";
 const std::string kVsPath = kube::kVirtualServices.Item(kNs, "vs");
 
-TEST_F(ReconcilerTest, TheFinalizerComesBeforeAnyWeightMoves) {
+TEST_P(ReconcilerTest, TheFinalizerComesBeforeAnyWeightMoves) {
   Create({SetWeight(20), Pause()});
   ClearWrites();
   Settle();
@@ -196,7 +222,7 @@ TEST_F(ReconcilerTest, TheFinalizerComesBeforeAnyWeightMoves) {
   EXPECT_EQ(writes.front(), "PATCH " + kube::kCanaryRollouts.Item(kNs, "web"));
 }
 
-TEST_F(ReconcilerTest, AReconcileNeverWaitsForAMeasurement) {
+TEST_P(ReconcilerTest, AReconcileNeverWaitsForAMeasurement) {
   Create({SetWeight(20), AnalysisStep(), SetWeight(50), Pause()});
   Settle();
   EXPECT_EQ(analyzer_.Held(), 1) << "the measurement was started";
@@ -212,7 +238,7 @@ TEST_F(ReconcilerTest, AReconcileNeverWaitsForAMeasurement) {
   EXPECT_EQ(Rollout()["status"]["phase"], "Paused");
 }
 
-TEST_F(ReconcilerTest, AbortMovesTrafficBeforeItsStatusWhileAMeasurementHangs) {
+TEST_P(ReconcilerTest, AbortMovesTrafficBeforeItsStatusWhileAMeasurementHangs) {
   Create({SetWeight(20), AnalysisStep(), SetWeight(50)});
   Settle();
   ASSERT_EQ(analyzer_.Held(), 1);
@@ -233,7 +259,7 @@ TEST_F(ReconcilerTest, AbortMovesTrafficBeforeItsStatusWhileAMeasurementHangs) {
   EXPECT_EQ(Rollout()["status"]["phase"], "Degraded");
 }
 
-TEST_F(ReconcilerTest, AnAbortThatCannotMoveTrafficChangesNothing) {
+TEST_P(ReconcilerTest, AnAbortThatCannotMoveTrafficChangesNothing) {
   Create({SetWeight(20), Pause()});
   Settle();
   const json before = Rollout()["status"];
@@ -247,7 +273,7 @@ TEST_F(ReconcilerTest, AnAbortThatCannotMoveTrafficChangesNothing) {
   EXPECT_EQ(Weights(), std::make_pair(80, 20));
 }
 
-TEST_F(ReconcilerTest, DriftIsPutBackAndCounted) {
+TEST_P(ReconcilerTest, DriftIsPutBackAndCounted) {
   Create({SetWeight(20), Pause()});
   Settle();
   ASSERT_TRUE(kube_
@@ -272,7 +298,7 @@ TEST_F(ReconcilerTest, DriftIsPutBackAndCounted) {
       << "a planned weight is not drift";
 }
 
-TEST_F(ReconcilerTest, DeletingMidwayReturnsTrafficThenLetsTheObjectGo) {
+TEST_P(ReconcilerTest, DeletingMidwayReturnsTrafficThenLetsTheObjectGo) {
   Create({SetWeight(40), Pause()});
   Settle();
   ASSERT_EQ(Weights(), std::make_pair(60, 40));
@@ -286,7 +312,7 @@ TEST_F(ReconcilerTest, DeletingMidwayReturnsTrafficThenLetsTheObjectGo) {
   EXPECT_TRUE(reconciler_.RolloutsUsing("virtualservices/team-a/vs").empty());
 }
 
-TEST_F(ReconcilerTest, ADegradeThatCannotReachStableSaysSoAndKeepsTheWeight) {
+TEST_P(ReconcilerTest, ADegradeThatCannotReachStableSaysSoAndKeepsTheWeight) {
   Create({SetWeight(30), Pause()});
   Settle();
   ASSERT_TRUE(kube_.Delete(kVsPath).ok());
@@ -300,7 +326,7 @@ TEST_F(ReconcilerTest, ADegradeThatCannotReachStableSaysSoAndKeepsTheWeight) {
       << status["message"];
 }
 
-TEST_F(ReconcilerTest, WithoutTheLeaseNothingIsWritten) {
+TEST_P(ReconcilerTest, WithoutTheLeaseNothingIsWritten) {
   may_write_ = false;
   Create({SetWeight(20), Pause()});
   ClearWrites();
@@ -314,7 +340,7 @@ TEST_F(ReconcilerTest, WithoutTheLeaseNothingIsWritten) {
   EXPECT_TRUE(Writes().empty());
 }
 
-TEST_F(ReconcilerTest, AnExceptionDegradesTheRolloutAndReturnsTraffic) {
+TEST_F(ReconcilerServerTest, AnExceptionDegradesTheRolloutAndReturnsTraffic) {
   Create({SetWeight(20), Pause()});
   Settle();
   ASSERT_EQ(Weights(), std::make_pair(80, 20));
@@ -337,7 +363,7 @@ TEST_F(ReconcilerTest, AnExceptionDegradesTheRolloutAndReturnsTraffic) {
       << status.dump();
 }
 
-TEST_F(ReconcilerTest, AnExceptionInACommandIsAnInternalError) {
+TEST_F(ReconcilerServerTest, AnExceptionInACommandIsAnInternalError) {
   Create({SetWeight(20), Pause()});
   Settle();
   kube_.SetHook([](const std::string&, const std::string&) -> absl::Status {

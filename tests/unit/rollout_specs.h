@@ -1,6 +1,7 @@
 #ifndef SMARTCANARY_TESTS_UNIT_ROLLOUT_SPECS_H_
 #define SMARTCANARY_TESTS_UNIT_ROLLOUT_SPECS_H_
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,29 @@ inline RolloutSpec SubsetRouted(std::vector<Step> steps) {
   spec.canary_labels = {{"version", "v2"}};
   spec.steps = std::move(steps);
   return spec;
+}
+
+// The mesh objects SubsetRouted names, in namespace `ns`: VirtualService vs
+// with one route (stable 100, canary 0) and DestinationRule dr with subsets
+// stable and canary (both version v1).
+inline nlohmann::json SubsetVirtualServiceJson(const std::string& ns) {
+  return {{"metadata", {{"name", "vs"}, {"namespace", ns}}},
+          {"spec",
+           {{"hosts", {"rpc"}},
+            {"http",
+             {{{"route",
+                {{{"destination", {{"host", "rpc"}, {"subset", "stable"}}},
+                  {"weight", 100}},
+                 {{"destination", {{"host", "rpc"}, {"subset", "canary"}}},
+                  {"weight", 0}}}}}}}}}};
+}
+inline nlohmann::json SubsetDestinationRuleJson(const std::string& ns) {
+  return {{"metadata", {{"name", "dr"}, {"namespace", ns}}},
+          {"spec",
+           {{"host", "rpc"},
+            {"subsets",
+             {{{"name", "stable"}, {"labels", {{"version", "v1"}}}},
+              {{"name", "canary"}, {"labels", {{"version", "v1"}}}}}}}}};
 }
 
 // The article's plan as a CanaryRollout spec object: subset-level routing
