@@ -309,17 +309,19 @@ int main(int argc, char** argv) {
   const smartcanary::kube::KubeApi& reads =
       cache != nullptr ? static_cast<const smartcanary::kube::KubeApi&>(*cache)
                        : client;
+  auto routers_reading = [](const smartcanary::kube::KubeApi& api) {
+    return [&api](const smartcanary::CanaryRollout& r) {
+      return std::make_unique<smartcanary::istio::IstioRouter>(
+          api, r.namespace_name, r.spec.traffic_routing);
+    };
+  };
   smartcanary::Reconciler reconciler(
-      reads, {[&reads](const smartcanary::CanaryRollout& r) {
-                return std::make_unique<smartcanary::istio::IstioRouter>(
-                    reads, r.namespace_name, r.spec.traffic_routing);
-              },
-              &analyzer, &event_sinks, &metrics,
+      reads, {routers_reading(reads), &analyzer, &event_sinks, &metrics,
               [&wake_target](const std::string& key) {
                 if (auto* controller = wake_target.load())
                   controller->Trigger(key);
               },
-              may_write});
+              may_write, routers_reading(client)});
   smartcanary::Controller controller(client, reconciler, watch_namespace,
                                      metrics, absl::GetFlag(FLAGS_workers),
                                      cache.get());

@@ -31,11 +31,9 @@ constexpr int kCommandConflictRetries = 5;
 const absl::Duration kPreflightRefresh = absl::Seconds(30);
 
 // Traffic first, confirmed by reading it back: an abort's reply and status
-// never claim stable 100 before the VirtualService shows it. Through the
-// watch cache the read-back is the API server's own answer to the patch
-// (stored write-through), which is the server's truth; a patch built from a
-// stale object fails its guard and is rebuilt from a fresh read. When no
-// patch was needed the read-back is the newest object the watch delivered.
+// never claim stable 100 before the VirtualService shows it. `router` reads
+// the API server itself (ServerRouter), not the watch cache, so both the
+// decision to patch and the read-back are the server's.
 absl::Status ReturnTrafficToStable(TrafficRouter& router) {
   if (auto zero = router.SetCanaryWeight(0); !zero.ok()) return zero.status();
   auto weight = router.GetCanaryWeight();
@@ -160,6 +158,12 @@ absl::Status Reconciler::Fence() const {
         "not the leader: this canaryd may not write (its lease is not held)");
   }
   return absl::OkStatus();
+}
+
+std::unique_ptr<TrafficRouter> Reconciler::ServerRouter(
+    const CanaryRollout& rollout) const {
+  return deps_.server_routers ? deps_.server_routers(rollout)
+                              : deps_.routers(rollout);
 }
 
 void Reconciler::Shutdown() {
@@ -453,7 +457,7 @@ absl::StatusOr<absl::Duration> Reconciler::Finalize(const json& object,
   if (auto fenced = Fence(); !fenced.ok()) return fenced;
   if (HasTrafficFinalizer(object)) {
     if (auto parsed = CanaryRolloutFromJson(object); parsed.ok()) {
-      auto zero = deps_.routers(*parsed)->SetCanaryWeight(0);
+      auto zero = ServerRouter(*parsed)->SetCanaryWeight(0);
       // Gone or unfit mesh objects carry no traffic to return.
       if (!zero.ok() && !IsConfigError(zero.status())) return zero.status();
       spdlog::info("{}: deleted; traffic returned to stable", key);
@@ -497,7 +501,7 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& ns,
     if (!rollout.ok()) return absl::InternalError(why);
     if (auto fenced = Fence(); !fenced.ok()) return fenced;
     RolloutStatus next = Degrade(rollout->status, why);
-    if (auto zero = deps_.routers(*rollout)->SetCanaryWeight(0); !zero.ok()) {
+    if (auto zero = ServerRouter(*rollout)->SetCanaryWeight(0); !zero.ok()) {
       next.canary_weight = rollout->status.canary_weight;
       absl::StrAppend(&next.message,
                       "; traffic could not be returned to stable: ",
@@ -701,7 +705,7 @@ absl::StatusOr<Reconciler::CommandResult> Reconciler::RunCommandGuarded(
     if (!next.ok()) return next.status();
     if (auto fenced = Fence(); !fenced.ok()) return fenced;
     if (command == Command::kAbort) {
-      if (auto zero = ReturnTrafficToStable(*deps_.routers(*rollout));
+      if (auto zero = ReturnTrafficToStable(*ServerRouter(*rollout));
           !zero.ok()) {
         return absl::Status(
             zero.code(),

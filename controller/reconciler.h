@@ -38,6 +38,11 @@ struct ReconcilerDeps {
   std::function<void(const std::string& key)> wake;
   // The leader-election fence, asked right before every write; unset: always.
   std::function<bool()> may_write;
+  // Routers that read the API server itself, never the watch cache: an
+  // abort, a deletion and the exception boundary return traffic to stable
+  // from what the server holds, so a weight someone set a moment ago that
+  // the watch has not delivered yet is not taken for stable. Unset: routers.
+  RouterFactory server_routers;
 };
 
 // Brings one CanaryRollout's traffic and status to what the state machine
@@ -126,6 +131,9 @@ class Reconciler {
   void IndexRouting(const std::string& key, const CanaryRollout* rollout);
   // UNAVAILABLE once this process may no longer write (it lost its lease).
   absl::Status Fence() const;
+  // deps_.server_routers, or deps_.routers when it is unset.
+  std::unique_ptr<TrafficRouter> ServerRouter(
+      const CanaryRollout& rollout) const;
 
   const kube::KubeApi& client_;
   ReconcilerDeps deps_;

@@ -257,11 +257,12 @@ TEST_F(CachedKubeApiTest, AStaleRolloutConflictsAndTheRetryReadsTheServer) {
           .ok());
   for (const Resource& kind : kCachedKinds) Sync(kind);
   Reconciler reconciler(
-      cache_, {[this](const CanaryRollout& r) {
-                 return std::make_unique<istio::IstioRouter>(
-                     cache_, r.namespace_name, r.spec.traffic_routing);
-               },
-               nullptr, nullptr, nullptr, [](const std::string&) {}, nullptr});
+      cache_,
+      {[this](const CanaryRollout& r) {
+         return std::make_unique<istio::IstioRouter>(cache_, r.namespace_name,
+                                                     r.spec.traffic_routing);
+       },
+       nullptr, nullptr, nullptr, [](const std::string&) {}, nullptr, nullptr});
   const absl::Time start = absl::Now();
   for (int i = 0; i < 5; ++i) {
     auto requeue = reconciler.Reconcile(kNs, "web", start);
@@ -300,11 +301,12 @@ TEST(ControllerCacheTest, AForbiddenTemplateWatchHoldsNothing) {
   });
   CachedKubeApi cache(kube, kCachedKinds, kNs);
   Reconciler reconciler(
-      cache, {[&cache](const CanaryRollout& r) {
-                return std::make_unique<istio::IstioRouter>(
-                    cache, r.namespace_name, r.spec.traffic_routing);
-              },
-              nullptr, nullptr, nullptr, [](const std::string&) {}, nullptr});
+      cache,
+      {[&cache](const CanaryRollout& r) {
+         return std::make_unique<istio::IstioRouter>(cache, r.namespace_name,
+                                                     r.spec.traffic_routing);
+       },
+       nullptr, nullptr, nullptr, [](const std::string&) {}, nullptr, nullptr});
   Metrics metrics;
   Controller controller(kube, reconciler, kNs, metrics, 1, &cache);
   controller.Start();

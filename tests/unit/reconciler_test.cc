@@ -188,7 +188,12 @@ class ReconcilerFixture : public ::testing::Test {
                                                      r.spec.traffic_routing);
        },
        &analyzer_, nullptr, &metrics_, [this](const std::string&) { ++wakes_; },
-       [this] { return may_write_.load(); }}};
+       [this] { return may_write_.load(); },
+       // As canaryd: returns to stable read the server, never the cache.
+       [this](const CanaryRollout& r) {
+         return std::make_unique<istio::IstioRouter>(kube_, r.namespace_name,
+                                                     r.spec.traffic_routing);
+       }}};
   absl::Mutex mu_;
   std::vector<std::string> writes_ ABSL_GUARDED_BY(mu_);
 };
@@ -206,6 +211,24 @@ INSTANTIATE_TEST_SUITE_P(ServerOrCache, ReconcilerTest, ::testing::Bool(),
 
 // These count on a read reaching the server, which the cache would answer.
 using ReconcilerServerTest = ReconcilerFixture;
+
+class ReconcilerCachedTest : public ReconcilerFixture {
+ protected:
+  ReconcilerCachedTest() : ReconcilerFixture(/*cached=*/true) {}
+  // Someone else's write of the weights, straight to the server.
+  void SetServerWeights(int stable, int canary) {
+    ASSERT_TRUE(
+        kube_
+            .JsonPatch(kube::kVirtualServices.Item(kNs, "vs"),
+                       json::array({{{"op", "replace"},
+                                     {"path", "/spec/http/0/route/0/weight"},
+                                     {"value", stable}},
+                                    {{"op", "replace"},
+                                     {"path", "/spec/http/0/route/1/weight"},
+                                     {"value", canary}}}))
+            .ok());
+  }
+};
 
 const std::string kStatusPath =
     kube::kCanaryRollouts.Item(kNs, "web") + "/status";
@@ -338,6 +361,28 @@ TEST_P(ReconcilerTest, WithoutTheLeaseNothingIsWritten) {
       reconciler_.RunCommand(kNs, "web", Command::kAbort, absl::Now());
   EXPECT_FALSE(command.ok());
   EXPECT_TRUE(Writes().empty());
+}
+
+// The cache shows stable 100 while the server, edited a moment ago, does
+// not: an abort that trusted the cache would patch nothing and report
+// stable; it reads the server, patches and reads back.
+TEST_F(ReconcilerCachedTest, AnAbortActsOnTheServersWeightsNotTheCaches) {
+  Create({SetWeight(20), Pause()});
+  Settle();
+  ASSERT_EQ(Weights(), std::make_pair(80, 20));
+  SetServerWeights(100, 0);
+  ASSERT_TRUE(feeder_->CatchUp());
+  feeder_.reset();  // the watch delivers nothing more
+  SetServerWeights(80, 20);
+  ASSERT_EQ(Weights(), std::make_pair(80, 20));
+  ClearWrites();
+  auto aborted =
+      reconciler_.RunCommand(kNs, "web", Command::kAbort, absl::Now());
+  ASSERT_TRUE(aborted.ok()) << aborted.status();
+  EXPECT_EQ(Weights(), std::make_pair(100, 0));
+  const std::vector<std::string> writes = Writes();
+  ASSERT_FALSE(writes.empty());
+  EXPECT_EQ(writes.front(), "PATCH " + kVsPath);
 }
 
 TEST_F(ReconcilerServerTest, AnExceptionDegradesTheRolloutAndReturnsTraffic) {
