@@ -27,19 +27,6 @@ std::string MetadataField(const json& object, const char* key) {
   return field->get<std::string>();
 }
 
-// The copy the cache keeps. metadata.managedFields (server-side apply's
-// bookkeeping, often as large as the rest of the object) is left out: canaryd
-// never reads it, and the API server keeps an object's managedFields when
-// an update (the Put of a changed spec) does not send them.
-std::shared_ptr<const json> Kept(const json& object) {
-  auto copy = std::make_shared<json>(object);
-  if (auto meta = copy->find("metadata");
-      meta != copy->end() && meta->is_object()) {
-    meta->erase("managedFields");
-  }
-  return copy;
-}
-
 }  // namespace
 
 bool OlderVersion(const std::string& candidate, const std::string& held) {
@@ -50,6 +37,26 @@ bool OlderVersion(const std::string& candidate, const std::string& held) {
   uint64_t a = 0;
   uint64_t b = 0;
   return absl::SimpleAtoi(candidate, &a) && absl::SimpleAtoi(held, &b) && a < b;
+}
+
+// metadata.managedFields (server-side apply's bookkeeping, often as large as
+// the rest of the object) is left out: canaryd never reads it, and the API
+// server keeps an object's managedFields when an update (the Put of a
+// changed spec) does not send them.
+CachedKubeApi::Kept CachedKubeApi::Keep(const json& object) {
+  Kept kept{MetadataField(object, "resourceVersion"), nullptr};
+  if (auto meta = object.find("metadata"); meta != object.end() &&
+                                           meta->is_object() &&
+                                           meta->contains("managedFields")) {
+    json copy = object;
+    copy["metadata"].erase("managedFields");
+    kept.text = std::make_shared<const std::string>(
+        copy.dump(-1, ' ', false, json::error_handler_t::replace));
+  } else {
+    kept.text = std::make_shared<const std::string>(
+        object.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+  return kept;
 }
 
 CachedKubeApi::CachedKubeApi(const KubeApi& server, std::vector<Resource> kinds,
@@ -109,11 +116,11 @@ std::string CachedKubeApi::KeyOf(size_t kind, const json& object) const {
 }
 
 void CachedKubeApi::Store(size_t kind, const std::string& key,
-                          std::shared_ptr<const json> object) const {
-  std::string version = MetadataField(*object, "resourceVersion");
+                          Kept kept) const {
   auto it = entries_.find(key);
-  if (it != entries_.end() && OlderVersion(version, it->second.version)) return;
-  entries_[key] = Entry{kind, std::move(object), std::move(version)};
+  if (it != entries_.end() && OlderVersion(kept.version, it->second.version))
+    return;
+  entries_[key] = Entry{kind, std::move(kept.text), std::move(kept.version)};
 }
 
 void CachedKubeApi::Drop(const std::string& key) const {
@@ -124,7 +131,7 @@ void CachedKubeApi::Drop(const std::string& key) const {
 absl::StatusOr<json> CachedKubeApi::Get(const std::string& path) const {
   const std::optional<Target> target = Parse(path);
   if (!target || target->status) return server_.Get(path);
-  std::shared_ptr<const json> held;
+  std::shared_ptr<const std::string> held;
   bool synced;
   {
     absl::MutexLock lock(&mu_);
@@ -133,15 +140,19 @@ absl::StatusOr<json> CachedKubeApi::Get(const std::string& path) const {
       held = it->second.object;
     }
   }
-  // The server is asked, and the object copied, outside the lock.
+  // The server is asked, and the object parsed, outside the lock.
   if (!synced) return server_.Get(path);
-  if (held != nullptr) return *held;
+  if (held != nullptr) {
+    json object = json::parse(*held, nullptr, /*allow_exceptions=*/false);
+    if (!object.is_discarded()) return object;
+  }
   // Not in the list, or dropped: the server knows. A 404 is not kept.
   absl::StatusOr<json> answer = server_.Get(path);
   if (answer.ok()) {
-    auto object = Kept(*answer);
+    Kept kept = Keep(*answer);
     absl::MutexLock lock(&mu_);
-    if (synced_[target->kind]) Store(target->kind, target->item, object);
+    if (synced_[target->kind])
+      Store(target->kind, target->item, std::move(kept));
   }
   return answer;
 }
@@ -174,9 +185,9 @@ absl::StatusOr<json> CachedKubeApi::AfterWrite(
     }
   }
   if (key && answer->is_object()) {
-    auto object = Kept(*answer);
+    Kept kept = Keep(*answer);
     absl::MutexLock lock(&mu_);
-    Store(key->first, key->second, std::move(object));
+    Store(key->first, key->second, std::move(kept));
   }
   return answer;
 }
@@ -228,17 +239,17 @@ void CachedKubeApi::Replace(const Resource& kind, const json& items,
   const std::optional<size_t> k = KindIndex(kind);
   if (!k) return;
   // Copies made before taking the lock, so readers wait only for the swap.
-  std::vector<std::pair<std::string, std::shared_ptr<const json>>> listed;
+  std::vector<std::pair<std::string, Kept>> listed;
   if (items.is_array()) {
     for (const json& item : items) {
       std::string key = KeyOf(*k, item);
-      if (!key.empty()) listed.emplace_back(std::move(key), Kept(item));
+      if (!key.empty()) listed.emplace_back(std::move(key), Keep(item));
     }
   }
   absl::MutexLock lock(&mu_);
   std::set<std::string> keys;
-  for (auto& [key, object] : listed) {
-    Store(*k, key, std::move(object));
+  for (auto& [key, kept] : listed) {
+    Store(*k, key, std::move(kept));
     keys.insert(key);
   }
   // Not in the list: gone, unless written after the list was taken.
@@ -260,9 +271,9 @@ void CachedKubeApi::Apply(const Resource& kind, const std::string& type,
   const std::string key = KeyOf(*k, object);
   if (key.empty()) return;
   if (type == "ADDED" || type == "MODIFIED") {
-    auto copy = Kept(object);
+    Kept kept = Keep(object);
     absl::MutexLock lock(&mu_);
-    Store(*k, key, std::move(copy));
+    Store(*k, key, std::move(kept));
   } else if (type == "DELETED") {
     // Kept as a version without an object, so that an older answer still
     // in flight cannot bring it back; the next Replace forgets it.
