@@ -27,14 +27,27 @@ for target in "${targets[@]}"; do labels+=("//tests/fuzz:$target"); done
 
 command -v clang-14 >/dev/null || { echo "[fuzz] clang-14 missing: run scripts/setup.sh" >&2; exit 1; }
 # gold's "Cannot export local symbol" notes about ASan helpers are noise.
-if ! bazel --output_base="$fuzz_base" build --config=fuzz "${labels[@]}" 2>&1 |
-  grep -v "Cannot export local symbol" >&2; then :; fi
+quiet_build() {
+  bazel --output_base="$fuzz_base" build --config=fuzz "$@" 2>&1 |
+    grep -v "Cannot export local symbol" >&2
+  return "${PIPESTATUS[0]}"
+}
+# Whether a target built is Bazel's answer, not a file's age: a binary from
+# Bazel's cache is older than a freshly cloned source and still current.
+declare -A built=()
+if quiet_build --keep_going "${labels[@]}"; then
+  for target in "${targets[@]}"; do built[$target]=1; done
+else
+  for target in "${targets[@]}"; do
+    quiet_build "//tests/fuzz:$target" 2>/dev/null && built[$target]=1
+  done
+fi
 bin=$(bazel --output_base="$fuzz_base" info --config=fuzz bazel-bin 2>/dev/null)
 
 passed=0; failed=0
 for target in "${targets[@]}"; do
   binary="$bin/tests/fuzz/$target"
-  if [ ! -x "$binary" ] || [ "$binary" -ot "tests/fuzz/$target.cc" ]; then
+  if [ -z "${built[$target]:-}" ] || [ ! -x "$binary" ]; then
     echo "[fuzz] $target: did not build" >&2; failed=$((failed + 1)); continue
   fi
   # New inputs go to a work corpus outside the repository; the seeds are
