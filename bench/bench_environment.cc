@@ -37,14 +37,15 @@ absl::StatusOr<std::vector<int>> ParseRolloutCounts(absl::string_view text,
   return counts;
 }
 
-absl::Status PublishResults(const std::string& text, const std::string& path) {
+int PublishResults(const std::string& text, const std::string& path) {
   std::fputs(text.c_str(), stdout);
-  if (path.empty()) return absl::OkStatus();
+  if (path.empty()) return 0;
   std::ofstream file(path);
   file << text;
   file.close();
-  if (!file) return absl::UnavailableError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
+  if (file) return 0;
+  std::fprintf(stderr, "--out: cannot write %s\n", path.c_str());
+  return 1;
 }
 
 }  // namespace smartcanary::bench

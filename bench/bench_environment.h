@@ -21,9 +21,10 @@ void UseBenchEnvironment(const char* argv0, const std::string& log_dir);
 absl::StatusOr<std::vector<int>> ParseRolloutCounts(absl::string_view text,
                                                     int least);
 
-// Prints the results and, when `path` is not empty, writes them there; an
-// error names the file.
-absl::Status PublishResults(const std::string& text, const std::string& path);
+// Prints the results and, when `path` is not empty, writes them there.
+// Returns the benchmark's exit code: 1, after saying which file could not be
+// written, or 0.
+int PublishResults(const std::string& text, const std::string& path);
 
 }  // namespace smartcanary::bench
 

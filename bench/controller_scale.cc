@@ -81,12 +81,8 @@ int main(int argc, char** argv) {
     results.push_back(*result);
   }
   const std::string markdown = bench::RenderMarkdown(results);
-  if (absl::Status published = smartcanary::bench::PublishResults(
-          markdown, absl::GetFlag(FLAGS_out));
-      !published.ok()) {
-    std::fprintf(stderr, "--out: %s\n", published.ToString().c_str());
-    return 1;
-  }
+  const int exit_code =
+      smartcanary::bench::PublishResults(markdown, absl::GetFlag(FLAGS_out));
   curl_global_cleanup();
-  return 0;
+  return exit_code;
 }

@@ -107,12 +107,8 @@ int main(int argc, char** argv) {
   std::string markdown = argo::RenderComparison(pairs);
   if (!failure.empty())
     markdown += absl::StrCat("\n**Not measured:** ", failure, "\n");
-  if (absl::Status published = smartcanary::bench::PublishResults(
-          markdown, absl::GetFlag(FLAGS_out));
-      !published.ok()) {
-    std::fprintf(stderr, "--out: %s\n", published.ToString().c_str());
-    return 1;
-  }
+  const int exit_code =
+      smartcanary::bench::PublishResults(markdown, absl::GetFlag(FLAGS_out));
   curl_global_cleanup();
-  return 0;
+  return exit_code;
 }
