@@ -45,7 +45,10 @@ int main() {
   for (int table = 0; table < 8; ++table) {
     std::vector<IntervalCounts> intervals;
     const double canary_factor = 0.5 + table * 0.4;
-    std::poisson_distribution<int> events(2.0);
+    // Tables 4 and 5 are busy: over 4 events an interval in each arm, so
+    // the switched process takes its chord factor there.
+    const double mean = table == 4 || table == 5 ? 12.0 : 2.0;
+    std::poisson_distribution<int> events(mean);
     for (int j = 0; j < 25; ++j) {
       // Tables 6 and 7 leave one arm without events.
       const double base_req = 700 + 200 * unit(random),
@@ -53,7 +56,7 @@ int main() {
       intervals.push_back({base_req, can_req,
                            static_cast<double>(events(random)),
                            static_cast<double>(std::poisson_distribution<int>(
-                               2.0 * canary_factor * can_req / base_req *
+                               mean * canary_factor * can_req / base_req *
                                (table % 3 == 0 ? 3 : 1))(random)),
                            0.2});
       if (table == 6) intervals.back().baseline_events = 0;
