@@ -478,6 +478,7 @@ grpc::Status AnalyzerService::PreflightUnguarded(
   in.alpha = provider.alpha() / std::max(1, provider.budget_share());
   in.max_burst =
       provider.max_burst() > 0 ? provider.max_burst() : stats::kDefaultMaxBurst;
+  in.interval = step;
   auto result = analysis::Preflight(in);
   if (!result.ok())
     return invalid(absl::StrCat("metric \"", metric.name(),

@@ -273,11 +273,12 @@ ComparativeVerdict JudgeComparative(
                          " req/s a 2x regression needs >= ", Seconds(needed),
                          " to show");
   // The bound counts independent events; this test weighs each as
-  // 1/maxBurst of one, so it needs about maxBurst times as long
-  // (docs/STATISTICS.md, "Power").
+  // 1/maxBurst of one where intervals are busy, so it needs up to about
+  // maxBurst times as long; less where they are sparse (docs/STATISTICS.md,
+  // "Power").
   if (!std::isnan(needed) && e.max_burst > 1) {
     absl::StrAppend(&preflight, " (this test, at maxBurst ",
-                    absl::StrFormat("%g", e.max_burst), ": about ",
+                    absl::StrFormat("%g", e.max_burst), ": up to about ",
                     Seconds(needed * e.max_burst), ")");
   }
   if (!std::isnan(needed) && planned > absl::ZeroDuration() &&

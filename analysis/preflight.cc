@@ -13,15 +13,34 @@ namespace {
 // tells, at best, kl(theta(r) || theta(r0)) nats about which arm it came
 // from (Poisson thinning, stats::CanaryEventShare); the judge weighs each
 // event as 1/max_burst of one (its burst inflation), so its information is
-// that much smaller.
-double InformationRate(double rps, double share, double error_rate,
-                       double ratio, double ratio0, double max_burst) {
-  const double canary = rps * share, baseline = rps * (1 - share);
-  if (canary <= 0 || baseline <= 0 || error_rate <= 0) return 0;
+// that much smaller; except where the arm that rises under the alternative
+// (the canary for a regression, the baseline for "not worse") expects few
+// events an interval, where its switched process's linear factor may
+// gather more (stats::LinearBetGrowth, at the exact alternative).
+double InformationRate(const PreflightInput& in, double share, double ratio) {
+  const double canary = in.requests_per_second * share,
+               baseline = in.requests_per_second * (1 - share);
+  if (canary <= 0 || baseline <= 0 || in.error_rate <= 0) return 0;
+  const double ratio0 = 1 + in.margin;
   const double theta = stats::CanaryEventShare(ratio, baseline, canary);
   const double theta0 = stats::CanaryEventShare(ratio0, baseline, canary);
-  const double events = error_rate * (baseline + canary * ratio);
-  return events * stats::BernoulliKl(theta, theta0) / max_burst;
+  const double events = in.error_rate * (baseline + canary * ratio);
+  const double chord =
+      events * stats::BernoulliKl(theta, theta0) / in.max_burst;
+  const bool worse = ratio > ratio0;
+  const double seconds = absl::ToDoubleSeconds(in.interval);
+  const double canary_mean = in.error_rate * canary * ratio * seconds,
+               baseline_mean = in.error_rate * baseline * seconds;
+  const double rising_mean = worse ? canary_mean : baseline_mean;
+  if (in.max_burst <= 1 || rising_mean > stats::kLinearMaxExpectedEvents)
+    return chord;
+  const double linear =
+      (worse ? stats::LinearBetGrowth(theta0, theta, in.max_burst, canary_mean,
+                                      baseline_mean)
+             : stats::LinearBetGrowth(1 - theta0, 1 - theta, in.max_burst,
+                                      baseline_mean, canary_mean)) /
+      seconds;
+  return std::max(chord, linear);
 }
 
 // When the information gathered along the plan first reaches `needed`.
@@ -29,9 +48,7 @@ absl::Duration TimeToGather(const PreflightInput& in, double ratio,
                             double needed) {
   double seconds = 0;
   for (const PreflightStep& step : in.plan) {
-    const double rate =
-        InformationRate(in.requests_per_second, step.canary_share,
-                        in.error_rate, ratio, 1 + in.margin, in.max_burst);
+    const double rate = InformationRate(in, step.canary_share, ratio);
     const bool forever = step.duration == absl::InfiniteDuration();
     const double length = forever ? 0 : absl::ToDoubleSeconds(step.duration);
     if (rate > 0 && (forever || rate * length >= needed))
@@ -69,6 +86,9 @@ absl::StatusOr<PreflightResult> Preflight(const PreflightInput& in) {
   if (!(in.max_burst >= 1 && std::isfinite(in.max_burst)))
     return bad("max_burst", "must be finite and >= 1");
   if (!(in.beta > 0 && in.beta < 1)) return bad("beta", "must be in (0, 1)");
+  if (!(in.interval > absl::ZeroDuration() &&
+        in.interval < absl::InfiniteDuration()))
+    return bad("interval", "must be positive and finite");
   PreflightResult out;
   for (size_t i = 0; i < in.plan.size(); ++i) {
     const PreflightStep& step = in.plan[i];

@@ -26,6 +26,9 @@ struct PreflightInput {
   double margin = 0.25;
   double alpha = 0.01;  // the metric's budget (rollout alpha / metrics)
   double max_burst = stats::kDefaultMaxBurst;
+  // The judge's interval: how many events one holds decides whether the
+  // judge's switched process counts the rising arm's events in full.
+  absl::Duration interval = absl::Seconds(5);
   double beta = 0.1;                // 1 - the power the times are for
   std::vector<PreflightStep> plan;  // from now on
 };
@@ -41,7 +44,7 @@ struct PreflightResult {
 };
 
 // The error names the field (requests_per_second, error_rate, margin,
-// alpha, max_burst, plan[i].canary_share, plan[i].duration).
+// alpha, max_burst, beta, interval, plan[i].canary_share, plan[i].duration).
 absl::StatusOr<PreflightResult> Preflight(const PreflightInput& input);
 
 }  // namespace smartcanary::analysis

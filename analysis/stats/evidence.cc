@@ -14,12 +14,6 @@ constexpr double kBetFractions[] = {0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9};
 // (docs/STATISTICS.md).
 constexpr double kGridMultiples[] = {1.25, 1.5, 2, 3, 5, 10, 20};
 
-// Above this many expected events of the rising arm in an interval,
-// log(1 + a x) grows slower than the chord factor's x log(theta/theta0)/B,
-// so the switched process takes the chord factor (docs/STATISTICS.md, "The
-// evidence"); measured by the benchmark, 2-5 differ little.
-constexpr double kLinearMaxExpectedEvents = 4;
-
 // The linear component for grid share `theta` (see EProcess::Add): the
 // rising arm's factor 1 + slope x and the falling arm's exp(log_falling y).
 struct LinearBet {
@@ -45,6 +39,23 @@ bool Informative(const IntervalCounts& c) {
 }
 
 }  // namespace
+
+double LinearBetGrowth(double share0, double share1, double max_burst,
+                       double rising_mean, double falling_mean) {
+  const LinearBet bet = BestLinearBet(share0, share1, max_burst);
+  double rising = 0;
+  if (rising_mean > 0) {
+    // Poisson terms to far past the mean; the rest weigh < 1e-30.
+    const int last =
+        static_cast<int>(rising_mean + 12 * std::sqrt(rising_mean) + 30);
+    for (int k = 1; k <= last; ++k) {
+      rising += std::exp(k * std::log(rising_mean) - rising_mean -
+                         std::lgamma(k + 1.0)) *
+                std::log1p(bet.slope * k);
+    }
+  }
+  return rising + bet.log_falling * falling_mean;
+}
 
 double CanaryEventShare(double ratio, double baseline_requests,
                         double canary_requests) {

@@ -37,6 +37,21 @@ double BernoulliKl(double p, double q);
 // independent events. A rollout declares it as `maxBurst`.
 inline constexpr double kDefaultMaxBurst = 5;
 
+// The switched process (EProcess) bets linearly on the rising arm in an
+// interval where that arm expects at most this many events; above it,
+// log(1 + a x) grows slower than the chord factor's x log(theta/theta0)/B
+// (docs/STATISTICS.md, "The evidence"; the benchmark found 2-5 alike).
+inline constexpr double kLinearMaxExpectedEvents = 4;
+
+// The expected log-growth in one interval of the switched process's linear
+// factor, bet for the rising arm's share of events share1 against share0,
+// when the arms' events are Poisson with means rising_mean and
+// falling_mean: E log(1 + a X) + b E Y. Per event it approaches the
+// Bernoulli KL divergence at max_burst 1 as the means shrink, and falls as
+// they grow (log(1 + a x) <= x log(1 + a)).
+double LinearBetGrowth(double share0, double share1, double max_burst,
+                       double rising_mean, double falling_mean);
+
 // How one metric's alpha is spent (docs/STATISTICS.md, "One
 // alpha per rollout"): the chance of any false action, a rollback, an early
 // promotion or a routing pause, is at most alpha.

@@ -117,7 +117,7 @@ TEST(ComparativeTest, VerdictsExplainThemselves) {
         "e-value", "req/s a 2x regression needs",
         "valid if errors come in independent bursts of <= 5 events "
         "(maxBurst), each inside one 5s interval",
-        "(this test, at maxBurst 5: about "}) {
+        "(this test, at maxBurst 5: up to about "}) {
     EXPECT_NE(bad.verdict.message.find(part), std::string::npos)
         << part << " in " << bad.verdict.message;
   }

@@ -25,7 +25,11 @@ PreflightInput Input(std::vector<PreflightStep> plan) {
 }
 
 TEST(Preflight, RegressionTimeIsTheInformationBoundWithBurstInflation) {
-  auto result = Preflight(Input({{0.2, absl::InfiniteDuration()}}));
+  // 10 s intervals hold 8 canary events under r = 2: busy, so the judge
+  // uses the chord factor throughout.
+  PreflightInput in = Input({{0.2, absl::InfiniteDuration()}});
+  in.interval = absl::Seconds(10);
+  auto result = Preflight(in);
   ASSERT_TRUE(result.ok()) << result.status();
   // Written out: 40 canary and 160 baseline req/s; under r = 2 events come
   // at 0.01 (160 + 80) per second, a share 80/240 from the canary, against
@@ -40,6 +44,30 @@ TEST(Preflight, RegressionTimeIsTheInformationBoundWithBurstInflation) {
               Kl(0.9, 0.01 * 0.25) / equal, 1e-6);
   EXPECT_TRUE(result->regression_within_plan);
   EXPECT_EQ(result->plan_length, absl::InfiniteDuration());
+}
+
+TEST(Preflight, SparseIntervalsCountTheSwitchedProcesssGrowth) {
+  // 0.1% errors: under r = 2 the canary sees 40 x 0.002 x 5 = 0.4 events an
+  // interval, so the judge's switched process bets linearly on it; the
+  // pre-flight takes the larger of the two growths per event.
+  PreflightInput in = Input({{0.2, absl::InfiniteDuration()}});
+  in.error_rate = 0.001;
+  auto result = Preflight(in);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const double theta = 80.0 / 240, theta0 = 50.0 / 210;
+  const double events = 0.001 * 240;
+  // 0.4 canary and 0.8 baseline events an interval, 5 s long.
+  const double linear = stats::LinearBetGrowth(theta0, theta, 5, 0.4, 0.8) / 5;
+  EXPECT_GT(linear, events * Kl(theta, theta0) / 5);
+  EXPECT_NEAR(absl::ToDoubleSeconds(result->regression_detected),
+              Kl(0.9, 0.01 * 0.5) / linear, 1e-6);
+  // A 60 s interval holds 4.8 canary events: the chord factor again.
+  in.interval = absl::Seconds(60);
+  EXPECT_NEAR(absl::ToDoubleSeconds(Preflight(in)->regression_detected),
+              Kl(0.9, 0.01 * 0.5) / (events * Kl(theta, theta0) / 5), 1e-6);
+  in.interval = absl::ZeroDuration();
+  EXPECT_EQ(Preflight(in).status().message(),
+            "interval: must be positive and finite");
 }
 
 TEST(Preflight, InformationAccumulatesAcrossSteps) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <random>
 #include <span>
+#include <utility>
 
 #include "analysis/stats/evidence.h"
 #include "analysis/stats/histogram.h"
@@ -140,6 +141,30 @@ TEST(StatsTest, AnIntervalsExpectedGrowthExceedsOneWhenBurstsExceedTheBound) {
     for (bool busy : {false, true}) {
       EXPECT_GT(ExpectedGrowth(worse, 5, busy, 20.0, 20, 20), 1.01)
           << worse << busy;
+    }
+  }
+}
+
+TEST(StatsTest, TheLinearBetsGrowthPerEventFallsAsIntervalsFillUp) {
+  for (auto [share0, share1] : {std::pair{0.2, 0.4}, std::pair{0.5, 0.9}}) {
+    // Per event, with a sparse interval (1e-6 events), at burst 1 the bet
+    // is the likelihood ratio and gathers the KL divergence.
+    const double tiny = 1e-6;
+    EXPECT_NEAR(
+        LinearBetGrowth(share0, share1, 1, share1 * tiny, (1 - share1) * tiny) /
+            tiny,
+        BernoulliKl(share1, share0), 1e-5);
+    for (double burst : {2.0, 5.0, 33.0}) {
+      const double sparse =
+          LinearBetGrowth(share0, share1, burst, share1 * tiny,
+                          (1 - share1) * tiny) /
+          tiny;
+      EXPECT_GT(sparse, BernoulliKl(share1, share0) / burst);
+      EXPECT_LT(sparse, BernoulliKl(share1, share0));
+      const double busy = LinearBetGrowth(share0, share1, burst, share1 * 20,
+                                          (1 - share1) * 20) /
+                          20;
+      EXPECT_LT(busy, sparse);
     }
   }
 }
