@@ -203,11 +203,8 @@ ComparativeVerdict JudgeComparative(
     absl::Duration covered, double max_burst, bool check_routing) {
   ComparativeVerdict out;
   Verdict& v = out.verdict;
-  double canary_requests = 0, baseline_requests = 0;
-  for (const auto& c : intervals) {
-    canary_requests += c.canary_requests;
-    baseline_requests += c.baseline_requests;
-  }
+  double canary_requests = 0;
+  for (const auto& c : intervals) canary_requests += c.canary_requests;
   if (canary_requests == 0) {
     v = {MeasurementPhase::kInconclusive,
          {},
