@@ -27,7 +27,8 @@ struct PreflightInput {
   double alpha = 0.01;  // the metric's budget (rollout alpha / metrics)
   double max_burst = stats::kDefaultMaxBurst;
   // The judge's interval: how many events one holds decides whether the
-  // judge's switched process counts the rising arm's events in full.
+  // judge's switched process stops dividing the rising arm's events by
+  // max_burst.
   absl::Duration interval = absl::Seconds(5);
   double beta = 0.1;                // 1 - the power the times are for
   std::vector<PreflightStep> plan;  // from now on
