@@ -259,16 +259,20 @@ bool RoutingMismatch(std::span<const IntervalCounts> intervals,
 
 double MinimumDetectionSeconds(double baseline_rps, double canary_rps,
                                double baseline_rate, double regressed_rate,
-                               double alpha, double beta) {
-  // Events as Poisson streams with an unknown common baseline rate q.
-  const double pooled =
+                               double alpha, double beta, double null_ratio) {
+  // Events as Poisson streams with an unknown baseline rate q; the nearest
+  // null law has the canary at null_ratio q, with q minimizing the
+  // divergence: the rate that keeps the expected event count.
+  if (!(regressed_rate > null_ratio * baseline_rate))
+    return std::numeric_limits<double>::infinity();
+  const double q =
       (baseline_rps * baseline_rate + canary_rps * regressed_rate) /
-      (baseline_rps + canary_rps);
-  auto term = [&](double rps, double rate) {
-    return rate <= 0 ? 0.0 : rps * rate * std::log(rate / pooled);
+      (baseline_rps + canary_rps * null_ratio);
+  auto term = [](double rps, double rate, double null_rate) {
+    return rate <= 0 ? 0.0 : rps * rate * std::log(rate / null_rate);
   };
-  const double information =
-      term(baseline_rps, baseline_rate) + term(canary_rps, regressed_rate);
+  const double information = term(baseline_rps, baseline_rate, q) +
+                             term(canary_rps, regressed_rate, null_ratio * q);
   if (information <= 0) return std::numeric_limits<double>::infinity();
   return BernoulliKl(1 - beta, alpha) / information;
 }

@@ -135,11 +135,15 @@ bool RoutingMismatch(std::span<const IntervalCounts> intervals,
 
 // The least time (s) any test needs to detect a regression to
 // `regressed_rate` from `baseline_rate` with power 1-beta at level alpha:
-// kl(1-beta || alpha) / I, I the information rate with an unknown baseline
-// rate (docs/STATISTICS.md, "Power").
+// kl(1-beta || alpha) / I, I the information rate between the regression
+// and the nearest law of the null "canary rate <= null_ratio x baseline
+// rate", the baseline rate unknown, events independent
+// (docs/STATISTICS.md, "Power"). null_ratio 1 is a test without margin;
+// the judge's null is 1 + margin, which takes longer to reject.
 double MinimumDetectionSeconds(double baseline_rps, double canary_rps,
                                double baseline_rate, double regressed_rate,
-                               double alpha, double beta);
+                               double alpha, double beta,
+                               double null_ratio = 1);
 
 }  // namespace smartcanary::stats
 

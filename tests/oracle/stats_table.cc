@@ -29,10 +29,13 @@ int main() {
     out["kl"].push_back(
         {{"p", p}, {"q", q}, {"cpp", stats::BernoulliKl(p, q)}});
   }
-  for (auto [a, b, pa, pb] : {std::tuple{190.0, 10.0, 0.001, 0.01},
-                              {10.0, 10.0, 0.001, 0.01},
-                              {1000.0, 500.0, 0.01, 0.015},
-                              {50.0, 5.0, 0.002, 0.004}}) {
+  for (auto [a, b, pa, pb, r0] : {std::tuple{190.0, 10.0, 0.001, 0.01, 1.0},
+                                  {10.0, 10.0, 0.001, 0.01, 1.0},
+                                  {1000.0, 500.0, 0.01, 0.015, 1.0},
+                                  {50.0, 5.0, 0.002, 0.004, 1.0},
+                                  {160.0, 40.0, 0.001, 0.005, 1.25},
+                                  {160.0, 40.0, 0.01, 0.04, 1.25},
+                                  {1000.0, 500.0, 0.01, 0.015, 1.1}}) {
     out["bound"].push_back(
         {{"baseline_rps", a},
          {"canary_rps", b},
@@ -40,7 +43,8 @@ int main() {
          {"canary_rate", pb},
          {"alpha", 0.01},
          {"beta", 0.1},
-         {"cpp", stats::MinimumDetectionSeconds(a, b, pa, pb, 0.01, 0.1)}});
+         {"null_ratio", r0},
+         {"cpp", stats::MinimumDetectionSeconds(a, b, pa, pb, 0.01, 0.1, r0)}});
   }
   for (int table = 0; table < 8; ++table) {
     std::vector<IntervalCounts> intervals;

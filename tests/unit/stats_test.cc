@@ -28,6 +28,19 @@ TEST(StatsTest, WorkedExamplesOfTheInformationBound) {
   EXPECT_GT(MinimumDetectionSeconds(190, 10, 0.001, 0.002, 0.01, 0), 20 * 60);
 }
 
+TEST(StatsTest, TheBoundAgainstTheMarginsNullIsLonger) {
+  // The benchmark's medium regression, 0.1% -> 0.5% with 40 of 200 req/s
+  // on the canary: 35 s against "equal rates", 46 s against "at most 1.25
+  // times" (the nearest null puts the baseline at 0.23%, the canary at
+  // 1.25 times that), and never for a canary inside the margin.
+  EXPECT_NEAR(MinimumDetectionSeconds(160, 40, 0.001, 0.005, 0.01, 0.1), 34.7,
+              0.1);
+  EXPECT_NEAR(MinimumDetectionSeconds(160, 40, 0.001, 0.005, 0.01, 0.1, 1.25),
+              45.9, 0.1);
+  EXPECT_TRUE(std::isinf(
+      MinimumDetectionSeconds(160, 40, 0.001, 0.0012, 0.01, 0.1, 1.25)));
+}
+
 TEST(StatsTest, ThinningShareAndLogSumExp) {
   EXPECT_DOUBLE_EQ(CanaryEventShare(1, 80, 20), 0.2);
   EXPECT_DOUBLE_EQ(CanaryEventShare(4, 80, 20), 0.5);
