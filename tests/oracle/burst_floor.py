@@ -9,7 +9,8 @@ gives a lower floor. A test that rolls back P with power 1 - beta within
 a mean of tau seconds while rolling back Q at most alpha of the time
 needs tau * KL(P || Q) per second >= kl(1 - beta || alpha) (Wald's
 identity and the data-processing inequality), so no valid test beats
-kl / KL. Checks each Q is in the null, recomputes KL by exact Panjer
+kl / KL, with the traffic held at the benchmark's first step (a 20% canary;
+its 50% step would add information faster). Checks each Q is in the null, recomputes KL by exact Panjer
 sums (scipy only for Poisson terms), and asserts the floors that
 docs/STATISTICS.md quotes. Also the small regression's whole plan: the
 information it holds at the judge's rollback level, with and without
