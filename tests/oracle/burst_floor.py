@@ -9,10 +9,10 @@ gives a lower floor. A test that rolls back P with power 1 - beta within
 a mean of tau seconds while rolling back Q at most alpha of the time
 needs tau * KL(P || Q) per second >= kl(1 - beta || alpha) (Wald's
 identity and the data-processing inequality), so no valid test beats
-kl / KL, with the traffic held at the benchmark's first step (a 20% canary;
-its 50% step would add information faster). Checks each Q is in the null, recomputes KL by exact Panjer
-sums (scipy only for Poisson terms), and asserts the floors that
-docs/STATISTICS.md quotes. Also the small regression's whole plan: the
+kl / KL, with the traffic held at the benchmark's first step (a 20%
+canary; its 50% step would add information faster). Checks each Q is in
+the null, recomputes KL by exact Panjer sums (scipy only for Poisson
+terms), and asserts the floors that docs/STATISTICS.md quotes. Also the small regression's whole plan: the
 information it holds at the judge's rollback level, with and without
 bursts.
 """
@@ -59,7 +59,7 @@ def compound_poisson_pmf(mean, sizes, last):
     """P(count = k), k <= last, for a Poisson number of bursts with the size
     law `sizes` on 1..len(sizes) and `mean` events expected (Panjer)."""
     sizes = np.asarray(sizes, dtype=float)
-    if abs(sizes.sum() - 1) > 1e-3 or (sizes < 0).any():
+    if len(sizes) > MAX_BURST or abs(sizes.sum() - 1) > 1e-3 or (sizes < 0).any():
         raise ValueError(f"not a size law: {sizes}")
     sizes = sizes / sizes.sum()
     bursts = mean / float(np.dot(np.arange(1, len(sizes) + 1), sizes))
