@@ -44,19 +44,18 @@ bool OlderVersion(const std::string& candidate, const std::string& held) {
 // server keeps an object's managedFields when an update (the Put of a
 // changed spec) does not send them.
 CachedKubeApi::Kept CachedKubeApi::Keep(const json& object) {
-  Kept kept{MetadataField(object, "resourceVersion"), nullptr};
+  const json* source = &object;
+  json trimmed;
   if (auto meta = object.find("metadata"); meta != object.end() &&
                                            meta->is_object() &&
                                            meta->contains("managedFields")) {
-    json copy = object;
-    copy["metadata"].erase("managedFields");
-    kept.text = std::make_shared<const std::string>(
-        copy.dump(-1, ' ', false, json::error_handler_t::replace));
-  } else {
-    kept.text = std::make_shared<const std::string>(
-        object.dump(-1, ' ', false, json::error_handler_t::replace));
+    trimmed = object;
+    trimmed["metadata"].erase("managedFields");
+    source = &trimmed;
   }
-  return kept;
+  return {MetadataField(object, "resourceVersion"),
+          std::make_shared<const std::string>(
+              source->dump(-1, ' ', false, json::error_handler_t::replace))};
 }
 
 CachedKubeApi::CachedKubeApi(const KubeApi& server, std::vector<Resource> kinds,

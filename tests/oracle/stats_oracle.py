@@ -22,16 +22,20 @@ def kl(p, q):
     return xlogy(p, p / q) + xlogy(1 - p, (1 - p) / (1 - q))
 
 
-def bound(a, b, pa, pb, alpha, beta, ratio0):
-    """The nearest null law (canary at ratio0 times an unknown baseline
-    rate) found by numerical minimization of the Poisson divergence."""
+def nearest_null_divergence(a, b, pa, pb, ratio0):
+    """KL from independent events (a, b requests at rates pa, pb) to the
+    nearest null law, the canary at ratio0 times an unknown baseline rate,
+    found by numerical minimization of the Poisson divergence."""
     def divergence(log_q):
         q = math.exp(log_q)
         return sum(r * (p * math.log(p / null) - p + null)
                    for r, p, null in ((a, pa, q), (b, pb, ratio0 * q)) if p > 0)
-    info = minimize_scalar(divergence, bounds=(-30, 0), method="bounded",
+    return minimize_scalar(divergence, bounds=(-30, 0), method="bounded",
                            options={"xatol": 1e-13}).fun
-    return kl(1 - beta, alpha) / info
+
+
+def bound(a, b, pa, pb, alpha, beta, ratio0):
+    return kl(1 - beta, alpha) / nearest_null_divergence(a, b, pa, pb, ratio0)
 
 
 def linear_bet(rising0, rising1, burst):
